@@ -1,0 +1,185 @@
+"""Bake: motion file -> body in Blender -> evaluated mesh per frame -> sensors -> export.
+
+The one code path: `weartwin bake`, `blender --background --python blender_scripts/bake.py`,
+the batch workers and the add-on's Bake operator all call `Baker.bake_file` / `Baker.bake`.
+A `Baker` owns one Blender session and is reused for many items.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import __version__
+from .body.retarget import pose_bones
+from .body.variants import BodyLibrary, BodyVariant, variants_for
+from .config import BakeConfig
+from .export.preview import write_preview
+from .export.recording import Recording, write_csv, write_npz
+from .motion import Motion, load_motion, resample
+from .sensors.imu import ImuNoise, angular_velocity, frame_from_points, smoothing_window, specific_force
+from .sensors.sites import make_sites
+
+ProgressFn = Callable[[int, int], None]
+
+
+@dataclass
+class BakeResult:
+    outputs: list[Path] = field(default_factory=list)
+    frames: int = 0
+    seconds: float = 0.0
+    timings: dict = field(default_factory=dict)
+
+
+def _foot_vertices(asset) -> np.ndarray:
+    bones = set()
+    for j in ("left_ankle", "right_ankle", "left_foot", "right_foot"):
+        bones.update(asset.joint_map.get(j, []))
+    ids = [asset.bone_index(b) for b in bones if b in asset.bone_names]
+    # descendants (toes) too
+    changed = True
+    while changed:
+        changed = False
+        for b, p in enumerate(asset.bone_parents):
+            if p in ids and b not in ids:
+                ids.append(b)
+                changed = True
+    dominant = asset.weight_bones[np.arange(len(asset.weights)), np.argmax(asset.weights, axis=1)]
+    return np.nonzero(np.isin(dominant, ids))[0]
+
+
+class Baker:
+    def __init__(self, config: BakeConfig | None = None):
+        self.config = config or BakeConfig()
+        self.bodies = BodyLibrary()
+
+    # -- one motion on one body ------------------------------------------------------------
+    def bake(self, motion: Motion, variant: BodyVariant, progress: ProgressFn | None = None) -> Recording:
+        import bpy
+
+        from .scene.animate import key_pose, set_frame_rate
+        from .scene.build import build_body, empty_scene, rest_rotations
+
+        cfg = self.config
+        timings = {}
+        t0 = time.perf_counter()
+        motion = resample(motion, cfg.fps)
+        if variant.model != "anny" and not variant.params and motion.betas is not None:
+            variant = BodyVariant(variant.label, variant.model, {"betas": motion.betas[:10].tolist()}, variant.height)
+        asset, align = self.bodies.get(variant)
+        scene = empty_scene()
+        arm, body = build_body(asset)
+        rest = rest_rotations(arm)
+        scale = variant.height / (motion.source_height or 1.7)
+        pose = pose_bones(motion, asset, align, rest, translation_scale=scale)
+        set_frame_rate(scene, cfg.fps, motion.n_frames)
+        key_pose(arm, pose)
+        timings["setup_s"] = time.perf_counter() - t0
+
+        # normalization: feet centre at the origin, soles on the floor, on the first frame
+        dg = bpy.context.evaluated_depsgraph_get()
+        nv = len(asset.vertices)
+        buf = np.empty(nv * 3, dtype=np.float32)
+
+        def read_frame(f: int) -> np.ndarray:
+            scene.frame_set(f)
+            body.evaluated_get(dg).data.vertices.foreach_get("co", buf)
+            return buf.reshape(nv, 3)
+
+        first = read_frame(0).astype(np.float64)
+        feet = first[_foot_vertices(asset)]
+        arm.location = (-feet[:, 0].mean(), -feet[:, 1].mean(), -feet[:, 2].min())
+        bpy.context.view_layer.update()
+
+        sites = make_sites(asset, cfg.imu_sites, align) if "imu" in cfg.sensors else []
+        site_ids = np.array([s.vertices for s in sites], dtype=np.int64).reshape(-1)
+        frame_hooks = []
+        imp_sim = None
+        if "impedance" in cfg.sensors:
+            from .sensors.impedance.simulate import ImpedanceSimulator
+
+            imp_sim = ImpedanceSimulator(asset, cfg)
+            frame_hooks.append(imp_sim.on_frame)
+
+        T = motion.n_frames
+        site_pos = np.empty((T, len(site_ids), 3))
+        t1 = time.perf_counter()
+        # mesh-local -> world: the body's parent (armature) carries the normalization offset
+        for f in range(T):
+            v = read_frame(f)
+            if f == 0:
+                mw = np.array(body.evaluated_get(dg).matrix_world)
+                Rm, tm = mw[:3, :3], mw[:3, 3]
+            if len(site_ids):
+                site_pos[f] = v[site_ids] @ Rm.T + tm
+            if frame_hooks:
+                world = v @ Rm.T.astype(np.float32) + tm.astype(np.float32)
+                for hook in frame_hooks:
+                    hook(f, world)
+            if progress:
+                progress(f + 1, T)
+        timings["frames_s"] = time.perf_counter() - t1
+
+        rec = Recording(t=np.arange(T) / cfg.fps)
+        window = smoothing_window(cfg.fps, cfg.imu_smoothing)
+        noise = ImuNoise(enabled=cfg.imu_noise)
+        rng = np.random.default_rng([cfg.seed, 7])
+        site_meta = {}
+        for k, s in enumerate(sites):
+            p = site_pos[:, 3 * k:3 * k + 3]
+            R = frame_from_points(p[:, 0], p[:, 1], p[:, 2])
+            acc = specific_force(p.mean(axis=1), R, cfg.fps, window)
+            gyro = angular_velocity(R, cfg.fps, window)
+            acc, gyro = noise.apply(acc, gyro, cfg.fps, rng)
+            rec.imu[s.name] = {"acc": acc, "gyro": gyro}
+            site_meta[s.name] = s.describe()
+        pair_meta = {}
+        if imp_sim is not None:
+            rec.imp, pair_meta = imp_sim.finish()
+        timings["total_s"] = time.perf_counter() - t0
+        rec.meta = {
+            "fps": cfg.fps,
+            "n_frames": T,
+            "sites": site_meta,
+            "pairs": pair_meta,
+            "imu_filter": {"savgol_window": window, "polyorder": 3, "noise": noise.enabled},
+            "body": {"model": asset.model if variant.model == "anny" else "smpl-family",
+                     "model_file": None if variant.model == "anny" else str(variant.model),
+                     "variant": variant.label, "params": asset.params, "height": variant.height},
+            "source": {**motion.source, "n_frames": None, "joints": len(motion.joint_names)},
+            "config": cfg.to_dict(),
+            "config_hash": cfg.signal_hash(),
+            "weartwin_version": __version__,
+            "timings": timings,
+        }
+        rec.meta["source"].pop("n_frames")
+        return rec
+
+    # -- one file, all its body variants -----------------------------------------------------
+    def bake_file(self, path, out_stem: Path, progress: ProgressFn | None = None,
+                  label: str | None = None) -> BakeResult:
+        """Bake `path` to `out_stem`.npz (or `out_stem`__bNN.npz per body variant)."""
+        cfg = self.config
+        res = BakeResult()
+        t0 = time.perf_counter()
+        motion = load_motion(path, source_fps=cfg.source_fps)
+        out_stem = Path(out_stem)
+        for variant in variants_for(Path(path).stem, cfg.body, cfg.height, cfg.vary_body, cfg.seed):
+            rec = self.bake(motion, variant, progress)
+            if label is not None:
+                rec.meta["label"] = label
+            stem = out_stem.name + (f"__{variant.label}" if variant.label else "")
+            target = out_stem.with_name(stem + ".npz")
+            write_npz(rec, target)
+            res.outputs.append(target)
+            if cfg.csv:
+                res.outputs.append(write_csv(rec, target.with_suffix(".csv")))
+            if cfg.preview:
+                title = f"{Path(path).name} — {variant.label or 'default body'}"
+                res.outputs.append(write_preview(rec.arrays(), target.with_suffix(".png"), title))
+            res.frames += len(rec.t)
+        res.seconds = time.perf_counter() - t0
+        return res

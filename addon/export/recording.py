@@ -1,0 +1,92 @@
+"""`Recording`: the simulated signals of one motion on one body, and its `.npz` export.
+
+The `.npz` layout is the contract of DESIGN.md ("Export"); CSV and preview PNG derive from it.
+Files are written to a temporary name beside the target and renamed when complete, so a
+reader (or a resumed batch) never sees half a file.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+SCHEMA_VERSION = 1
+UNITS = {"t": "s", "acc": "m/s^2 (specific force, sensor frame)", "gyro": "rad/s (sensor frame)",
+         "mag": "ohm", "phase": "degree", "length": "m"}
+
+
+@dataclass
+class Recording:
+    t: np.ndarray                                  # (T,) float64
+    imu: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)   # site -> {acc, gyro}
+    imp: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)   # pair -> {mag, phase, length}
+    meta: dict = field(default_factory=dict)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        out = {"t": np.asarray(self.t, dtype=np.float64)}
+        for site, ch in self.imu.items():
+            out[f"imu.{site}.acc"] = np.asarray(ch["acc"], dtype=np.float32)
+            out[f"imu.{site}.gyro"] = np.asarray(ch["gyro"], dtype=np.float32)
+        for pair, ch in self.imp.items():
+            for k in ("mag", "phase", "length"):
+                if k in ch:
+                    out[f"imp.{pair}.{k}"] = np.asarray(ch[k], dtype=np.float32)
+            for k, v in ch.items():
+                if k not in ("mag", "phase", "length"):
+                    out[f"imp.{pair}.{k}"] = np.asarray(v, dtype=np.float32)
+        out["meta"] = np.array(json.dumps({"schema": SCHEMA_VERSION, "units": UNITS, **self.meta}))
+        return out
+
+
+def atomic_write(path: Path, write) -> None:
+    """Call write(file_object) on a temporary file beside `path`, then rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_npz(rec: Recording, path: Path) -> Path:
+    arrays = rec.arrays()
+    atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
+    return Path(path)
+
+
+def read_export(path) -> tuple[dict[str, np.ndarray], dict]:
+    """Arrays and parsed meta of a WearTwin export (never unpickles)."""
+    with np.load(path, allow_pickle=False) as d:
+        arrays = {k: d[k] for k in d.files}
+    meta = json.loads(str(arrays.pop("meta")))
+    return arrays, meta
+
+
+def write_csv(rec: Recording, path: Path) -> Path:
+    arrays = rec.arrays()
+    arrays.pop("meta")
+    cols, names = [], []
+    for k, a in arrays.items():
+        a = a.reshape(len(rec.t), -1)
+        for j in range(a.shape[1]):
+            cols.append(a[:, j])
+            axis = "xyz"[j] if a.shape[1] == 3 and k.startswith("imu.") else (str(j) if a.shape[1] > 1 else "")
+            names.append(f"{k}.{axis}" if axis else k)
+    table = np.column_stack(cols)
+
+    def write(f):
+        f.write((",".join(names) + "\n").encode())
+        np.savetxt(f, table, delimiter=",", fmt="%.6g")
+
+    atomic_write(path, write)
+    return Path(path)

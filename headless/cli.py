@@ -1,0 +1,211 @@
+"""`weartwin`: the command line (DESIGN.md "Command line").
+
+Exit codes: 0 every input succeeded; 1 any input failed (the others are still written);
+2 usage error.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+EPILOG = """examples:
+  weartwin demo                                   bake the built-in motion, write files + preview
+  weartwin bake ../shared/data/motion --out out   every motion file under a folder
+  weartwin bake list.jsonl --out out --workers 2  a manifest, two Blender worker processes
+  weartwin bake clip.npz --out out --vary-body 5 --preview --csv
+  weartwin info out/clip.npz                      describe a motion file or an export
+"""
+
+
+def _csv_list(text: str) -> tuple[str, ...]:
+    return tuple(x.strip() for x in text.split(",") if x.strip())
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got '{text}'") from None
+
+
+def add_bake_options(p: argparse.ArgumentParser) -> None:
+    from addon.config import BakeConfig
+
+    d = BakeConfig()
+    g = p.add_argument_group("body")
+    g.add_argument("--body", default=d.body,
+                   help="'anny' (free, default) or a SMPL/SMPL-H/SMPL-X model file or folder (.npz/.pkl)")
+    g.add_argument("--height", type=float, default=d.height, help="normalized standing height in m (%(default)s)")
+    g.add_argument("--vary-body", type=int, default=d.vary_body, metavar="N",
+                   help="bake N seeded body-shape variants per motion (0: the default body)")
+    g = p.add_argument_group("sampling and sensors")
+    g.add_argument("--fps", type=float, default=d.fps, help="output sampling rate in Hz (%(default)s)")
+    g.add_argument("--source-fps", type=float, default=None,
+                   help="frame rate of inputs that do not store one (e.g. old MoSh pickles)")
+    g.add_argument("--sensors", type=_csv_list, default=d.sensors, help="imu,impedance (default: %(default)s)")
+    g.add_argument("--imu-sites", type=_csv_list, default=d.imu_sites, help="default left_wrist,right_wrist")
+    g.add_argument("--imu-smoothing", type=float, default=d.imu_smoothing,
+                   help="Savitzky-Golay window for derivatives, s (%(default)s)")
+    g.add_argument("--imu-noise", action="store_true", help="add MEMS noise, bias, scale error, quantization")
+    g.add_argument("--electrodes", type=_csv_list, default=d.electrodes, help="electrode pairs (wrist_wrist)")
+    g.add_argument("--frequencies", type=_floats, default=d.frequencies, help="impedance frequencies, Hz")
+    g.add_argument("--calibration", default=None, help="impedance calibration file (weartwin calibrate)")
+    g.add_argument("--softbody", action=argparse.BooleanOptionalAction, default=d.softbody,
+                   help="soft-body flesh (proxy cage); default off")
+    g.add_argument("--save-path", action="store_true", help="store the impedance current path per frame")
+    g = p.add_argument_group("output")
+    g.add_argument("--csv", action="store_true", help="also write <stem>.csv")
+    g.add_argument("--preview", action="store_true", help="also write <stem>.png (plot of the channels)")
+    g.add_argument("--seed", type=int, default=d.seed, help="seed for body variants and noise")
+
+
+def config_from_args(a: argparse.Namespace):
+    from addon.config import BakeConfig
+
+    for name in ("fps", "height"):
+        if getattr(a, name) <= 0:
+            raise SystemExit(_usage(f"--{name} must be positive"))
+    known = {"imu", "impedance"}
+    bad = set(a.sensors) - known
+    if bad:
+        raise SystemExit(_usage(f"unknown sensor(s) {', '.join(sorted(bad))} (known: imu, impedance)"))
+    return BakeConfig(fps=a.fps, body=a.body, height=a.height, sensors=tuple(a.sensors),
+                      imu_sites=tuple(a.imu_sites), electrodes=tuple(a.electrodes),
+                      frequencies=tuple(a.frequencies), softbody=a.softbody, vary_body=a.vary_body,
+                      seed=a.seed, source_fps=a.source_fps, imu_smoothing=a.imu_smoothing,
+                      imu_noise=a.imu_noise, calibration=a.calibration, save_path=a.save_path,
+                      csv=a.csv, preview=a.preview)
+
+
+def _usage(msg: str) -> int:
+    print(f"weartwin: error: {msg}", file=sys.stderr)
+    return 2
+
+
+def cmd_bake(a: argparse.Namespace) -> int:
+    from .items import UsageError, expand_inputs, parse_shard, shard
+    from .runner import run_batch
+
+    cfg = config_from_args(a)
+    try:
+        i, n = parse_shard(a.shard)
+        items = shard(expand_inputs(a.inputs), i, n)
+    except UsageError as e:
+        return _usage(str(e))
+    if not items:
+        return _usage("no motion files found in the inputs")
+    out = Path(a.out)
+    summary = run_batch(items, out, cfg, workers=a.workers, force=a.force,
+                        progress=not a.quiet and sys.stderr.isatty() or a.progress)
+    print(f"baked {len(summary.done)}, skipped {len(summary.skipped)} (up to date), "
+          f"failed {len(summary.failed)} -> {out}/summary.json")
+    return 1 if summary.failed else 0
+
+
+def cmd_demo(a: argparse.Namespace) -> int:
+    import time
+
+    from addon.bake import Baker
+    from addon.body.variants import BodyVariant
+    from addon.config import BakeConfig
+    from addon.export.preview import write_preview
+    from addon.export.recording import write_csv, write_npz
+    from addon.motion.procedural import demo_motion
+
+    out = Path(a.out)
+    cfg = BakeConfig()
+    t0 = time.perf_counter()
+    print("weartwin demo: baking the built-in motion (bicep curls, then a wave) on the Anny body...")
+    rec = Baker(cfg).bake(demo_motion(), BodyVariant("", "anny", {}, cfg.height))
+    npz = write_npz(rec, out / "demo.npz")
+    csv = write_csv(rec, out / "demo.csv")
+    png = write_preview(rec.arrays(), out / "demo.png", "WearTwin demo — built-in motion, Anny body, wrist IMUs")
+    dt = time.perf_counter() - t0
+    print(f"wrote {npz}\n      {csv}\n      {png}\n{len(rec.t)} frames at {cfg.fps:g} Hz in {dt:.1f} s")
+    print(f"next: weartwin info {npz}")
+    return 0
+
+
+def cmd_info(a: argparse.Namespace) -> int:
+    from .info import describe
+
+    status = 0
+    for f in a.files:
+        try:
+            print(describe(Path(f), as_json=a.json))
+        except Exception as e:  # one line per bad file
+            print(f"{f}: {e}", file=sys.stderr)
+            status = 1
+    return status
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="weartwin", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
+        description="WearTwin: simulate wrist IMU and bio-impedance signals from human motion "
+                    "in Blender, and train activity-recognition models on them.")
+    p.add_argument("--version", action="version", version=_version())
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    d = sub.add_parser("demo", help="bake the built-in motion and write an export + preview PNG",
+                       description="Bake the built-in demo motion on the default Anny body with wrist "
+                                   "IMUs; write demo.npz, demo.csv and demo.png into --out.")
+    d.add_argument("--out", default="weartwin_demo", help="output folder (%(default)s)")
+    d.set_defaults(func=cmd_demo)
+
+    b = sub.add_parser("bake", help="bake motion files, folders or manifests",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Bake motion files into sensor exports (<stem>.npz, DESIGN.md schema). "
+                                   "INPUT: motion files (.npz AMASS/GRAB, .pkl AIST++/MoSh, .npy HumanML3D), "
+                                   "folders (searched recursively) or manifests (.txt, .jsonl).",
+                       epilog="exit codes: 0 all inputs baked or up to date, 1 some input failed "
+                              "(others are written), 2 usage error.\n"
+                              "SLURM: without --shard, SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT pick the shard.")
+    b.add_argument("inputs", nargs="+", metavar="INPUT")
+    b.add_argument("--out", required=True, help="output folder (mirrors the inputs' relative paths)")
+    add_bake_options(b)
+    g = b.add_argument_group("batch")
+    g.add_argument("--workers", type=int, default=1, help="Blender worker processes (%(default)s)")
+    g.add_argument("--shard", default=None, metavar="I/N", help="bake only shard I of N (0-based)")
+    g.add_argument("--force", action="store_true", help="re-bake items whose outputs are up to date")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g.add_argument("--progress", action="store_true", help="progress bar even when not on a terminal")
+    b.set_defaults(func=cmd_bake)
+
+    i = sub.add_parser("info", help="describe a motion file or an export")
+    i.add_argument("files", nargs="+", metavar="FILE")
+    i.add_argument("--json", action="store_true", help="machine-readable output")
+    i.set_defaults(func=cmd_info)
+
+    from . import extra_commands
+
+    extra_commands.register(sub)
+    return p
+
+
+def _version() -> str:
+    from addon import __version__
+
+    return f"weartwin {__version__}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("PYTHONWARNINGS", "ignore")
+    parser = build_parser()
+    a = parser.parse_args(argv)
+    if not getattr(a, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(a.func(a) or 0)
+    except SystemExit as e:
+        return int(e.code) if isinstance(e.code, int) else 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""`weartwin info`: describe a motion file or a WearTwin export in a few lines."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+
+def _is_export(path: Path) -> bool:
+    if path.suffix != ".npz":
+        return False
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            return "meta.npy" in z.namelist() and "t.npy" in z.namelist()
+    except zipfile.BadZipFile:
+        return False
+
+
+def describe(path: Path, as_json: bool = False) -> str:
+    if not path.exists():
+        raise FileNotFoundError("no such file")
+    if _is_export(path):
+        from addon.export.recording import read_export
+
+        arrays, meta = read_export(path)
+        if as_json:
+            return json.dumps({"kind": "export", "arrays": {k: list(v.shape) for k, v in arrays.items()},
+                               "meta": meta}, indent=2)
+        t = arrays["t"]
+        lines = [f"{path}: WearTwin export (schema {meta.get('schema')}, weartwin {meta.get('weartwin_version')})",
+                 f"  {len(t)} samples at {meta.get('fps')} Hz, {t[-1] if len(t) else 0:.2f} s",
+                 f"  body: {meta.get('body', {}).get('model')} {meta.get('body', {}).get('variant') or 'default'}"
+                 f", height {meta.get('body', {}).get('height')} m",
+                 f"  source: {meta.get('source', {}).get('format')} {meta.get('source', {}).get('path')}"]
+        for k, v in arrays.items():
+            if k == "t":
+                continue
+            flat = v.reshape(len(t), -1).astype(np.float64)
+            lines.append(f"  {k:28s} {str(v.shape):12s} mean {np.round(flat.mean(0), 3).tolist()}"
+                         f"  sd {np.round(flat.std(0), 3).tolist()}")
+        if meta.get("label"):
+            lines.append(f"  label: {meta['label']}")
+        return "\n".join(lines)
+    from addon.motion import load_motion
+
+    m = load_motion(path)
+    if as_json:
+        return json.dumps({"kind": "motion", "frames": m.n_frames, "fps": m.fps, "duration_s": m.duration,
+                           "joints": len(m.joint_names), "gender": m.gender,
+                           "betas": None if m.betas is None else len(m.betas), "source": m.source}, indent=2)
+    travel = float(np.linalg.norm(m.trans[-1] - m.trans[0]))
+    return "\n".join([
+        f"{path}: motion ({m.source.get('format')}, {m.source.get('up_axis')}-up source)",
+        f"  {m.n_frames} frames at {m.fps:g} fps = {m.duration:.2f} s, {len(m.joint_names)} joints",
+        f"  gender {m.gender}, betas {None if m.betas is None else len(m.betas)}, root travel {travel:.2f} m",
+    ])
