@@ -124,6 +124,7 @@ class Baker:
         timings["frames_s"] = time.perf_counter() - t1
 
         rec = Recording(t=np.arange(T) / cfg.fps)
+        rec.debug = {"site_positions": {}, "asset": asset}
         window = smoothing_window(cfg.fps, cfg.imu_smoothing)
         noise = ImuNoise(enabled=cfg.imu_noise)
         rng = np.random.default_rng([cfg.seed, 7])
@@ -135,6 +136,7 @@ class Baker:
             gyro = angular_velocity(R, cfg.fps, window)
             acc, gyro = noise.apply(acc, gyro, cfg.fps, rng)
             rec.imu[s.name] = {"acc": acc, "gyro": gyro}
+            rec.debug["site_positions"][s.name] = p.mean(axis=1)
             site_meta[s.name] = s.describe()
         pair_meta = {}
         if imp_sim is not None:

@@ -25,6 +25,7 @@ class Recording:
     imu: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)   # site -> {acc, gyro}
     imp: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)   # pair -> {mag, phase, length}
     meta: dict = field(default_factory=dict)
+    debug: dict = field(default_factory=dict)  # in-memory extras for tests/plots; never exported
 
     def arrays(self) -> dict[str, np.ndarray]:
         out = {"t": np.asarray(self.t, dtype=np.float64)}

@@ -68,4 +68,14 @@ def demo_motion(fps: float = 60.0) -> Motion:
     rot[late] = rot_late[late]
     return Motion(rotations=rot, trans=np.zeros((len(t), 3)), fps=fps, joint_names=BODY_JOINTS,
                   source={"format": "builtin", "name": "demo: bicep curls then a wave", "up_axis": "Z",
-                          "original_fps": fps, "path": "builtin:demo"})
+                          "original_fps": fps, "path": "builtin:demo", "sha256": content_hash(rot)})
+
+
+def content_hash(*arrays: np.ndarray) -> str:
+    """sha256 of generated motion data, standing in for a file hash in `meta.source`."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for a in arrays:
+        h.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
+    return h.hexdigest()

@@ -64,6 +64,10 @@ def _read(path: Path, source_fps: float | None) -> Motion:
 def load_motion(path, source_fps: float | None = None) -> Motion:
     path = Path(path)
     try:
+        if path.is_symlink() and not path.exists():
+            raise MotionError("broken link (points to a missing file)")
+        if path.is_dir():
+            raise MotionError("is a folder, not a motion file")
         if not path.is_file():
             raise MotionError("no such file")
         motion = _read(path, source_fps)

@@ -61,7 +61,9 @@ def split_poses(poses: np.ndarray, key: str = "poses") -> tuple[np.ndarray, tupl
     if width not in POSE_WIDTH_TO_SKELETON:
         raise MotionError(f"'{key}' has {width} columns; expected 72 (SMPL), 156 (SMPL-H) or 165 (SMPL-X)")
     skel = POSE_WIDTH_TO_SKELETON[width]
-    return poses.reshape(len(poses), -1, 3), SKELETONS[skel]
+    if len(poses) < 2:
+        raise MotionError(f"only {len(poses)} frame(s); at least 2 are needed")
+    return poses.reshape(len(poses), width // 3, 3), SKELETONS[skel]
 
 
 def y_up_to_z_up(rotations: np.ndarray, trans: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
