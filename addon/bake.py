@@ -68,7 +68,8 @@ class Baker:
         t0 = time.perf_counter()
         motion = resample(motion, cfg.fps)
         if variant.model != "anny" and not variant.params and motion.betas is not None:
-            variant = BodyVariant(variant.label, variant.model, {"betas": motion.betas[:10].tolist()}, variant.height)
+            variant = BodyVariant(variant.label, variant.model,
+                                  {"betas": motion.betas[:16].tolist(), "gender": motion.gender}, variant.height)
         asset, align = self.bodies.get(variant)
         scene = empty_scene()
         arm, body = build_body(asset)

@@ -61,8 +61,10 @@ class BodyLibrary:
             else:
                 from .smpl_body import smpl_asset
 
-                asset = smpl_asset(variant.model, betas=variant.params.get("betas"))
+                asset = smpl_asset(variant.model, betas=variant.params.get("betas"),
+                                   gender=variant.params.get("gender", "neutral"))
                 asset = asset.scaled_to_height(variant.height)
-                align = tpose_alignment(asset)
+                # the rig's rest pose is the SMPL rest pose: rotations apply as they are
+                align = np.broadcast_to(np.eye(3), (len(asset.bone_names), 3, 3)).copy()
             self._cache[key] = (asset, align)
         return self._cache[key]
