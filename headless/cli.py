@@ -102,6 +102,9 @@ def cmd_bake(a: argparse.Namespace) -> int:
                         progress=not a.quiet and sys.stderr.isatty() or a.progress)
     print(f"baked {len(summary.done)}, skipped {len(summary.skipped)} (up to date), "
           f"failed {len(summary.failed)} -> {out}/summary.json")
+    if summary.interrupted:
+        print("interrupted: run the same command again to finish the rest", file=sys.stderr)
+        return 130
     return 1 if summary.failed else 0
 
 

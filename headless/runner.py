@@ -44,6 +44,15 @@ def item_config(base: BakeConfig, item: Item) -> BakeConfig:
     return cfg
 
 
+def remove_stale_temp_files(item: Item, out: Path, cfg: BakeConfig) -> None:
+    """Temp files an earlier, killed run left for this item (shards never share items)."""
+    for p in expected_outputs(item, out, cfg):
+        for ext in (".npz", ".csv", ".png"):
+            name = p.with_suffix(ext).name
+            for stale in p.parent.glob(f".{name}.*.part"):
+                stale.unlink(missing_ok=True)
+
+
 def _output_hash(path: Path) -> str | None:
     try:
         with np.load(path, allow_pickle=False) as d:
@@ -101,6 +110,7 @@ def bake_item(args: tuple[Item, str, dict]) -> dict:
         _BAKER = Baker(cfg)
     _BAKER.config = cfg
     t0 = time.perf_counter()
+    remove_stale_temp_files(item, Path(out), cfg)
     try:
         res = _BAKER.bake_file(item.input, Path(out) / item.rel, label=cfg.extra.get("label"))
         return {"status": "done", "input": str(item.input), "outputs": [str(p) for p in res.outputs],
@@ -124,6 +134,7 @@ class Summary:
         self.failed: list[dict] = []
         self.timings: dict = {"items": {}}
         self.t0 = time.perf_counter()
+        self.interrupted = False
 
     def add(self, r: dict) -> None:
         if r["status"] == "done":
@@ -198,5 +209,6 @@ def run_batch(items: list[Item], out: Path, cfg: BakeConfig, workers: int = 1, f
     finally:
         signal.signal(signal.SIGTERM, previous)
         bar.close()
+        summary.interrupted = interrupted
         summary.write(interrupted)
     return summary
