@@ -194,6 +194,9 @@ def run_batch(items: list[Item], out: Path, cfg: BakeConfig, workers: int = 1, f
                 report(bake_item(args))
         else:
             ctx = mp.get_context("spawn")
+            # one core per worker: keep BLAS / OpenMP pools from fighting over the cores
+            for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+                os.environ.setdefault(var, "1")
             pool = ctx.Pool(min(workers, len(todo)), initializer=_worker_init,
                             initargs=(cfg.to_dict(),), maxtasksperchild=None)
             for r in pool.imap_unordered(bake_item, todo, chunksize=1):
