@@ -118,3 +118,23 @@ def test_source_rate_keeps_duration_through_the_bake(baker, tmp_path):
         arrays, meta = read_export(res.outputs[0])
         assert abs(arrays["t"][-1] - 2.5) < 1 / FPS
         assert meta["source"]["original_fps"] == fps_in
+
+
+def test_noise_model_is_seeded_bounded_and_off_by_default():
+    from addon.sensors.imu import ImuNoise
+
+    T = 600
+    acc = np.tile([0.0, 0.0, 9.81], (T, 1))
+    gyro = np.zeros((T, 3))
+    same = ImuNoise().apply(acc, gyro, FPS, np.random.default_rng(0))
+    assert same[0] is acc and same[1] is gyro  # off: the ideal sensor
+    n = ImuNoise(enabled=True)
+    a1, g1 = n.apply(acc, gyro, FPS, np.random.default_rng(5))
+    a2, g2 = n.apply(acc, gyro, FPS, np.random.default_rng(5))
+    np.testing.assert_array_equal(a1, a2)
+    assert 0.005 < np.std(a1[:, 0]) < 0.1          # white noise around the datasheet density
+    assert abs(a1[:, 2].mean() - 9.81) < 0.5        # bias + scale error stay small
+    big = n.apply(acc * 100, gyro + 100, FPS, np.random.default_rng(1))
+    assert np.abs(big[0]).max() <= n.acc_range and np.abs(big[1]).max() <= n.gyro_range  # saturation
+    lsb = 2 * n.acc_range / 2 ** n.bits
+    np.testing.assert_allclose(a1 / lsb, np.round(a1 / lsb), atol=1e-6)  # quantized
