@@ -24,6 +24,9 @@ from .sensors.imu import ImuNoise, angular_velocity, frame_from_points, smoothin
 from .sensors.sites import make_sites
 
 ProgressFn = Callable[[int, int], None]
+# Sensors this build can simulate. DESIGN.md's default is imu,impedance; impedance (Pose2Imp)
+# is not built yet, so the default is imu until it is.
+AVAILABLE_SENSORS = ("imu",)
 
 
 @dataclass
@@ -99,7 +102,7 @@ class Baker:
         site_ids = np.array([s.vertices for s in sites], dtype=np.int64).reshape(-1)
         frame_hooks = []
         imp_sim = None
-        if "impedance" in cfg.sensors:
+        if "impedance" in cfg.sensors and "impedance" in AVAILABLE_SENSORS:
             from .sensors.impedance.simulate import ImpedanceSimulator
 
             imp_sim = ImpedanceSimulator(asset, cfg)

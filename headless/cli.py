@@ -45,7 +45,7 @@ def add_bake_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--fps", type=float, default=d.fps, help="output sampling rate in Hz (%(default)s)")
     g.add_argument("--source-fps", type=float, default=None,
                    help="frame rate of inputs that do not store one (e.g. old MoSh pickles)")
-    g.add_argument("--sensors", type=_csv_list, default=d.sensors, help="imu,impedance (default: %(default)s)")
+    g.add_argument("--sensors", type=_csv_list, default=d.sensors, help="comma-separated sensors (default: %(default)s; impedance is not built yet)")
     g.add_argument("--imu-sites", type=_csv_list, default=d.imu_sites, help="default left_wrist,right_wrist")
     g.add_argument("--imu-smoothing", type=float, default=d.imu_smoothing,
                    help="Savitzky-Golay window for derivatives, s (%(default)s)")
@@ -68,10 +68,12 @@ def config_from_args(a: argparse.Namespace):
     for name in ("fps", "height"):
         if getattr(a, name) <= 0:
             raise SystemExit(_usage(f"--{name} must be positive"))
-    known = {"imu", "impedance"}
-    bad = set(a.sensors) - known
+    from addon.bake import AVAILABLE_SENSORS
+
+    bad = set(a.sensors) - set(AVAILABLE_SENSORS)
     if bad:
-        raise SystemExit(_usage(f"unknown sensor(s) {', '.join(sorted(bad))} (known: imu, impedance)"))
+        raise SystemExit(_usage(f"sensor(s) {', '.join(sorted(bad))} not available "
+                                f"(available: {', '.join(AVAILABLE_SENSORS)})"))
     return BakeConfig(fps=a.fps, body=a.body, height=a.height, sensors=tuple(a.sensors),
                       imu_sites=tuple(a.imu_sites), electrodes=tuple(a.electrodes),
                       frequencies=tuple(a.frequencies), softbody=a.softbody, vary_body=a.vary_body,
