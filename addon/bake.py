@@ -155,13 +155,12 @@ class Baker:
             "body": {"model": asset.model if variant.model == "anny" else "smpl-family",
                      "model_file": None if variant.model == "anny" else str(variant.model),
                      "variant": variant.label, "params": asset.params, "height": variant.height},
-            "source": {**motion.source, "n_frames": None, "joints": len(motion.joint_names)},
+            "source": {**motion.source, "joints": len(motion.joint_names)},
             "config": cfg.to_dict(),
             "config_hash": cfg.signal_hash(),
             "weartwin_version": __version__,
             "timings": timings,
         }
-        rec.meta["source"].pop("n_frames")
         return rec
 
     # -- one file, all its body variants -----------------------------------------------------
