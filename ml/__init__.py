@@ -1,0 +1,1 @@
+"""Training side of WearTwin: datasets, evaluation, models. Never imports bpy (not built yet)."""
