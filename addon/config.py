@@ -18,9 +18,10 @@ class BakeConfig:
     fps: float = 60.0                       # output sampling rate, Hz
     body: str = "anny"                      # "anny" or a path to SMPL/SMPL-H/SMPL-X model file(s)
     height: float = 1.7                     # skeleton normalization height, m
-    sensors: tuple[str, ...] = ("imu",)
+    sensors: tuple[str, ...] = ("imu", "impedance")
     imu_sites: tuple[str, ...] = DEFAULT_SITES
     electrodes: tuple[str, ...] = DEFAULT_PAIRS
+    electrode_defs: dict = field(default_factory=dict)  # NAME -> vertices:I,J,.. | bone:BONE:OFFSET | preset
     frequencies: tuple[float, ...] = (50e3,)  # impedance frequencies, Hz
     softbody: bool = False
     vary_body: int = 0                      # N seeded body-shape variants per motion (0: default body)

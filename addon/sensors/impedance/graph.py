@@ -1,0 +1,304 @@
+"""The body graph and the per-frame current path through the deformed body.
+
+Nodes are the mesh vertices. Three kinds of edges, all weighted by their current length:
+- surface edges of the mesh;
+- interior chords: straight segments between two skin vertices that run inside the body
+  (precomputed once per body on the rest mesh, 2-12 cm long, pointing inward at both ends,
+  checked with `mathutils.bvhtree` ray tests). As the body deforms a chord may leave the body
+  (the crease of a bent elbow); chords are therefore validated *lazily* each frame: the
+  shortest path is found, every chord on it is ray-tested against the frame's BVH, failing
+  chords are dropped and the search repeats (Lazy PRM). Chords that failed on the previous
+  frame are re-tested first, so a frame usually needs one or two searches.
+- contact edges between vertices of different body segments (hand-hand, hand-chest,
+  forearm-thigh, ...) that are closer than the contact distance and were not close at rest.
+  Found per frame with k-d trees restricted to where segment bounding boxes overlap.
+
+Dijkstra runs on a `scipy.sparse` CSR matrix (`scipy.sparse.csgraph.dijkstra`, multi-source,
+min_only); `benchmarks/bench_impedance.py` measures it against networkx (~20x slower).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
+
+from ...body.asset import BodyAsset
+from .electrodes import vertex_normals
+
+SURFACE, CHORD, CONTACT = 0, 1, 2
+BLOCKED = 1e3  # m: weight of a chord found outside the body this frame (never chosen)
+
+# SMPL joint -> body segment, for contact detection
+_SEGMENT_OF = {
+    "pelvis": "torso", "spine1": "torso", "spine2": "torso", "spine3": "torso", "neck": "head",
+    "head": "head", "left_collar": "torso", "right_collar": "torso",
+}
+for _s in ("left", "right"):
+    _SEGMENT_OF.update({f"{_s}_shoulder": f"{_s}_upperarm", f"{_s}_elbow": f"{_s}_forearm",
+                        f"{_s}_wrist": f"{_s}_hand", f"{_s}_hip": f"{_s}_thigh",
+                        f"{_s}_knee": f"{_s}_shank", f"{_s}_ankle": f"{_s}_foot", f"{_s}_foot": f"{_s}_foot"})
+# segments joined by a joint: their touching skin is not a contact (it is the joint itself)
+_ADJACENT = {frozenset(p) for p in [("torso", "head")] + [
+    x for s in ("left", "right") for x in (
+        ("torso", f"{s}_upperarm"), (f"{s}_upperarm", f"{s}_forearm"), (f"{s}_forearm", f"{s}_hand"),
+        ("torso", f"{s}_thigh"), (f"{s}_thigh", f"{s}_shank"), (f"{s}_shank", f"{s}_foot"))]}
+
+
+def segment_labels(asset: BodyAsset) -> tuple[np.ndarray, list[str]]:
+    """Segment index per vertex (from its dominant bone's nearest mapped ancestor)."""
+    bone_seg: dict[int, str] = {}
+    mapped = {}
+    for joint, bones in asset.joint_map.items():
+        seg = _SEGMENT_OF.get(joint)
+        if seg is None:
+            side = joint.split("_")[0]
+            seg = f"{side}_hand" if side in ("left", "right") else "torso"  # fingers
+        for b in bones:
+            if b in asset.bone_names:
+                mapped[asset.bone_index(b)] = seg
+    for b in range(len(asset.bone_names)):
+        a = b
+        while a >= 0 and a not in mapped:
+            a = int(asset.bone_parents[a])
+        bone_seg[b] = mapped.get(a, "torso")
+    names = sorted(set(bone_seg.values()))
+    dominant = asset.weight_bones[np.arange(len(asset.weights)), np.argmax(asset.weights, axis=1)]
+    lut = np.array([names.index(bone_seg[b]) for b in range(len(asset.bone_names))])
+    return lut[dominant], names
+
+
+def surface_edges(faces: np.ndarray) -> np.ndarray:
+    e = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
+    return np.unique(np.sort(e, axis=1), axis=0).astype(np.int64)
+
+
+def chord_is_inside(bvh, a, b, eps: float = 1e-3) -> bool:
+    """True if the segment a-b runs inside the body: cast from just inside each end towards the
+    other; the first surface hit must be at the far end and be an exit (normal along the ray)."""
+    from mathutils import Vector
+
+    a, b = Vector(a), Vector(b)
+    d = b - a
+    L = d.length
+    if L < 3 * eps:
+        return True
+    u = d / L
+    for o, dirn in ((a + u * eps, u), (b - u * eps, -u)):
+        loc, normal, _, dist = bvh.ray_cast(o, dirn, L + eps)
+        if loc is None or dist < L - 3 * eps or normal.dot(dirn) <= 0:
+            return False
+    return True
+
+
+@dataclass
+class PathResult:
+    nodes: np.ndarray            # vertex indices from electrode A to electrode B
+    kinds: np.ndarray            # edge kind per step (SURFACE/CHORD/CONTACT)
+    length: float
+    searches: int
+    contact_area: float = 0.0    # m², skin area in contact along the path's contact edges
+    points: np.ndarray = field(default=None)  # (n,3) polyline
+    blocked: set = field(default_factory=set)  # chords found outside the body on this frame
+
+
+class BodyGraph:
+    def __init__(self, rest_vertices: np.ndarray, faces: np.ndarray, labels: np.ndarray | None = None,
+                 segment_names: list[str] | None = None, max_chord: float = 0.12, min_chord: float = 0.02,
+                 chords_per_vertex: int = 6, seed: int = 0, contact_slots: int = 3,
+                 chords: np.ndarray | None = None):
+        self.rest = rest_vertices.astype(np.float64)
+        self.faces = np.asarray(faces, dtype=np.int64)
+        self.n = len(self.rest)
+        self.edges = surface_edges(self.faces)
+        self.labels = np.zeros(self.n, dtype=np.int64) if labels is None else np.asarray(labels)
+        self.segment_names = segment_names or ["body"]
+        self.chords = (self._make_chords(max_chord, min_chord, chords_per_vertex, seed)
+                       if chords is None else np.asarray(chords, dtype=np.int64).reshape(-1, 2))
+        self._edge_keys = np.sort(self.edges[:, 0] * self.n + self.edges[:, 1])
+        ck = np.minimum(self.chords[:, 0], self.chords[:, 1]) * self.n + np.maximum(self.chords[:, 0], self.chords[:, 1])
+        self._chord_order = np.argsort(ck)
+        self._chord_keys = ck[self._chord_order]
+        self._build_csr(contact_slots)
+        present = sorted(set(self.labels.tolist()))
+        self.segment_names = [self.segment_names[s] for s in present]
+        self.labels = np.searchsorted(present, self.labels)
+        self._seg_index = [np.nonzero(self.labels == s)[0] for s in range(len(self.segment_names))]
+        self._seg_order = np.concatenate(self._seg_index)
+        self._seg_starts = np.r_[0, np.cumsum([len(ix) for ix in self._seg_index])[:-1]]
+        self._seg_pairs = [(i, j) for i in range(len(self.segment_names)) for j in range(i + 1, len(self.segment_names))
+                           if frozenset((self.segment_names[i], self.segment_names[j])) not in _ADJACENT]
+
+    # -- built once per body ----------------------------------------------------------------
+    def _make_chords(self, max_chord, min_chord, k, seed) -> np.ndarray:
+        from mathutils.bvhtree import BVHTree
+
+        v = self.rest
+        n = vertex_normals(v, self.faces)
+        pairs = cKDTree(v).query_pairs(max_chord, output_type="ndarray")
+        d = v[pairs[:, 1]] - v[pairs[:, 0]]
+        L = np.linalg.norm(d, axis=1)
+        cos_a = -(d * n[pairs[:, 0]]).sum(1) / np.maximum(L, 1e-12)
+        cos_b = (d * n[pairs[:, 1]]).sum(1) / np.maximum(L, 1e-12)
+        keep = (L >= min_chord) & (cos_a > 0.3) & (cos_b > 0.3)  # inward at both ends
+        pairs = pairs[keep]
+        if len(pairs) == 0:
+            return np.zeros((0, 2), dtype=np.int64)
+        # k candidates per vertex, spread at random over the ball
+        rng = np.random.default_rng(seed)
+        order = np.lexsort((rng.random(len(pairs)), pairs[:, 0]))
+        pairs = pairs[order]
+        first = np.r_[0, np.nonzero(np.diff(pairs[:, 0]))[0] + 1]
+        rank = np.arange(len(pairs)) - np.repeat(first, np.diff(np.r_[first, len(pairs)]))
+        pairs = pairs[rank < k]
+        bvh = BVHTree.FromPolygons(v.tolist(), self.faces.tolist(), all_triangles=True)
+        ok = np.array([chord_is_inside(bvh, v[a], v[b]) for a, b in pairs], dtype=bool)
+        return pairs[ok].astype(np.int64)
+
+    def _build_csr(self, m: int) -> None:
+        """Fixed CSR layout: surface edges and chords both ways, then `m` contact slots per
+        vertex (self-loops weighted BLOCKED until a frame fills them). Per frame only the data
+        (and the slots' targets) change: no sorting, no COO conversion."""
+        E = np.concatenate([self.edges, self.chords])
+        rows = np.concatenate([E[:, 0], E[:, 1], np.repeat(np.arange(self.n), m)])
+        cols = np.concatenate([E[:, 1], E[:, 0], np.repeat(np.arange(self.n), m)])
+        order = np.argsort(rows, kind="stable")  # slots end up last in each row
+        self._m = m
+        self._pairs = E
+        self._perm = order
+        self._indices = cols[order].astype(np.int32)
+        self._indptr = np.r_[0, np.cumsum(np.bincount(rows, minlength=self.n))].astype(np.int32)
+        self._full = np.empty(len(rows))
+
+    # -- per frame ------------------------------------------------------------------------------
+    def contacts(self, v: np.ndarray, distance: float, min_rest: float = 0.03) -> np.ndarray:
+        """(K,2) vertex pairs of different, non-adjacent segments closer than `distance` now and
+        farther than max(min_rest, 3*distance) apart at rest."""
+        if distance <= 0 or len(self._seg_pairs) == 0:
+            return np.zeros((0, 2), dtype=np.int64)
+        vs = v[self._seg_order]
+        lo = np.minimum.reduceat(vs, self._seg_starts, axis=0)
+        hi = np.maximum.reduceat(vs, self._seg_starts, axis=0)
+        out = []
+        for i, j in self._seg_pairs:
+            blo = np.maximum(lo[i], lo[j]) - distance
+            bhi = np.minimum(hi[i], hi[j]) + distance
+            if np.any(blo > bhi):
+                continue
+            A, B = self._seg_index[i], self._seg_index[j]
+            A = A[np.all((v[A] >= blo) & (v[A] <= bhi), axis=1)]
+            B = B[np.all((v[B] >= blo) & (v[B] <= bhi), axis=1)]
+            if len(A) == 0 or len(B) == 0:
+                continue
+            m = cKDTree(v[A]).sparse_distance_matrix(cKDTree(v[B]), distance, output_type="ndarray")
+            if len(m) == 0:
+                continue
+            p = np.stack([A[m["i"]], B[m["j"]]], axis=1)
+            far = np.linalg.norm(self.rest[p[:, 0]] - self.rest[p[:, 1]], axis=1) > max(min_rest, 3 * distance)
+            out.append(p[far])
+        return np.concatenate(out).astype(np.int64) if out else np.zeros((0, 2), dtype=np.int64)
+
+    def _lengths(self, v):
+        d = v[self._pairs[:, 0]] - v[self._pairs[:, 1]]
+        return np.sqrt(np.einsum("ij,ij->i", d, d))
+
+    def _matrix(self, w, contacts, blocked):
+        """CSR graph for this frame from edge/chord lengths `w` and the contact pairs."""
+        ne = len(self._pairs)
+        full = self._full
+        w = np.maximum(w, 1e-9)  # explicit zeros would count as missing edges
+        if blocked:
+            w = w.copy()
+            w[len(self.edges) + np.fromiter(blocked, dtype=np.int64)] = BLOCKED
+        full[:ne], full[ne:2 * ne], full[2 * ne:] = w, w, BLOCKED
+        data = full[self._perm]
+        indices = self._indices
+        if len(contacts):
+            indices = indices.copy()
+            a = np.concatenate([contacts[:, 0], contacts[:, 1]])
+            b = np.concatenate([contacts[:, 1], contacts[:, 0]])
+            d = np.maximum(self._contact_len, 1e-9)
+            d = np.concatenate([d, d])
+            order = np.lexsort((d, a))  # per vertex, nearest contacts first
+            a, b, d = a[order], b[order], d[order]
+            first = np.r_[0, np.nonzero(np.diff(a))[0] + 1]
+            rank = np.arange(len(a)) - np.repeat(first, np.diff(np.r_[first, len(a)]))
+            keep = rank < self._m
+            pos = self._indptr[a[keep] + 1] - self._m + rank[keep]
+            indices[pos] = b[keep]
+            data[pos] = d[keep]
+        return sp.csr_matrix((data, indices, self._indptr), shape=(self.n, self.n), copy=False)
+
+    def _chord_ids(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Index into self.chords of each (a,b) step, -1 where the step is not a chord."""
+        key = np.minimum(a, b) * self.n + np.maximum(a, b)
+        pos = np.searchsorted(self._chord_keys, key)
+        pos = np.minimum(pos, len(self._chord_keys) - 1)
+        hit = (len(self._chord_keys) > 0) & (self._chord_keys[pos] == key) if len(self._chord_keys) else np.zeros(len(key), bool)
+        return np.where(hit, self._chord_order[pos] if len(self._chord_keys) else -1, -1)
+
+    def _is_surface(self, a, b):
+        key = np.minimum(a, b) * self.n + np.maximum(a, b)
+        pos = np.minimum(np.searchsorted(self._edge_keys, key), len(self._edge_keys) - 1)
+        return self._edge_keys[pos] == key
+
+    def shortest_path(self, v: np.ndarray, src: np.ndarray, dst: np.ndarray, bvh=None,
+                      contact_distance: float = 0.01, vertex_area: np.ndarray | None = None,
+                      blocked_before: set | None = None, hint_length: float | None = None,
+                      max_searches: int = 12) -> PathResult:
+        """Shortest path from any vertex of `src` to any of `dst` on the frame's vertices `v`.
+        `bvh` (the frame's BVH tree, same coordinates as `v`) validates chords; without it
+        chords are trusted (rigid bodies, tests). `blocked_before`: the previous frame's
+        `PathResult.blocked`, re-tested first; `hint_length`: its length (bounds the search)."""
+        v = np.asarray(v)
+        contacts = self.contacts(v, contact_distance)
+        self._contact_len = np.linalg.norm(v[contacts[:, 0]] - v[contacts[:, 1]], axis=1)
+        w = self._lengths(v)
+        # chords that left the body last frame: re-test them first
+        blocked = set()
+        if bvh is not None:
+            for c in blocked_before or ():
+                a, b = self.chords[c]
+                if not chord_is_inside(bvh, v[a], v[b]):
+                    blocked.add(c)
+        searches = 0
+        while True:
+            G = self._matrix(w, contacts, blocked)
+            # stop the search beyond 1.5x the previous frame's length; search again without
+            # the limit when that was too short (the body moved a lot, or first frame)
+            limit = np.inf if hint_length is None else 1.2 * hint_length + 0.05
+            dist, pred, _ = dijkstra(G, directed=True, indices=src, min_only=True, return_predecessors=True,
+                                     limit=limit)
+            if not np.isfinite(dist[dst]).any() and np.isfinite(limit):
+                dist, pred, _ = dijkstra(G, directed=True, indices=src, min_only=True, return_predecessors=True)
+            searches += 1
+            t = int(dst[np.argmin(dist[dst])])
+            if not np.isfinite(dist[t]):
+                raise RuntimeError("the electrodes are not connected through the body mesh")
+            nodes = [t]
+            while pred[nodes[-1]] >= 0:
+                nodes.append(int(pred[nodes[-1]]))
+            nodes = np.array(nodes[::-1], dtype=np.int64)
+            a, b = nodes[:-1], nodes[1:]
+            cid = self._chord_ids(a, b)
+            bad = []
+            if bvh is not None and searches < max_searches:
+                bad = [int(c) for c in cid[cid >= 0] if c not in blocked
+                       and not chord_is_inside(bvh, v[self.chords[c, 0]], v[self.chords[c, 1]])]
+            if not bad:
+                break
+            blocked.update(bad)
+        kinds = np.where(cid >= 0, CHORD, np.where(self._is_surface(a, b), SURFACE, CONTACT)).astype(np.int8)
+        area = 0.0
+        if (kinds == CONTACT).any() and vertex_area is not None and len(contacts):
+            # skin in contact between the two segments the path crosses between
+            for k in np.nonzero(kinds == CONTACT)[0]:
+                sa, sb = self.labels[a[k]], self.labels[b[k]]
+                la, lb = self.labels[contacts[:, 0]], self.labels[contacts[:, 1]]
+                same = ((la == sa) & (lb == sb)) | ((la == sb) & (lb == sa))
+                area += float(vertex_area[np.unique(contacts[same].ravel())].sum()) / 2
+        pts = v[nodes].astype(np.float64)
+        length = float(np.linalg.norm(np.diff(pts, axis=0), axis=1).sum())
+        return PathResult(nodes, kinds, length, searches, area, pts, blocked)
