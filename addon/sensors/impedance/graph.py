@@ -146,13 +146,17 @@ class BodyGraph:
         pairs = pairs[keep]
         if len(pairs) == 0:
             return np.zeros((0, 2), dtype=np.int64)
-        # k candidates per vertex, spread at random over the ball
+        # k candidates per vertex, stratified by length (one from each length quantile, so the
+        # long chords right across a limb are always among them)
+        L = L[keep]
         rng = np.random.default_rng(seed)
-        order = np.lexsort((rng.random(len(pairs)), pairs[:, 0]))
+        order = np.lexsort((L, pairs[:, 0]))
         pairs = pairs[order]
-        first = np.r_[0, np.nonzero(np.diff(pairs[:, 0]))[0] + 1]
-        rank = np.arange(len(pairs)) - np.repeat(first, np.diff(np.r_[first, len(pairs)]))
-        pairs = pairs[rank < k]
+        starts = np.r_[0, np.nonzero(np.diff(pairs[:, 0]))[0] + 1]
+        sizes = np.diff(np.r_[starts, len(pairs)])
+        pick = [starts + np.minimum(((j + rng.random(len(starts))) * sizes / k).astype(np.int64), sizes - 1)
+                for j in range(k)]
+        pairs = pairs[np.unique(np.concatenate(pick))]
         bvh = BVHTree.FromPolygons(v.tolist(), self.faces.tolist(), all_triangles=True)
         ok = np.array([chord_is_inside(bvh, v[a], v[b]) for a, b in pairs], dtype=bool)
         return pairs[ok].astype(np.int64)
@@ -247,7 +251,7 @@ class BodyGraph:
     def shortest_path(self, v: np.ndarray, src: np.ndarray, dst: np.ndarray, bvh=None,
                       contact_distance: float = 0.01, vertex_area: np.ndarray | None = None,
                       blocked_before: set | None = None, hint_length: float | None = None,
-                      max_searches: int = 12) -> PathResult:
+                      max_searches: int = 40) -> PathResult:
         """Shortest path from any vertex of `src` to any of `dst` on the frame's vertices `v`.
         `bvh` (the frame's BVH tree, same coordinates as `v`) validates chords; without it
         chords are trusted (rigid bodies, tests). `blocked_before`: the previous frame's
@@ -284,12 +288,14 @@ class BodyGraph:
             a, b = nodes[:-1], nodes[1:]
             cid = self._chord_ids(a, b)
             bad = []
-            if bvh is not None and searches < max_searches:
+            if bvh is not None:
                 bad = [int(c) for c in cid[cid >= 0] if c not in blocked
                        and not chord_is_inside(bvh, v[self.chords[c, 0]], v[self.chords[c, 1]])]
             if not bad:
                 break
             blocked.update(bad)
+            if searches >= max_searches:  # a badly folded mesh: no chords this frame
+                blocked = set(range(len(self.chords)))
         kinds = np.where(cid >= 0, CHORD, np.where(self._is_surface(a, b), SURFACE, CONTACT)).astype(np.int8)
         area = 0.0
         if (kinds == CONTACT).any() and vertex_area is not None and len(contacts):

@@ -27,7 +27,7 @@ PATH_POINTS = 32       # points of the stored path polyline (--save-path)
 _GRAPHS: dict[int, tuple[BodyAsset, BodyGraph, np.ndarray]] = {}
 
 
-CHORD_VERSION = 1  # bump when the chord selection in graph.py changes
+CHORD_VERSION = 2  # bump when the chord selection in graph.py changes
 
 
 def _chord_source(asset: BodyAsset) -> BodyAsset:
