@@ -16,6 +16,8 @@ EPILOG = """examples:
   weartwin bake ../shared/data/motion --out out   every motion file under a folder
   weartwin bake list.jsonl --out out --workers 2  a manifest, two Blender worker processes
   weartwin bake clip.npz --out out --vary-body 5 --preview --csv
+  weartwin bake clip.npz --out out --sensors impedance --frequencies 5000,50000,200000 --save-path
+  weartwin bake clip.npz --out out --electrode-def chest=bone:spine02:0.05 --electrodes left_wrist:chest
   weartwin info out/clip.npz                      describe a motion file or an export
 """
 
@@ -45,13 +47,24 @@ def add_bake_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--fps", type=float, default=d.fps, help="output sampling rate in Hz (%(default)s)")
     g.add_argument("--source-fps", type=float, default=None,
                    help="frame rate of inputs that do not store one (e.g. old MoSh pickles)")
-    g.add_argument("--sensors", type=_csv_list, default=d.sensors, help="comma-separated sensors (default: %(default)s; impedance is not built yet)")
+    g.add_argument("--sensors", type=_csv_list, default=d.sensors,
+                   help="comma-separated: imu, impedance (default: imu,impedance)")
     g.add_argument("--imu-sites", type=_csv_list, default=d.imu_sites, help="default left_wrist,right_wrist")
     g.add_argument("--imu-smoothing", type=float, default=d.imu_smoothing,
                    help="Savitzky-Golay window for derivatives, s (%(default)s)")
     g.add_argument("--imu-noise", action="store_true", help="add MEMS noise, bias, scale error, quantization")
-    g.add_argument("--electrodes", type=_csv_list, default=d.electrodes, help="electrode pairs (wrist_wrist)")
-    g.add_argument("--frequencies", type=_floats, default=d.frequencies, help="impedance frequencies, Hz")
+    g = p.add_argument_group("impedance (Pose2Imp)")
+    g.add_argument("--electrodes", type=_csv_list, default=d.electrodes,
+                   help="electrode pairs: presets wrist_wrist (default), left_wrist_elbow, right_wrist_elbow, "
+                        "or A:B with electrode presets (left_wrist, right_wrist, left_elbow, right_elbow, "
+                        "left_upperarm, right_upperarm) or names from --electrode-def")
+    g.add_argument("--electrode-def", action="append", default=[], metavar="NAME=SPEC",
+                   help="define an electrode: NAME=vertices:I,J,K (mesh vertex indices) or "
+                        "NAME=bone:BONE:OFFSET (2 cm band OFFSET m along BONE); repeatable")
+    g.add_argument("--frequencies", type=_floats, default=d.frequencies,
+                   help="comma-separated frequencies in Hz (default 50000)")
+    g.add_argument("--contact-distance", type=float, default=d.contact_distance,
+                   help="skin closer than this (m) conducts as a contact (%(default)s)")
     g.add_argument("--calibration", default=None, help="impedance calibration file (weartwin calibrate)")
     g.add_argument("--softbody", action=argparse.BooleanOptionalAction, default=d.softbody,
                    help="soft-body flesh (proxy cage); default off")
@@ -74,11 +87,32 @@ def config_from_args(a: argparse.Namespace):
     if bad:
         raise SystemExit(_usage(f"sensor(s) {', '.join(sorted(bad))} not available "
                                 f"(available: {', '.join(AVAILABLE_SENSORS)})"))
+    if not a.sensors:
+        raise SystemExit(_usage("--sensors is empty"))
+    from addon.sensors.impedance.electrodes import PRESET_ELECTRODES, PRESET_PAIRS
+
+    defs = {}
+    for item in a.electrode_def:
+        name, _, spec = (x.strip() for x in item.partition("="))
+        if not name or not (spec.startswith(("vertices:", "bone:")) or spec in PRESET_ELECTRODES):
+            raise SystemExit(_usage(f"--electrode-def '{item}': expected NAME=vertices:I,J,... "
+                                    "or NAME=bone:BONE:OFFSET"))
+        defs[name] = spec
+
+    for pair in a.electrodes:
+        if pair not in PRESET_PAIRS and ":" not in pair:
+            raise SystemExit(_usage(f"--electrodes: unknown pair '{pair}' (presets: {', '.join(PRESET_PAIRS)}; "
+                                    "or A:B)"))
+    if any(f <= 0 for f in a.frequencies) or not a.frequencies:
+        raise SystemExit(_usage("--frequencies must be positive numbers in Hz"))
+    if a.calibration and not Path(a.calibration).is_file():
+        raise SystemExit(_usage(f"--calibration {a.calibration}: no such file"))
     return BakeConfig(fps=a.fps, body=a.body, height=a.height, sensors=tuple(a.sensors),
                       imu_sites=tuple(a.imu_sites), electrodes=tuple(a.electrodes),
                       frequencies=tuple(a.frequencies), softbody=a.softbody, vary_body=a.vary_body,
                       seed=a.seed, source_fps=a.source_fps, imu_smoothing=a.imu_smoothing,
                       imu_noise=a.imu_noise, calibration=a.calibration, save_path=a.save_path,
+                      electrode_defs=defs, contact_distance=a.contact_distance,
                       csv=a.csv, preview=a.preview)
 
 

@@ -39,6 +39,9 @@ def describe(path: Path, as_json: bool = False) -> str:
             if k == "t":
                 continue
             flat = v.reshape(len(t), -1).astype(np.float64)
+            if flat.shape[1] > 6:  # e.g. the stored current path
+                lines.append(f"  {k:28s} {str(v.shape):12s}")
+                continue
             lines.append(f"  {k:28s} {str(v.shape):12s} mean {np.round(flat.mean(0), 3).tolist()}"
                          f"  sd {np.round(flat.std(0), 3).tolist()}")
         if meta.get("label"):

@@ -118,10 +118,11 @@ def cross_sections(bvh, mids: np.ndarray, tans: np.ndarray, reach: float = MAX_R
     return out
 
 
-def robust_areas(areas: np.ndarray, window: int = 5, floor: float = MIN_AREA) -> np.ndarray:
+def robust_areas(areas: np.ndarray, window: int = 7, floor: float = MIN_AREA) -> np.ndarray:
     """Fill samples whose rays failed (outside the body, mesh holes) from their neighbours, then
-    a running median over `window` samples (10 cm): a single ray grazing a skin fold or an LBS
-    crease must not read as a 2 mm² bottleneck; `floor` bounds what is left."""
+    a running median over `window` samples (14 cm): rays from skin folded into itself (the inner
+    elbow under linear blend skinning) read a few mm across for up to ~3 samples, and must not
+    count as a bottleneck; `floor` bounds what is left."""
     areas = np.asarray(areas, dtype=np.float64).copy()
     bad = ~np.isfinite(areas) | (areas <= 0)
     if bad.all():
