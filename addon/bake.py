@@ -96,6 +96,13 @@ class Baker:
         feet = first[_foot_vertices(asset)]
         arm.location = (-feet[:, 0].mean(), -feet[:, 1].mean(), -feet[:, 2].min())
         bpy.context.view_layer.update()
+        if cfg.softbody:
+            from .scene.softbody import SoftBodySettings, add_soft_flesh
+
+            t_sb = time.perf_counter()
+            add_soft_flesh(arm, body, asset, motion.n_frames,
+                           SoftBodySettings(stiffness=cfg.softbody_stiffness))
+            timings["softbody_setup_s"] = time.perf_counter() - t_sb
 
         sites = make_sites(asset, cfg.imu_sites, align) if "imu" in cfg.sensors else []
         site_ids = np.array([s.vertices for s in sites], dtype=np.int64).reshape(-1)

@@ -172,3 +172,44 @@ def test_user_electrodes_by_vertices_and_bone():
             resolve_pairs(asset, ["x:left_wrist"], {"x": bad}, align)
     with pytest.raises(ElectrodeError):
         resolve_pairs(asset, ["no_such_pair"], {}, align)
+
+
+def test_softbody_moves_flesh_not_hands_and_contacts_still_work():
+    import bpy
+
+    from addon.motion.procedural import demo_motion
+    from addon.sensors.impedance.graph import segment_labels
+
+    m = demo_motion()
+    m = Motion(rotations=m.rotations[:90], trans=m.trans[:90], fps=m.fps, joint_names=m.joint_names,
+               source=m.source)
+    cfg = BakeConfig(sensors=("imu", "impedance"), softbody=True)
+    rec = Baker(cfg).bake(m, BodyVariant("", "anny", {}, 1.7))
+    assert "softbody_setup_s" in rec.meta["timings"] and rec.meta["config"]["softbody"]
+    assert np.isfinite(rec.imp["wrist_wrist"]["mag"]).all()
+    body = next(o for o in bpy.data.objects if o.get("weartwin_role") == "body")
+    cage = next(o for o in bpy.data.objects if o.get("weartwin_role") == "softbody_cage")
+    assert len(cage.data.vertices) < len(body.data.vertices) / 10
+    sd = body.modifiers["SurfaceDeform"]
+    scene = bpy.context.scene
+
+    def verts():
+        me = body.evaluated_get(bpy.context.evaluated_depsgraph_get()).data
+        a = np.empty(len(me.vertices) * 3, np.float32)
+        me.vertices.foreach_get("co", a)
+        return a.reshape(-1, 3)
+
+    scene.frame_set(60)  # mid-curl: the arms accelerate
+    soft = verts()
+    sd.show_viewport = False
+    rigid = verts()
+    sd.show_viewport = True
+    asset = rec.debug["asset"]
+    labels, names = segment_labels(asset)
+    d = np.linalg.norm(soft - rigid, axis=1)
+    hands = np.isin(labels, [names.index("left_hand"), names.index("right_hand")])
+    assert d[hands].max() < 1e-3           # hands stay skinned (sub-millimetre at the wrist edge)
+    assert 1e-3 < d.max() < 0.05           # flesh moves, by millimetres to centimetres
+
+    h = Baker(cfg).bake(_pose(**HANDS_TOGETHER), BodyVariant("", "anny", {}, 1.7)).imp["wrist_wrist"]
+    assert h["contact"][1] == 1 and h["length"][1] < 0.4
