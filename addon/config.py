@@ -24,7 +24,7 @@ class BakeConfig:
     electrode_defs: dict = field(default_factory=dict)  # NAME -> vertices:I,J,.. | bone:BONE:OFFSET | preset
     frequencies: tuple[float, ...] = (50e3,)  # impedance frequencies, Hz
     softbody: bool = False
-    softbody_stiffness: float = 0.6         # goal weight of the softest flesh (1: rigid skinning)
+    softbody_stiffness: float = 0.7         # goal weight of the softest flesh (1: rigid skinning)
     vary_body: int = 0                      # N seeded body-shape variants per motion (0: default body)
     seed: int = 0
     source_fps: float | None = None         # override for files without a frame rate

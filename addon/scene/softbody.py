@@ -5,7 +5,8 @@ carried to the full body by a Surface Deform modifier.
   like the body (each cage vertex takes the bone weights of the nearest body vertex) and driven
   by the same armature.
 - Soft body on the cage: goal = the skinned position; goal weights are stiff near the bone and
-  soft in the flesh (1 within 3 cm of the bone axis, falling linearly to `stiffness` at 12 cm),
+  soft in the flesh (1 within 3 cm of the bone axis, falling linearly to `stiffness` at 12 cm; head,
+  hands and feet rigid),
   edge springs keep the surface together; no self-collision (contacts are found by the
   impedance graph on the final mesh, with or without soft body).
 - The full body keeps its Armature modifier; a Surface Deform bound to the cage replaces the
@@ -27,11 +28,11 @@ from .build import ROLE, build_mesh
 
 @dataclass
 class SoftBodySettings:
-    stiffness: float = 0.6        # goal weight in the softest flesh (1 = rigid skinning)
-    goal_spring: float = 0.7      # goal stiffness
-    goal_friction: float = 5.0    # goal damping
-    edge_spring: float = 0.6      # pull/push of the cage's edge springs
-    mass: float = 1.0
+    stiffness: float = 0.7        # goal weight in the softest flesh (1 = rigid skinning)
+    goal_spring: float = 0.9      # goal stiffness
+    goal_friction: float = 10.0   # goal damping
+    edge_spring: float = 0.0      # pull/push of edge springs (0: off; their rest lengths are the A-pose)
+    mass: float = 0.2
     cage_faces: int = 1200
 
 
@@ -96,6 +97,11 @@ def add_soft_flesh(arm: bpy.types.Object, body: bpy.types.Object, asset: BodyAss
                 groups[name].add([int(r)], float(w[r, k]), "ADD")
     dominant = wb[np.arange(n), np.argmax(w, axis=1)]
     goal = goal_weights(asset, cv, dominant, s.stiffness)
+    from ..sensors.impedance.graph import segment_labels
+
+    labels, names = segment_labels(asset)
+    rigid = [names.index(x) for x in names if x == "head" or x.endswith(("_hand", "_foot"))]
+    goal[np.isin(labels[nearest], rigid)] = 1.0  # skull, hands and feet have no jiggling flesh
     g = cage.vertex_groups.new(name="weartwin_goal")
     for value in np.unique(np.round(goal, 3)):
         g.add(np.nonzero(np.round(goal, 3) == value)[0].tolist(), float(value), "REPLACE")
@@ -109,7 +115,7 @@ def add_soft_flesh(arm: bpy.types.Object, body: bpy.types.Object, asset: BodyAss
     sb.goal_min, sb.goal_max = 0.0, 1.0
     sb.goal_spring = s.goal_spring
     sb.goal_friction = s.goal_friction
-    sb.use_edges = True
+    sb.use_edges = s.edge_spring > 0
     sb.pull = sb.push = s.edge_spring
     sb.damping = 0.5
     sb.mass = s.mass
