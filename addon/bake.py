@@ -151,6 +151,8 @@ class Baker:
         if imp_sim is not None:
             rec.imp, pair_meta = imp_sim.finish(to_world=(Rm, tm))
             timings["impedance_path_searches"] = imp_sim.searches
+            if cfg.calibration:
+                self._calibrate(rec, pair_meta)
         timings["total_s"] = time.perf_counter() - t0
         rec.meta = {
             "fps": cfg.fps,
@@ -168,6 +170,23 @@ class Baker:
             "timings": timings,
         }
         return rec
+
+    def _calibrate(self, rec: Recording, pair_meta: dict) -> None:
+        import hashlib
+
+        from .sensors.impedance.calibration import Calibration, CalibrationError, apply_to_channels
+
+        path = Path(self.config.calibration)
+        if getattr(self, "_cal_path", None) != path:
+            self._cal, self._cal_path = Calibration.load(path), path
+        cal = self._cal
+        if cal.pair not in rec.imp:
+            raise CalibrationError(f"{path}: calibrates pair '{cal.pair}', which this bake does not simulate "
+                                   f"(--electrodes {','.join(rec.imp) or 'none'})")
+        rec.imp[cal.pair] = apply_to_channels(cal, rec.imp[cal.pair], self.config.fps)
+        pair_meta[cal.pair]["calibration"] = {
+            "file": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "kind": cal.kind,
+            "note": "mag/phase are calibrated; mag_sim/phase_sim are the simulated values"}
 
     # -- one file, all its body variants -----------------------------------------------------
     def bake_file(self, path, out_stem: Path, progress: ProgressFn | None = None,

@@ -181,6 +181,46 @@ def cmd_info(a: argparse.Namespace) -> int:
     return status
 
 
+def cmd_calibrate(a: argparse.Namespace) -> int:
+    import numpy as np
+
+    from addon.sensors.impedance.calibration import CalibrationError, fit, read_pair, score
+
+    if len(a.sim) != len(a.measured):
+        return _usage("give one --measured CSV per --sim export, in the same order")
+    try:
+        pairs = [read_pair(s, m, a.pair, a.time_offset) for s, m in zip(a.sim, a.measured)]
+    except (CalibrationError, OSError, KeyError) as e:
+        print(f"weartwin calibrate: {e}", file=sys.stderr)
+        return 1
+    Xs, Ys = [p[0] for p in pairs], [p[1] for p in pairs]
+    # report on the last 20% of each recording, fitted on the first 80%
+    cut = [int(len(X) * 0.8) for X in Xs]
+    tr = ([X[:c] for X, c in zip(Xs, cut)], [Y[:c] for Y, c in zip(Ys, cut)])
+    te = ([X[c:] for X, c in zip(Xs, cut)], [Y[c:] for Y, c in zip(Ys, cut)])
+    from tqdm import tqdm
+
+    report = {"held_out": "last 20% of each recording", "raw_simulation": score(None, *te)}
+    kinds = ["affine"] + (["cnn"] if a.model == "cnn" else [])
+    for kind in kinds:
+        bar = tqdm(total=a.epochs, desc=f"fit {kind} (held-out check)", disable=kind == "affine" or a.quiet,
+                   leave=False)
+        cal = fit(*tr, a.pair, kind, a.epochs, a.seed, progress=lambda i, n, loss: bar.update(1))
+        bar.close()
+        report[kind] = score(cal, *te)
+    bar = tqdm(total=a.epochs, desc=f"fit {a.model} (all data)", disable=a.model == "affine" or a.quiet, leave=False)
+    cal = fit(Xs, Ys, a.pair, a.model, a.epochs, a.seed, progress=lambda i, n, loss: bar.update(1))
+    bar.close()
+    cal.report = {**report, "recordings": [str(s) for s in a.sim], "samples": int(sum(map(len, Xs)))}
+    out = cal.save(a.out)
+    print(f"{'model':16s} {'|Z| RMSE (ohm)':>15s} {'|Z| R2':>8s} {'phase RMSE (deg)':>17s}   (held out)")
+    for k in ["raw_simulation"] + kinds:
+        r = report[k]
+        print(f"{k:16s} {r['mag_rmse_ohm']:15.2f} {r['mag_r2']:8.3f} {r.get('phase_rmse_deg', np.nan):17.2f}")
+    print(f"wrote {out}  (use: weartwin bake ... --calibration {out})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="weartwin", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
@@ -218,6 +258,27 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("files", nargs="+", metavar="FILE")
     i.add_argument("--json", action="store_true", help="machine-readable output")
     i.set_defaults(func=cmd_info)
+
+    c = sub.add_parser("calibrate", help="fit simulated impedance to a real device (Pose2Imp calibration)",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Fit a map from simulated impedance features (|Z|, phase, path length, "
+                                   "cross-sections, contact, rates of change) to measured |Z| and phase, from "
+                                   "paired recordings aligned by time. Prints held-out errors of the raw "
+                                   "simulation, the affine map and the neural model; saves the chosen model.",
+                       epilog="measured CSV: columns t (s), mag (ohm)[, phase (deg)], same time origin as the "
+                              "simulated export (see --time-offset).\n"
+                              "example: weartwin calibrate --sim out/a.npz out/b.npz --measured a.csv b.csv "
+                              "--out device.npz")
+    c.add_argument("--sim", nargs="+", required=True, metavar="EXPORT", help="simulated exports (.npz)")
+    c.add_argument("--measured", nargs="+", required=True, metavar="CSV", help="measured CSVs, same order")
+    c.add_argument("--pair", default="wrist_wrist", help="electrode pair (%(default)s)")
+    c.add_argument("--model", choices=("cnn", "affine"), default="cnn", help="%(default)s")
+    c.add_argument("--epochs", type=int, default=400, help="neural model training epochs (%(default)s)")
+    c.add_argument("--time-offset", type=float, default=0.0, help="measured t minus simulated t, s")
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--quiet", action="store_true")
+    c.add_argument("--out", required=True, help="calibration file to write (.npz)")
+    c.set_defaults(func=cmd_calibrate)
 
     from . import extra_commands
 
