@@ -116,6 +116,7 @@ class Baker:
         timings["impedance_setup_s"] = time.perf_counter() - t0 - timings["setup_s"]
 
         T = motion.n_frames
+        nbuf = np.empty(nv * 3, dtype=np.float32)
         site_pos = np.empty((T, len(site_ids), 3))
         t1 = time.perf_counter()
         # mesh-local -> world: the body's parent (armature) carries the normalization offset
@@ -127,7 +128,9 @@ class Baker:
             if len(site_ids):
                 site_pos[f] = v[site_ids] @ Rm.T + tm
             if imp_sim is not None:  # mesh coordinates: lengths and areas do not care
-                imp_sim.on_frame(f, v, BVHTree.FromObject(body, dg))
+                me = body.evaluated_get(dg).data
+                me.vertex_normals.foreach_get("vector", nbuf)
+                imp_sim.on_frame(f, v, BVHTree.FromObject(body, dg), nbuf.reshape(nv, 3))
             if progress:
                 progress(f + 1, T)
         timings["frames_s"] = time.perf_counter() - t1

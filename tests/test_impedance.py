@@ -71,7 +71,8 @@ def test_path_goes_through_the_body_not_around_it():
     through = BodyGraph(v, f).shortest_path(v, src, dst, BVHTree.FromPolygons(v.tolist(), f.tolist()))
     around = BodyGraph(v, f, chords=np.zeros((0, 2))).shortest_path(v, src, dst)
     assert around.length == pytest.approx(np.pi * r, rel=0.01)
-    assert 2 * r - 1e-6 <= through.length < 1.15 * 2 * r
+    # 4 random chords per vertex (speed): the way across is a chain of chords, within 25% of 2r
+    assert 2 * r - 1e-6 <= through.length < 1.25 * 2 * r < around.length
 
 
 def test_chords_that_leave_a_bent_tube_are_rejected():

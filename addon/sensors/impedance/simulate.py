@@ -27,7 +27,7 @@ PATH_POINTS = 32       # points of the stored path polyline (--save-path)
 _GRAPHS: dict[int, tuple[BodyAsset, BodyGraph, np.ndarray]] = {}
 
 
-CHORD_VERSION = 2  # bump when the chord selection in graph.py changes
+CHORD_VERSION = 4  # bump when the chord selection in graph.py changes
 
 
 def _chord_source(asset: BodyAsset) -> BodyAsset:
@@ -168,10 +168,10 @@ class ImpedanceSimulator:
         self._last: dict[str, float] = {}
         self.searches = 0
 
-    def on_frame(self, f: int, v: np.ndarray, bvh) -> None:
+    def on_frame(self, f: int, v: np.ndarray, bvh, normals: np.ndarray | None = None) -> None:
         for name, ea, eb in self.pairs:
             r = self.graph.shortest_path(v, ea.vertices, eb.vertices, bvh, self.cfg.contact_distance,
-                                         self.areas, self._blocked[name], self._last.get(name))
+                                         self.areas, self._blocked[name], self._last.get(name), normals)
             self._blocked[name] = r.blocked
             self._last[name] = r.length
             self.searches += r.searches
