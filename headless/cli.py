@@ -161,7 +161,7 @@ def cmd_demo(a: argparse.Namespace) -> int:
     rec = Baker(cfg).bake(demo_motion(), BodyVariant("", "anny", {}, cfg.height))
     npz = write_npz(rec, out / "demo.npz")
     csv = write_csv(rec, out / "demo.csv")
-    png = write_preview(rec.arrays(), out / "demo.png", "WearTwin demo — built-in motion, Anny body, wrist IMUs")
+    png = write_preview(rec.arrays(), out / "demo.png", "WearTwin demo — built-in motion, Anny body, wrist IMUs + wrist-to-wrist impedance")
     dt = time.perf_counter() - t0
     print(f"wrote {npz}\n      {csv}\n      {png}\n{len(rec.t)} frames at {cfg.fps:g} Hz in {dt:.1f} s")
     print(f"next: weartwin info {npz}")
@@ -230,8 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     d = sub.add_parser("demo", help="bake the built-in motion and write an export + preview PNG",
-                       description="Bake the built-in demo motion on the default Anny body with wrist "
-                                   "IMUs; write demo.npz, demo.csv and demo.png into --out.")
+                       description="Bake the built-in demo motion on the default Anny body with wrist IMUs and "
+                                   "wrist-to-wrist impedance; write demo.npz, demo.csv and demo.png into --out.")
     d.add_argument("--out", default="weartwin_demo", help="output folder (%(default)s)")
     d.set_defaults(func=cmd_demo)
 
