@@ -2,7 +2,7 @@
 real Anny body in real Blender: T-pose path length, hands together (contact), electrodes."""
 from __future__ import annotations
 
-import bpy  # noqa: F401  (mathutils comes with it)
+import bpy  # mathutils comes with it; the soft-body test reads the scene
 import numpy as np
 import pytest
 from mathutils.bvhtree import BVHTree
@@ -176,8 +176,6 @@ def test_user_electrodes_by_vertices_and_bone():
 
 
 def test_softbody_moves_flesh_not_hands_and_contacts_still_work():
-    import bpy
-
     from addon.motion.procedural import demo_motion
     from addon.sensors.impedance.graph import segment_labels
 
