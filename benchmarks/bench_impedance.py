@@ -34,8 +34,8 @@ def dijkstra_comparison(repeats: int = 10) -> tuple[float, float, float, float]:
     (_, ea, eb), = resolve_pairs(asset, ["wrist_wrist"], {}, align, areas)
     v = asset.vertices
     contacts = g.contacts(v, 0.01)
-    g._contact_len = np.linalg.norm(v[contacts[:, 0]] - v[contacts[:, 1]], axis=1)
-    G = g._matrix(g._lengths(v), contacts, set())
+    contact_len = np.linalg.norm(v[contacts[:, 0]] - v[contacts[:, 1]], axis=1)
+    G = g._matrix(g._lengths(v), contacts, contact_len, set())
     t0 = time.perf_counter()
     for _ in range(repeats):
         d = dijkstra(G, directed=True, indices=ea.vertices, min_only=True)

@@ -212,8 +212,9 @@ class BodyGraph:
         d = v[self._pa] - v[self._pb]
         return np.sqrt(np.einsum("ij,ij->i", d, d)).astype(np.float64)
 
-    def _matrix(self, w, contacts, blocked):
-        """CSR graph for this frame from edge/chord lengths `w` and the contact pairs."""
+    def _matrix(self, w, contacts, contact_len, blocked):
+        """CSR graph for this frame from edge/chord lengths `w`, the contact pairs and their
+        lengths, with the `blocked` chords weighted out."""
         ne = len(self._pairs)
         full = self._full
         w = np.maximum(w, 1e-9)  # explicit zeros would count as missing edges
@@ -227,7 +228,7 @@ class BodyGraph:
             indices = indices.copy()
             a = np.concatenate([contacts[:, 0], contacts[:, 1]])
             b = np.concatenate([contacts[:, 1], contacts[:, 0]])
-            d = np.maximum(self._contact_len, 1e-9)
+            d = np.maximum(contact_len, 1e-9)
             d = np.concatenate([d, d])
             order = np.lexsort((d, a))  # per vertex, nearest contacts first
             a, b, d = a[order], b[order], d[order]
@@ -241,11 +242,11 @@ class BodyGraph:
 
     def _chord_ids(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Index into self.chords of each (a,b) step, -1 where the step is not a chord."""
+        if len(self._chord_keys) == 0:
+            return np.full(len(a), -1, dtype=np.int64)
         key = np.minimum(a, b) * self.n + np.maximum(a, b)
-        pos = np.searchsorted(self._chord_keys, key)
-        pos = np.minimum(pos, len(self._chord_keys) - 1)
-        hit = (len(self._chord_keys) > 0) & (self._chord_keys[pos] == key) if len(self._chord_keys) else np.zeros(len(key), bool)
-        return np.where(hit, self._chord_order[pos] if len(self._chord_keys) else -1, -1)
+        pos = np.minimum(np.searchsorted(self._chord_keys, key), len(self._chord_keys) - 1)
+        return np.where(self._chord_keys[pos] == key, self._chord_order[pos], -1)
 
     def _is_surface(self, a, b):
         key = np.minimum(a, b) * self.n + np.maximum(a, b)
@@ -287,13 +288,12 @@ class BodyGraph:
         skipped before any search (a cheap, vectorized necessary condition)."""
         v = np.asarray(v)
         contacts = self.contacts(v, contact_distance)
-        self._contact_len = np.linalg.norm(v[contacts[:, 0]] - v[contacts[:, 1]], axis=1)
+        contact_len = np.linalg.norm(v[contacts[:, 0]] - v[contacts[:, 1]], axis=1)
         w = self._lengths(v)
         if normals is not None and len(self.chords):
             C = self.chords
             d = v[C[:, 1]] - v[C[:, 0]]
             out = (np.einsum("ij,ij->i", d, normals[C[:, 0]]) > 0) | (np.einsum("ij,ij->i", d, normals[C[:, 1]]) < 0)
-            w = w.copy()
             w[len(self.edges):][out] = BLOCKED
         # chords that left the body last frame: re-test them first
         blocked = set()
@@ -304,7 +304,7 @@ class BodyGraph:
                     blocked.add(c)
         searches = 0
         while True:
-            G = self._matrix(w, contacts, blocked)
+            G = self._matrix(w, contacts, contact_len, blocked)
             nodes = self._search(G, src, dst, hint_length)
             searches += 1
             a, b = nodes[:-1], nodes[1:]
