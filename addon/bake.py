@@ -20,6 +20,7 @@ from .config import BakeConfig
 from .export.preview import write_preview
 from .export.recording import Recording, write_csv, write_npz
 from .motion import Motion, load_motion, resample
+from .motion.rotations import axis_angle_to_matrix
 from .sensors.imu import ImuNoise, angular_velocity, frame_from_points, smoothing_window, specific_force
 from .sensors.sites import make_sites
 
@@ -34,6 +35,16 @@ class BakeResult:
     frames: int = 0
     seconds: float = 0.0
     timings: dict = field(default_factory=dict)
+
+
+POSE_JOINTS = 22  # SMPL body joints (pelvis .. wrists) exported as `pose.rot6d` for pose encoders
+
+
+def pose_rot6d(rotations: np.ndarray) -> np.ndarray:
+    """(T,J,3) axis-angle -> (T,J,6): the first two columns of each rotation matrix
+    (the continuous 6-D representation of Zhou et al. 2019), column-major."""
+    R = axis_angle_to_matrix(rotations)
+    return np.concatenate([R[..., :, 0], R[..., :, 1]], axis=-1).astype(np.float32)
 
 
 def _foot_vertices(asset) -> np.ndarray:
@@ -136,6 +147,8 @@ class Baker:
         timings["frames_s"] = time.perf_counter() - t1
 
         rec = Recording(t=np.arange(T) / cfg.fps)
+        n_pose = min(POSE_JOINTS, len(motion.joint_names))
+        rec.pose["rot6d"] = pose_rot6d(motion.rotations[:, :n_pose])
         rec.debug = {"site_positions": {}, "asset": asset}
         window = smoothing_window(cfg.fps, cfg.imu_smoothing)
         noise = ImuNoise(enabled=cfg.imu_noise)
@@ -161,6 +174,8 @@ class Baker:
             "fps": cfg.fps,
             "n_frames": T,
             "sites": site_meta,
+            "pose": {"joints": list(motion.joint_names[:n_pose]),
+                     "rot6d": "local joint rotations (root: Z-up world), 6-D = matrix[:, :2] column-major"},
             "pairs": pair_meta,
             "imu_filter": {"savgol_window": window, "polyorder": 3, "noise": noise.enabled},
             "body": {"model": asset.model if variant.model == "anny" else "smpl-family",
@@ -193,7 +208,7 @@ class Baker:
 
     # -- one file, all its body variants -----------------------------------------------------
     def bake_file(self, path, out_stem: Path, progress: ProgressFn | None = None,
-                  label: str | None = None) -> BakeResult:
+                  label: str | None = None, text: str | None = None) -> BakeResult:
         """Bake `path` to `out_stem`.npz (or `out_stem`__bNN.npz per body variant)."""
         cfg = self.config
         res = BakeResult()
@@ -204,6 +219,8 @@ class Baker:
             rec = self.bake(motion, variant, progress)
             if label is not None:
                 rec.meta["label"] = label
+            if text is not None:
+                rec.meta["text"] = text
             stem = out_stem.name + (f"__{variant.label}" if variant.label else "")
             target = out_stem.with_name(stem + ".npz")
             write_npz(rec, target)

@@ -1,7 +1,7 @@
 """What a batch bakes: inputs (files, folders, manifests) -> sorted `Item`s -> a shard of them.
 
 Manifests: `.txt` (one path per line, `#` comments) or `.jsonl` (one object per line with
-`input` and optional per-item options: `label`, `seed`, `vary_body`, `body`, `height`,
+`input` and optional per-item options: `label`, `text` (an activity description), `seed`, `vary_body`, `body`, `height`,
 `output`). Relative paths in a manifest are relative to the manifest's folder. Outputs
 mirror each input's path relative to the folder (or manifest folder) it was found under.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from addon.motion import MOTION_EXTENSIONS
 
-ITEM_OPTIONS = ("label", "seed", "vary_body", "body", "height", "fps", "source_fps")
+ITEM_OPTIONS = ("label", "text", "seed", "vary_body", "body", "height", "fps", "source_fps")
 
 
 class UsageError(ValueError):

@@ -39,8 +39,9 @@ def item_config(base: BakeConfig, item: Item) -> BakeConfig:
     opts = item.opts
     kw = {k: opts[k] for k in ("seed", "vary_body", "body", "height", "fps", "source_fps") if k in opts}
     cfg = dataclasses.replace(base, **kw)
-    if "label" in opts:
-        cfg = dataclasses.replace(cfg, extra={**cfg.extra, "label": opts["label"]})
+    notes = {k: opts[k] for k in ("label", "text") if k in opts}
+    if notes:
+        cfg = dataclasses.replace(cfg, extra={**cfg.extra, **notes})
     return cfg
 
 
@@ -112,7 +113,8 @@ def bake_item(args: tuple[Item, str, dict]) -> dict:
     t0 = time.perf_counter()
     remove_stale_temp_files(item, Path(out), cfg)
     try:
-        res = _BAKER.bake_file(item.input, Path(out) / item.rel, label=cfg.extra.get("label"))
+        res = _BAKER.bake_file(item.input, Path(out) / item.rel, label=cfg.extra.get("label"),
+                                   text=cfg.extra.get("text"))
         return {"status": "done", "input": str(item.input), "outputs": [str(p) for p in res.outputs],
                 "frames": res.frames, "seconds": round(time.perf_counter() - t0, 3)}
     except (KeyboardInterrupt, SystemExit):

@@ -16,7 +16,7 @@ import numpy as np
 
 SCHEMA_VERSION = 1
 UNITS = {"t": "s", "acc": "m/s^2 (specific force, sensor frame)", "gyro": "rad/s (sensor frame)",
-         "mag": "ohm", "phase": "degree", "length": "m"}
+         "mag": "ohm", "rot6d": "first two columns of each joint's local rotation matrix", "phase": "degree", "length": "m"}
 
 
 @dataclass
@@ -24,6 +24,7 @@ class Recording:
     t: np.ndarray                                  # (T,) float64
     imu: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)   # site -> {acc, gyro}
     imp: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)   # pair -> {mag, phase, length}
+    pose: dict[str, np.ndarray] = field(default_factory=dict)          # rot6d -> (T,J,6)
     meta: dict = field(default_factory=dict)
     debug: dict = field(default_factory=dict)  # in-memory extras for tests/plots; never exported
 
@@ -39,6 +40,8 @@ class Recording:
             for k, v in ch.items():
                 if k not in ("mag", "phase", "length"):
                     out[f"imp.{pair}.{k}"] = np.asarray(v, dtype=np.float32)
+        for k, v in self.pose.items():
+            out[f"pose.{k}"] = np.asarray(v, dtype=np.float32)
         out["meta"] = np.array(json.dumps({"schema": SCHEMA_VERSION, "units": UNITS, **self.meta}))
         return out
 
@@ -78,6 +81,8 @@ def write_csv(rec: Recording, path: Path) -> Path:
     arrays.pop("meta")
     cols, names = [], []
     for k, a in arrays.items():
+        if k.startswith("pose."):  # signals only; the pose stays in the .npz
+            continue
         a = a.reshape(len(rec.t), -1)
         for j in range(a.shape[1]):
             cols.append(a[:, j])
