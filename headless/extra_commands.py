@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 ML_COMMANDS = {
-    "train": "train an activity-recognition model (dcl, simpharnet, multi3net) with LOSO evaluation",
+    "train": "train an activity-recognition model (rf, dcl, simpharnet, multi3net) with LOSO evaluation",
 }
 
 

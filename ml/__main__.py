@@ -1,6 +1,20 @@
-"""`python -m ml COMMAND ...` — training commands (reached from `weartwin train`)."""
+"""`python -m ml train MODEL ...` — the training commands (also reached as `weartwin train`)."""
 import sys
 
-print("weartwin: the training side (ml/: datasets, LOSO evaluation, DeepConvLSTM, SImpHARNet, "
-      "Multi3Net+) is not built yet", file=sys.stderr)
-sys.exit(2)
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print("usage: python -m ml train MODEL --data DIR... --out RUN [options]\n"
+              "       (see `python -m ml train --help`)")
+        return 0 if argv else 2
+    if argv[0] != "train":
+        print(f"python -m ml: unknown command '{argv[0]}' (known: train)", file=sys.stderr)
+        return 2
+    from .cli import main as train_main
+
+    return train_main(argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""`weartwin train MODEL --data DIR... --out RUN [options]` (also `python -m ml train ...`).
+
+The options are generated from the typed config of each model (ml/config.py), so `--help`
+shows every setting with its default; `--config FILE.json` sets them from a file (for
+example a previous run's RUN/config.json) and the command line overrides it.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+from .config import CONFIGS, RunConfig
+from .data import DataError
+
+EPILOG = """\
+datasets (--data, layout detected): WearTwin exports, the generic format of DESIGN.md
+(index.csv + CSVs), sp_sw_har, hmp, PAMAP2, MM-Fit, OpenPack, RealWorld in their published
+layouts. --sim takes WearTwin export folders (labels from the bake manifest or folder names).
+
+what a run writes: RUN/config.json, RUN/metrics.json (macro-F1 per held-out subject, mean ± sd,
+pooled; the low-data sweep), RUN/confusion.png, RUN/curves.png, RUN/sweep.png (with several
+--label-fractions) and RUN/folds/... (per-fold predictions and checkpoints; --resume reuses them).
+
+multi-GPU: torchrun --nproc_per_node=N -m ml train dcl --data ... --out RUN
+examples:
+  weartwin train rf  --data ../shared/data/imu/sp_sw_har --out runs/rf
+  weartwin train dcl --data ../shared/data/imu/sp_sw_har --out runs/dcl --seeds 0,1,2
+  weartwin train simpharnet --inputs imu --data ../shared/data/imu/sp_sw_har --sim exports/ \\
+      --out runs/simphar --label-fractions 0.1,1
+"""
+
+
+def _parse_list(kind):
+    def parse(text: str):
+        items = [t.strip() for t in text.split(",") if t.strip()]
+        try:
+            return [kind(t) for t in items]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a comma-separated list of {kind.__name__}, got '{text}'")
+    return parse
+
+
+def _parse_map(text: str) -> dict:
+    out = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        if "=" not in part:
+            raise argparse.ArgumentTypeError(f"expected key=value[,key=value], got '{text}'")
+        k, v = part.split("=", 1)
+        out[k.strip().lower()] = v.strip()
+    return out
+
+
+def _add_fields(p: argparse.ArgumentParser, cls) -> None:
+    for f in dataclasses.fields(cls):
+        if f.name in ("model", "data"):
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        help_ = f"{f.metadata.get('help', '')} (default: {default})"
+        if f.name == "sim":
+            p.add_argument(flag, nargs="+", default=argparse.SUPPRESS, help=help_)
+        elif isinstance(default, bool):
+            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=help_)
+        elif isinstance(default, list):
+            kind = type(default[0]) if default else str
+            p.add_argument(flag, type=_parse_list(kind), default=argparse.SUPPRESS, help=help_)
+        elif isinstance(default, dict):
+            p.add_argument(flag, type=_parse_map, default=argparse.SUPPRESS, help=help_)
+        else:
+            p.add_argument(flag, type=type(default), default=argparse.SUPPRESS, help=help_)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="weartwin train", description="Train and evaluate activity recognition "
+                                "with subject-wise cross-validation.", epilog=EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="model", required=True, metavar="MODEL")
+    names = {"rf": "random forest on window statistics (scikit-learn baseline)",
+             "dcl": "DeepConvLSTM (Ordóñez & Roggen 2016)",
+             "simpharnet": "SImpHARNet: signal↔text contrastive pretraining on --sim, then fine-tuning",
+             "multi3net": "Multi3Net+: text/pose/IMU pretraining on --sim, mixture-of-experts classifier"}
+    for name, cls in CONFIGS.items():
+        sp = sub.add_parser(name, help=names[name], description=names[name], epilog=EPILOG,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+        sp.add_argument("--data", nargs="+", default=argparse.SUPPRESS, help="real labelled dataset folder(s)")
+        sp.add_argument("--out", required=True, help="run folder (created; resumable)")
+        sp.add_argument("--config", help="JSON file with settings (e.g. a previous RUN/config.json)")
+        _add_fields(sp, cls)
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> RunConfig:
+    cls = CONFIGS[args.model]
+    values: dict = {}
+    if args.config:
+        try:
+            values = json.loads(Path(args.config).read_text())
+        except (OSError, json.JSONDecodeError) as e:
+            raise ValueError(f"{args.config}: cannot read config ({e})") from None
+        values.pop("model", None)
+    for f in dataclasses.fields(cls):
+        if f.name in vars(args) and f.name != "model":
+            values[f.name] = getattr(args, f.name)
+    cfg = cls.from_dict(values)
+    if cfg.inputs not in ("imu", "acc", "imu_mag", "acc_mag", "imp", "fused"):
+        raise ValueError(f"--inputs: unknown '{cfg.inputs}'")
+    if cfg.calibrate not in ("none", "quantile", "quantile-class"):
+        raise ValueError(f"--calibrate: unknown '{cfg.calibrate}' (none, quantile, quantile-class)")
+    if any(not 0 < f <= 1 for f in cfg.label_fractions):
+        raise ValueError("--label-fractions must be in (0, 1]")
+    if cfg.model == "multi3net" and not 1 <= cfg.experts <= 16:
+        raise ValueError("--experts must be 1..16")
+    return cfg
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        cfg = config_from_args(args)
+    except ValueError as e:
+        print(f"weartwin train: error: {e}", file=sys.stderr)
+        return 2
+    from .api import run
+
+    try:
+        metrics = run(cfg, Path(args.out))
+    except DataError as e:
+        print(f"weartwin train: error: {e}", file=sys.stderr)
+        return 1
+    except ValueError as e:
+        print(f"weartwin train: error: {e}", file=sys.stderr)
+        return 1
+    print(f"{cfg.model} {cfg.protocol}: macro-F1 {metrics['macro_f1_mean']:.3f} ± {metrics['macro_f1_std']:.3f} "
+          f"over {len(metrics['per_subject'])} held-out subjects, pooled {metrics['pooled_macro_f1']:.3f} "
+          f"-> {Path(args.out) / 'metrics.json'}")
+    for fr, m in metrics["sweep"].items():
+        if len(metrics["sweep"]) > 1:
+            print(f"  {float(fr) * 100:g}% labels: {m['macro_f1_mean']:.3f} ± {m['macro_f1_std']:.3f}")
+    return 0

@@ -1,0 +1,115 @@
+"""Typed run configurations, one per `weartwin train MODEL`. Each is saved as RUN/config.json.
+
+Fields carry their help text (`metadata["help"]`); the command line is generated from them,
+so `weartwin train dcl --help` lists exactly what a config file may set.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def opt(default, help: str, **kw):
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda d=default: type(d)(d), metadata={"help": help, **kw})
+    return field(default=default, metadata={"help": help, **kw})
+
+
+@dataclass
+class RunConfig:
+    # data
+    data: list = opt([], "real labelled datasets (folders in a known layout; several are merged)")
+    format: str = opt("auto", "dataset layout: auto, weartwin, generic, sp_sw_har, hmp, pamap2, mmfit, openpack, realworld")
+    sim: list = opt([], "WearTwin export folders: pretraining data (simpharnet, multi3net) or extra training data (dcl, rf)")
+    inputs: str = opt("imu", "what the model sees: imu, acc, imu_mag (orientation-invariant), acc_mag, imp, fused")
+    sites: list = opt(["left_wrist"], "simulated IMU sites to use; real device sites map onto them (--site-map)")
+    pairs: list = opt(["wrist_wrist"], "electrode pairs for imp/fused inputs")
+    site_map: dict = opt({}, "real site -> simulated site, e.g. wrist=right_wrist (default wrist/forearm->left_wrist, hand->right_wrist)")
+    label_map: dict = opt({}, "label -> label, to merge classes or match simulated to real labels, e.g. sitting_down=sit")
+    fps: float = opt(50.0, "common sampling rate (Hz) everything is resampled to")
+    window: float = opt(2.0, "window length, seconds")
+    stride: float = opt(1.0, "window stride, seconds")
+    calibrate: str = opt("quantile", "simulated->real calibration fitted on training subjects: none, quantile, quantile-class")
+    # evaluation
+    protocol: str = opt("loso", "loso (leave one subject out) or kfold (K subject groups, --folds)")
+    folds: int = opt(5, "number of subject groups for --protocol kfold")
+    max_folds: int = opt(0, "evaluate only the first N folds (0 = all); for quick looks, reported in metrics")
+    val_subjects: float = opt(0.2, "share of training subjects held out for early stopping (at least one)")
+    seeds: list = opt([0], "random seeds; every fold is trained once per seed")
+    label_fractions: list = opt([1.0], "low-data sweep: shares of labelled real training windows, e.g. 0.05,0.1,0.2,0.5,1")
+    # optimisation
+    epochs: int = opt(30, "maximum epochs (fine-tuning / supervised training)")
+    batch_size: int = opt(64, "batch size")
+    lr: float = opt(1e-3, "learning rate (AdamW)")
+    weight_decay: float = opt(1e-4, "AdamW weight decay")
+    patience: int = opt(8, "early stopping: epochs without better validation macro-F1")
+    device: str = opt("auto", "auto, cpu, cuda, cuda:N")
+    amp: bool = opt(True, "mixed precision on CUDA (ignored on CPU)")
+    resume: bool = opt(True, "reuse finished folds and continue from the last checkpoint")
+    progress: bool = opt(True, "progress bars")
+
+    model: str = ""
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def save(self, path: Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2))
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RunConfig":
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - names
+        if unknown:
+            raise ValueError(f"unknown config key(s) for {cls.__name__}: {', '.join(sorted(unknown))}")
+        return cls(**d)
+
+
+@dataclass
+class RFConfig(RunConfig):
+    trees: int = opt(300, "random forest: number of trees")
+    model: str = "rf"
+
+
+@dataclass
+class DCLConfig(RunConfig):
+    filters: int = opt(64, "DeepConvLSTM: convolution filters")
+    kernel: int = opt(5, "DeepConvLSTM: kernel length")
+    lstm_units: int = opt(128, "DeepConvLSTM: LSTM units")
+    dropout: float = opt(0.5, "dropout before the classifier")
+    model: str = "dcl"
+
+
+@dataclass
+class SImpHARConfig(RunConfig):
+    inputs: str = opt("imp", "what the model sees: imp (|Z|, phase), imu, imu_mag, acc, acc_mag, fused")
+    dim: int = opt(128, "embedding size")
+    tau: float = opt(0.07, "InfoNCE temperature")
+    learnable_tau: bool = opt(False, "learn the temperature (CLIP-style)")
+    pretrain_epochs: int = opt(20, "contrastive pretraining epochs on --sim (0 = no pretraining)")
+    pretrain_lr: float = opt(1e-3, "pretraining learning rate")
+    unfreeze_after: int = opt(5, "fine-tuning: epochs with a frozen encoder before it trains too (-1 = always frozen)")
+    model: str = "simpharnet"
+
+
+@dataclass
+class Multi3NetConfig(RunConfig):
+    sites: list = opt(["left_wrist", "right_wrist"], "wrist sites, one IMU encoder each (missing ones are zeros)")
+    dim: int = opt(128, "embedding size")
+    layers: int = opt(2, "attention layers per encoder")
+    heads: int = opt(4, "attention heads")
+    experts: int = opt(4, "mixture-of-experts experts (1-16)")
+    tau: float = opt(0.07, "InfoNCE temperature")
+    learnable_tau: bool = opt(False, "learn the temperature")
+    lambda_pose2imu: float = opt(1.0, "weight of the Pose2IMU regression loss")
+    lambda_recon: float = opt(1.0, "weight of the IMU reconstruction loss")
+    lambda_balance: float = opt(0.01, "weight of the experts' load-balancing loss")
+    pretrain_epochs: int = opt(20, "pretraining epochs on --sim (needs pose.rot6d and texts/labels)")
+    pretrain_lr: float = opt(5e-4, "pretraining learning rate")
+    freeze_encoders: bool = opt(False, "keep the pretrained IMU encoders frozen while fine-tuning")
+    model: str = "multi3net"
+
+
+CONFIGS = {"rf": RFConfig, "dcl": DCLConfig, "simpharnet": SImpHARConfig, "multi3net": Multi3NetConfig}

@@ -1,0 +1,70 @@
+"""Channel mapping between real devices and simulated sites.
+
+`inputs` says what a model sees; `sites` (simulated IMU sites) and `pairs` (electrode pairs)
+say where. Real sites are renamed with `site_map` first, e.g. the `wrist` of a smartwatch
+dataset becomes `left_wrist`. Orientation-invariant inputs (`imu_mag`, `acc_mag`) use
+|acc| and |gyro|, which do not depend on how the device sits on the wrist.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .sequence import ACC, GYRO, DataError, Sequence
+
+INPUTS = {
+    "imu": ("imu", ACC + GYRO),
+    "acc": ("imu", ACC),
+    "imu_mag": ("imu", ("acc_mag", "gyro_mag")),
+    "acc_mag": ("imu", ("acc_mag",)),
+    "imp": ("imp", ("mag", "phase")),
+    "fused": ("both", ()),
+}
+# real device sites -> simulated sites (override with --site-map)
+DEFAULT_SITE_MAP = {"wrist": "left_wrist", "hand": "right_wrist", "forearm": "left_wrist"}
+
+
+def channel_names(inputs: str, sites=("left_wrist",), pairs=("wrist_wrist",)) -> list[str]:
+    if inputs not in INPUTS:
+        raise DataError(f"unknown inputs '{inputs}' (choose from {', '.join(INPUTS)})")
+    if inputs == "fused":
+        return channel_names("imu", sites, pairs) + channel_names("imp", sites, pairs)
+    kind, quantities = INPUTS[inputs]
+    where = sites if kind == "imu" else pairs
+    return [f"{w}.{q}" for w in where for q in quantities]
+
+
+def extract(seq: Sequence, names: list[str], site_map: dict | None = None,
+            fill_missing: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(T, C) float32 of the requested channels and a (C,) bool mask of which were present.
+    Missing channels raise DataError unless `fill_missing` (then they are zeros)."""
+    smap = {**DEFAULT_SITE_MAP, **(site_map or {})}
+    have = {}
+    for i, c in enumerate(seq.channels):
+        site, q = c.split(".", 1)
+        have[f"{smap.get(site, site)}.{q}"] = i
+    out = np.zeros((len(seq), len(names)), dtype=np.float32)
+    present = np.zeros(len(names), dtype=bool)
+    for j, name in enumerate(names):
+        site, q = name.split(".", 1)
+        if name in have:
+            out[:, j] = seq.data[:, have[name]]
+            present[j] = True
+        elif q in ("acc_mag", "gyro_mag"):
+            axes = ACC if q == "acc_mag" else GYRO
+            idx = [have.get(f"{site}.{a}") for a in axes]
+            if None not in idx:
+                out[:, j] = np.linalg.norm(seq.data[:, idx], axis=1)
+                present[j] = True
+        if not present[j] and not fill_missing:
+            avail = ", ".join(sorted(have))
+            raise DataError(f"{seq.source}: has no channel '{name}' (it has {avail}); "
+                            "choose other --inputs/--sites or map sites with --site-map")
+    return out, present
+
+
+def normalize_label(label: str, label_map: dict | None = None) -> str:
+    """Labels compare case- and separator-insensitively: 'Sitting Down' == 'SITTING_DOWN'."""
+    key = str(label).strip().lower().replace(" ", "_").replace("-", "_")
+    if label_map:
+        key = label_map.get(key, key)
+    return key

@@ -1,0 +1,61 @@
+"""Readers: a dataset folder in its published layout -> list of `Sequence`.
+
+| name | layout |
+| --- | --- |
+| `weartwin` | `*.npz` exports of `weartwin bake` (labels from `meta.label`, text from `meta.text`) |
+| `generic` | DESIGN.md: `index.csv` (file,subject[,label][,session]) + one CSV per file |
+| `sp_sw_har` | `sNN/sNN_EE_sw.csv` smartwatch files (Matey-Sanz et al.) |
+| `hmp` | `<Activity>/Accelerometer-<date>-<activity>-<volunteer>.txt` (Bruno et al.) |
+| `pamap2` | `Protocol/subject1NN.dat` (+ `Optional/`), 54 space-separated columns |
+| `mmfit` | `wNN/wNN_labels.csv` + `wNN_sw_{l,r}_{acc,gyr}.npy` |
+| `openpack` | `UXXXX/atr/atr0N/SXXXX.csv` + `UXXXX/annotation/openpack-operations/SXXXX.csv` |
+| `realworld` | `probandN/data/{acc,gyr}_<activity>_csv.zip` (or the CSVs unzipped) |
+
+`load_dataset(path)` detects the layout. A file that cannot be read is reported in one line
+(`DataError` text) and skipped; a folder with nothing readable is an error.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..sequence import DataError, Sequence
+from . import generic, hmp, mmfit, openpack, pamap2, realworld, sp_sw_har, weartwin
+
+READERS = {
+    "weartwin": weartwin,
+    "generic": generic,
+    "sp_sw_har": sp_sw_har,
+    "hmp": hmp,
+    "pamap2": pamap2,
+    "mmfit": mmfit,
+    "openpack": openpack,
+    "realworld": realworld,
+}
+
+
+def detect(path: Path) -> str:
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file or folder")
+    for name, mod in READERS.items():
+        if mod.detect(path):
+            return name
+    raise DataError(f"{path}: not a dataset layout WearTwin knows ({', '.join(READERS)}); "
+                    "see `weartwin train --help`")
+
+
+def load_dataset(path, fmt: str = "auto", warn=None, **options) -> list[Sequence]:
+    """All readable sequences under `path`. Unreadable files are reported through `warn`
+    (default: a line on stderr) and skipped."""
+    path = Path(path)
+    warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
+    name = detect(path) if fmt == "auto" else fmt
+    if name not in READERS:
+        raise DataError(f"unknown dataset format '{fmt}' (choose from auto, {', '.join(READERS)})")
+    seqs = READERS[name].read(path, warn=warn, **options)
+    if not seqs:
+        raise DataError(f"{path}: no readable {name} recordings")
+    for s in seqs:
+        s.dataset = s.dataset or name
+    return seqs

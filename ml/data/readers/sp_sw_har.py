@@ -1,0 +1,44 @@
+"""Smartphone/smartwatch HAR (Matey-Sanz, Casteleyn, Granell; Universitat Jaume I).
+
+Layout: `sNN/sNN_EE_sw.csv` (smartwatch, ~100 Hz) with columns x_acc,y_acc,z_acc (m/s²),
+x_gyro,y_gyro,z_gyro (rad/s), timestamp (ms), label. Smartphone files (`_sp.csv`) are ignored
+unless `device="sp"`. The watch is worn on the left wrist in the protocol, so its site is
+`wrist` and the default channel map sends it to the simulated `left_wrist`.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from ..sequence import DataError, imu_sequence
+from .generic import numeric, read_table
+
+FILE = re.compile(r"^(s\d+)_(\d+)_(sw|sp)\.csv$")
+COLS = ("x_acc", "y_acc", "z_acc", "x_gyro", "y_gyro", "z_gyro")
+
+
+def detect(path: Path) -> bool:
+    return path.is_dir() and any(FILE.match(p.name) for p in path.glob("s*/*.csv"))
+
+
+def read(path: Path, warn, device: str = "sw", **_):
+    seqs = []
+    for f in sorted(path.glob("s*/*.csv")):
+        m = FILE.match(f.name)
+        if not m or m.group(3) != device:
+            continue
+        try:
+            header, rows = read_table(f)
+            if not rows:
+                raise DataError(f"{f}: no samples")
+            x = numeric(f, header, rows, COLS + ("timestamp",))
+            if "label" not in header:
+                raise DataError(f"{f}: missing column 'label'")
+            labels = np.array([r[header.index("label")] for r in rows], dtype=object)
+            seqs.append(imu_sequence(x[:, :3], x[:, 3:6], x[:, 6] / 1000.0, labels, m.group(1),
+                                     session=f"{m.group(1)}_{m.group(2)}", source=str(f)))
+        except DataError as e:
+            warn(str(e))
+    return seqs

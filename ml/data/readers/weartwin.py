@@ -1,0 +1,76 @@
+"""WearTwin exports (`weartwin bake` `.npz` files; read without unpickling).
+
+Label: `meta.label` (set from a bake manifest), else the name of the folder holding the file
+(when it is not the dataset root). Text: `meta.text`, else none (a template is made from the
+label). Subject: the body variant (`b01`…; `default` for the default body), so leave-one-out
+over simulated data leaves out body shapes. Channels: `<site>.acc_*`, `<site>.gyro_*`,
+`<pair>.mag`, `<pair>.phase`, `<pair>.length` (first frequency; others as `mag_f1`…);
+`pose.rot6d` becomes `Sequence.pose`.
+"""
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ..sequence import ACC, GYRO, DataError, Sequence
+
+
+def detect(path: Path) -> bool:
+    if path.is_file():
+        return path.suffix == ".npz"
+    return path.is_dir() and any(path.rglob("*.npz"))
+
+
+def read_one(f: Path, root: Path) -> Sequence:
+    try:
+        with np.load(f, allow_pickle=False) as d:
+            arrays = {k: d[k] for k in d.files}
+        meta = json.loads(str(arrays.pop("meta")))
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as e:
+        raise DataError(f"{f}: not a WearTwin export ({e.__class__.__name__}: {e})") from None
+    fps = float(meta.get("fps", 0) or 0)
+    if fps <= 0 or "t" not in arrays:
+        raise DataError(f"{f}: export without 't' or meta.fps")
+    T = len(arrays["t"])
+    cols, names = [], []
+    for key in sorted(arrays):
+        parts = key.split(".")
+        a = arrays[key]
+        if parts[0] == "imu" and len(parts) == 3 and parts[2] in ("acc", "gyro"):
+            axes = ACC if parts[2] == "acc" else GYRO
+            cols.append(a.reshape(T, 3))
+            names += [f"{parts[1]}.{x}" for x in axes]
+        elif parts[0] == "imp" and len(parts) == 3:
+            a = a.reshape(T, -1)
+            for j in range(a.shape[1]):
+                cols.append(a[:, j:j + 1])
+                names.append(f"{parts[1]}.{parts[2]}" + (f"_f{j}" if j else ""))
+    if not cols:
+        raise DataError(f"{f}: export has no IMU or impedance channels")
+    label = meta.get("label")
+    if not label and f.parent.resolve() != root.resolve():
+        label = f.parent.name
+    if not label:
+        raise DataError(f"{f}: no label (bake with a manifest that gives 'label', or put the files "
+                        "in one folder per activity)")
+    body = meta.get("body", {})
+    pose = arrays.get("pose.rot6d")
+    return Sequence(np.concatenate(cols, axis=1), names, fps, np.full(T, str(label), dtype=object),
+                    subject=str(body.get("variant") or "default"), session=f.stem, source=str(f),
+                    synthetic=True, text=meta.get("text"), pose=None if pose is None else pose.astype(np.float32),
+                    meta={"body": body, "source": meta.get("source", {})})
+
+
+def read(path: Path, warn, **_):
+    files = [path] if path.is_file() else sorted(path.rglob("*.npz"))
+    root = path.parent if path.is_file() else path
+    seqs = []
+    for f in files:
+        try:
+            seqs.append(read_one(f, root))
+        except DataError as e:
+            warn(str(e))
+    return seqs

@@ -1,0 +1,46 @@
+"""Resampling by time: signals linearly, labels by nearest sample."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+
+def _nearest(t_src: np.ndarray, t_dst: np.ndarray) -> np.ndarray:
+    i = np.clip(np.searchsorted(t_src, t_dst), 1, len(t_src) - 1)
+    return np.where(t_dst - t_src[i - 1] <= t_src[i] - t_dst, i - 1, i)
+
+
+def resample_to_grid(t: np.ndarray, data: np.ndarray, labels: np.ndarray, fps: float | None = None):
+    """Irregular time stamps (s) -> uniform grid at `fps` (default: the median rate).
+    Returns (data (N,C) float32, labels (N,), fps)."""
+    t = np.asarray(t, dtype=np.float64)
+    order = np.argsort(t, kind="stable")
+    t, data, labels = t[order], np.asarray(data)[order], np.asarray(labels, dtype=object)[order]
+    keep = np.concatenate([[True], np.diff(t) > 0])
+    t, data, labels = t[keep], data[keep], labels[keep]
+    if len(t) < 2:
+        return data.astype(np.float32), labels, float(fps or 1.0)
+    if fps is None:
+        fps = float(np.round(1.0 / np.median(np.diff(t)), 3))
+    grid = t[0] + np.arange(int(np.floor((t[-1] - t[0]) * fps)) + 1) / fps
+    out = np.empty((len(grid), data.shape[1]), dtype=np.float32)
+    for c in range(data.shape[1]):
+        out[:, c] = np.interp(grid, t, data[:, c])
+    return out, labels[_nearest(t, grid)], float(fps)
+
+
+def resample(seq, fps: float):
+    """A Sequence at another rate (identity when the rate already matches)."""
+    if abs(seq.fps - fps) < 1e-6:
+        return seq
+    n = len(seq)
+    t = np.arange(n) / seq.fps
+    grid = np.arange(int(np.floor((n - 1) / seq.fps * fps)) + 1) / fps
+    data = np.stack([np.interp(grid, t, seq.data[:, c]) for c in range(seq.data.shape[1])], axis=1)
+    pose = None
+    if seq.pose is not None:
+        flat = seq.pose.reshape(n, -1)
+        pose = np.stack([np.interp(grid, t, flat[:, c]) for c in range(flat.shape[1])], axis=1)
+        pose = pose.reshape(len(grid), *seq.pose.shape[1:]).astype(np.float32)
+    return dataclasses.replace(seq, data=data, fps=float(fps), labels=seq.labels[_nearest(t, grid)], pose=pose)

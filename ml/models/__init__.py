@@ -1,0 +1,8 @@
+"""Models: DeepConvLSTM, SImpHARNet, Multi3Net+ (torch), and the random-forest baseline."""
+from .dcl import DeepConvLSTM
+from .losses import LogitScale, info_nce
+from .moe import MoEHead
+from .multi3net import Multi3Net
+from .simpharnet import ConvEncoder, SImpHARNet
+
+__all__ = ["DeepConvLSTM", "LogitScale", "info_nce", "MoEHead", "Multi3Net", "ConvEncoder", "SImpHARNet"]

@@ -1,0 +1,212 @@
+"""A small, explicit training loop: AdamW, early stopping on a validation score, CUDA AMP,
+`torchrun` DDP, checkpoints every epoch and resume.
+
+    fit(model, n_train, loss_fn, Schedule(...), score_fn=..., ckpt=RUN/.../last.pt)
+
+`loss_fn(model, idx)` gets the indices of one batch and returns a scalar loss; data stay in
+the caller's hands (small HAR datasets live in memory). Under DDP each rank trains on its
+own share of every epoch's permutation; all ranks validate identically and rank 0 writes.
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"--device {name}: CUDA is not available on this machine")
+    dist = Dist()
+    if dist.active and name == "cuda":
+        name = f"cuda:{dist.local_rank}"
+    return torch.device(name)
+
+
+class Dist:
+    """torchrun environment (RANK, WORLD_SIZE, LOCAL_RANK); inactive when not launched by it."""
+
+    def __init__(self):
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        self.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        self.active = self.world > 1
+
+    def init(self) -> "Dist":
+        import torch.distributed as td
+
+        if self.active and not td.is_initialized():
+            backend = "nccl" if torch.cuda.is_available() else "gloo"
+            if backend == "nccl":
+                torch.cuda.set_device(self.local_rank)
+            td.init_process_group(backend)
+        return self
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def barrier(self):
+        if self.active:
+            import torch.distributed as td
+
+            td.barrier()
+
+    def agree(self, flag: bool) -> bool:
+        """Rank 0's decision, for everyone (early stopping must not split the ranks)."""
+        if not self.active:
+            return flag
+        import torch.distributed as td
+
+        t = torch.tensor([1.0 if flag else 0.0],
+                         device=f"cuda:{self.local_rank}" if torch.cuda.is_available() else "cpu")
+        td.broadcast(t, 0)
+        return bool(t.item())
+
+
+@dataclass
+class Schedule:
+    epochs: int = 30
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    patience: int = 8          # epochs without a better score (only with score_fn)
+    amp: bool = True
+    seed: int = 0
+    progress: bool = True
+    desc: str = "train"
+
+
+@dataclass
+class History:
+    loss: list = field(default_factory=list)
+    score: list = field(default_factory=list)
+    best_epoch: int = -1
+    best_score: float = -math.inf
+    seconds: float = 0.0
+    samples: int = 0
+
+    def to_dict(self) -> dict:
+        return {"loss": self.loss, "score": self.score, "best_epoch": self.best_epoch,
+                "best_score": None if self.best_score == -math.inf else self.best_score,
+                "seconds": self.seconds, "samples_per_s": self.samples / max(self.seconds, 1e-9)}
+
+
+def _state(model):
+    m = model.module if hasattr(model, "module") else model
+    return {k: v.detach().clone().cpu() for k, v in m.state_dict().items()}
+
+
+def fit(model: torch.nn.Module, n_train: int, loss_fn, sched: Schedule, device: torch.device,
+        score_fn=None, ckpt: Path | None = None, epoch_hook=None) -> History:
+    """Train in place; at the end the model holds the best-scoring weights (or the last ones
+    without `score_fn`). `epoch_hook(model, epoch)` may freeze/unfreeze parameters; it
+    returns True when it changed which parameters train."""
+    from tqdm import tqdm
+
+    dist = Dist()
+    base = model.to(device)
+    use_amp = sched.amp and device.type == "cuda"
+    opt = torch.optim.AdamW([p for p in base.parameters()], lr=sched.lr, weight_decay=sched.weight_decay)
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    hist, start, bad, best_state = History(), 0, 0, None
+    if ckpt is not None and Path(ckpt).is_file():
+        st = torch.load(ckpt, map_location="cpu", weights_only=False)
+        base.load_state_dict(st["model"])
+        opt.load_state_dict(st["opt"])
+        scaler.load_state_dict(st["scaler"])
+        hist = History(**st["history"])
+        start, bad, best_state = st["epoch"] + 1, st["bad"], st["best_state"]
+        if st.get("done"):
+            start = sched.epochs
+    wrapped = None
+
+    def wrap():
+        if not dist.active:
+            return base
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        ids = [device.index] if device.type == "cuda" else None
+        return DDP(base, device_ids=ids, find_unused_parameters=True)
+
+    rng = np.random.default_rng([sched.seed, 11])
+    for _ in range(start):   # the permutations of finished epochs, so a resumed run continues the same stream
+        rng.permutation(n_train)
+    t0 = time.perf_counter()
+    epoch = start
+    for epoch in range(start, sched.epochs):
+        changed = bool(epoch_hook(base, epoch)) if epoch_hook else False
+        if wrapped is None or changed:
+            wrapped = wrap()
+        wrapped.train()
+        perm = rng.permutation(n_train)[dist.rank::dist.world]
+        nb = max(1, len(perm) // sched.batch_size) if len(perm) >= sched.batch_size else 1
+        total, bar = 0.0, None
+        it = range(nb)
+        if sched.progress and dist.main:
+            it = bar = tqdm(it, desc=f"{sched.desc} {epoch + 1}/{sched.epochs}", leave=False, mininterval=0.5)
+        for b in it:
+            idx = perm[b * sched.batch_size:(b + 1) * sched.batch_size] if nb > 1 else perm
+            with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=use_amp):
+                loss = loss_fn(wrapped, idx)
+            opt.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.unscale_(opt)
+            torch.nn.utils.clip_grad_norm_(base.parameters(), 5.0)
+            scaler.step(opt)
+            scaler.update()
+            total += float(loss.detach())
+            hist.samples += len(idx) * dist.world
+            if bar is not None:
+                bar.set_postfix(loss=f"{total / (b + 1):.3f}")
+        hist.loss.append(total / nb)
+        stop = False
+        if score_fn is not None:
+            base.eval()
+            with torch.no_grad():
+                s = float(score_fn(base))
+            hist.score.append(s)
+            if s > hist.best_score:
+                hist.best_score, hist.best_epoch, bad, best_state = s, epoch, 0, _state(base)
+            else:
+                bad += 1
+            stop = dist.agree(bad >= sched.patience)
+        else:
+            hist.best_epoch, best_state = epoch, None
+        hist.seconds += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        if ckpt is not None and dist.main:
+            _save(ckpt, base, opt, scaler, epoch, bad, best_state, hist, done=stop or epoch + 1 == sched.epochs)
+        if stop:
+            break
+    if best_state is not None:
+        base.load_state_dict(best_state)
+    base.eval()
+    return hist
+
+
+def _save(path: Path, model, opt, scaler, epoch, bad, best_state, hist: History, done: bool) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.part")
+    torch.save({"model": _state(model), "opt": opt.state_dict(), "scaler": scaler.state_dict(), "epoch": epoch,
+                "bad": bad, "best_state": best_state, "history": hist.__dict__, "done": done}, tmp)
+    os.replace(tmp, path)
+
+
+def predict(model: torch.nn.Module, x: np.ndarray, device: torch.device, batch: int = 512) -> np.ndarray:
+    """Class scores (N, K) for windows x (N, W, C)."""
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(x), batch):
+            xb = torch.from_numpy(np.ascontiguousarray(x[i:i + batch])).to(device)
+            out.append(model(xb).float().cpu().numpy())
+    return np.concatenate(out) if out else np.zeros((0, 0), np.float32)

@@ -1,0 +1,237 @@
+"""How each model is trained on one fold: `Recipe.fit(train, val, sim)` then `predict(x)`.
+
+All windows arrive already normalized (and simulated ones calibrated) by the evaluation,
+which fits those on training subjects only. `val` is used for early stopping only.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ..config import RunConfig
+from ..data.text import describe, embed
+from ..data.windows import Windows
+from .loop import Schedule, fit, pick_device, predict
+
+
+def macro_f1(y_true, y_pred) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(y_true, y_pred, average="macro", zero_division=0))
+
+
+def window_features(x: np.ndarray) -> np.ndarray:
+    """Per-channel statistics of each window (N, W, C) -> (N, 10·C) for the random forest."""
+    q = np.percentile(x, [10, 25, 50, 75, 90], axis=1)
+    feats = [x.mean(1), x.std(1), x.min(1), x.max(1), *q, np.abs(np.diff(x, axis=1)).mean(1)]
+    return np.concatenate(feats, axis=1).astype(np.float32)
+
+
+class Recipe:
+    def __init__(self, cfg: RunConfig, channels: list[str], classes: list[str], seed: int, fold_dir: Path):
+        self.cfg, self.channels, self.classes, self.seed, self.dir = cfg, channels, classes, seed, Path(fold_dir)
+        self.history: dict = {}
+
+    def fit(self, train: Windows, val: Windows, sim: Windows | None) -> None:
+        raise NotImplementedError
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+class RFRecipe(Recipe):
+    def fit(self, train, val, sim):
+        from sklearn.ensemble import RandomForestClassifier
+
+        x, y = train.x, train.y
+        if sim is not None and len(sim):
+            x, y = np.concatenate([x, sim.x]), np.concatenate([y, sim.y])
+        self.rf = RandomForestClassifier(self.cfg.trees, n_jobs=-1, random_state=self.seed,
+                                         class_weight="balanced_subsample")
+        self.rf.fit(window_features(x), y)
+        self.history = {"val_macro_f1": macro_f1(val.y, self.predict(val.x)) if len(val) else None}
+
+    def predict(self, x):
+        return self.rf.predict(window_features(x))
+
+
+class TorchRecipe(Recipe):
+    def __init__(self, *a, **k):
+        super().__init__(*a, **k)
+        self.device = pick_device(self.cfg.device)
+
+    def schedule(self, desc: str, epochs=None, lr=None) -> Schedule:
+        c = self.cfg
+        return Schedule(epochs=c.epochs if epochs is None else epochs, batch_size=c.batch_size,
+                        lr=c.lr if lr is None else lr, weight_decay=c.weight_decay, patience=c.patience,
+                        amp=c.amp, seed=self.seed, progress=c.progress, desc=desc)
+
+    def _class_weights(self, y: np.ndarray) -> torch.Tensor:
+        counts = np.bincount(y, minlength=len(self.classes)).astype(np.float64)
+        w = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / len(self.classes), 0.0)
+        return torch.tensor(w, dtype=torch.float32, device=self.device)
+
+    def supervised(self, net: nn.Module, train: Windows, val: Windows, desc: str, epoch_hook=None,
+                   extra_loss=None):
+        X = torch.from_numpy(train.x).to(self.device)
+        Y = torch.from_numpy(train.y).to(self.device)
+        weights = self._class_weights(train.y)
+
+        def loss_fn(m, idx):
+            i = torch.from_numpy(idx).to(self.device)
+            loss = F.cross_entropy(m(X[i]).float(), Y[i], weight=weights)
+            return loss + extra_loss() if extra_loss else loss
+
+        def score_fn(m):
+            return macro_f1(val.y, predict(m, val.x, self.device).argmax(1))
+
+        h = fit(net, len(train), loss_fn, self.schedule(desc), self.device,
+                score_fn=score_fn if len(val) else None, ckpt=self.dir / "finetune.pt", epoch_hook=epoch_hook)
+        self.history["finetune"] = h.to_dict()
+        self.net = net
+
+    def predict(self, x):
+        return predict(self.net, x, self.device).argmax(1)
+
+
+class DCLRecipe(TorchRecipe):
+    def fit(self, train, val, sim):
+        c = self.cfg
+        if sim is not None and len(sim):   # IMUGPT-style: calibrated simulated windows join the training set
+            train = Windows.concat([train, sim])
+        torch.manual_seed(self.seed)
+        net = __import__("ml.models", fromlist=["DeepConvLSTM"]).DeepConvLSTM(
+            train.x.shape[2], len(self.classes), c.filters, c.kernel, c.lstm_units, dropout=c.dropout)
+        self.supervised(net, train, val, f"dcl s{self.seed}")
+
+
+def _texts(w: Windows) -> list[str]:
+    return [t if t else describe(w.classes[y], k) for k, (t, y) in enumerate(zip(w.text, w.y))]
+
+
+class _Contrastive(nn.Module):
+    """Makes the pretraining loss the module's forward, so DDP syncs its gradients."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, *args):
+        return self.net.contrastive_loss(*args)
+
+
+class SImpHARRecipe(TorchRecipe):
+    def pretrain(self, net, sim: Windows, ckpt: Path):
+        texts = _texts(sim)
+        E = torch.from_numpy(embed(texts)).to(self.device)
+        uniq = {t: i for i, t in enumerate(sorted(set(texts)))}
+        G = torch.tensor([uniq[t] for t in texts], device=self.device)
+        X = torch.from_numpy(sim.x).to(self.device)
+        task = _Contrastive(net)
+
+        def loss_fn(m, idx):
+            i = torch.from_numpy(idx).to(self.device)
+            return m(X[i], E[i], G[i])
+
+        h = fit(task, len(sim), loss_fn, self.schedule(f"simphar pretrain s{self.seed}", self.cfg.pretrain_epochs,
+                                                       self.cfg.pretrain_lr), self.device, ckpt=ckpt)
+        self.history["pretrain"] = h.to_dict()
+
+    def fit(self, train, val, sim):
+        from ..models import SImpHARNet
+
+        c = self.cfg
+        torch.manual_seed(self.seed)
+        net = SImpHARNet(train.x.shape[2], len(self.classes), c.dim, tau=c.tau, learnable_tau=c.learnable_tau)
+        pretrained = sim is not None and len(sim) and c.pretrain_epochs > 0
+        if pretrained:
+            self.pretrain(net, sim, self.pretrain_ckpt())
+        hook = None
+        if pretrained:
+            def hook(m, epoch):
+                frozen = c.unfreeze_after < 0 or epoch < c.unfreeze_after
+                was = not next(m.encoder.parameters()).requires_grad
+                for p in m.encoder.parameters():
+                    p.requires_grad_(not frozen)
+                return was != frozen
+        self.supervised(net, train, val, f"simphar finetune s{self.seed}", epoch_hook=hook)
+
+    def pretrain_ckpt(self) -> Path:
+        return self.shared_pretrain or self.dir / "pretrain.pt"
+
+    shared_pretrain: Path | None = None
+
+
+class _M3Pretrain(nn.Module):
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, imu, pose, text, groups):
+        return self.net.pretrain_losses(imu, pose, text, groups)["total"]
+
+
+class Multi3NetRecipe(TorchRecipe):
+    shared_pretrain: Path | None = None
+
+    def build(self, train: Windows):
+        from ..models import Multi3Net
+
+        c = self.cfg
+        n = len(c.sites)
+        if train.x.shape[2] % n:
+            raise ValueError(f"{train.x.shape[2]} channels do not split over {n} wrists")
+        W = train.x.shape[1]
+        return Multi3Net(n, train.x.shape[2] // n, len(self.classes), joints=22, dim=c.dim, n_experts=c.experts,
+                         tau=c.tau, learnable_tau=c.learnable_tau, max_frames=max(W, 16), layers=c.layers,
+                         heads=c.heads, lambda_pose2imu=c.lambda_pose2imu, lambda_recon=c.lambda_recon,
+                         lambda_balance=c.lambda_balance)
+
+    def pretrain(self, net, sim: Windows, ckpt: Path):
+        if sim.pose is None:
+            raise ValueError("Multi3Net+ pretraining needs poses: bake the --sim exports with WearTwin >= 0.1 "
+                             "(they carry pose.rot6d)")
+        texts = _texts(sim)
+        E = torch.from_numpy(embed(texts)).to(self.device)
+        uniq = {t: i for i, t in enumerate(sorted(set(texts)))}
+        G = torch.tensor([uniq[t] for t in texts], device=self.device)
+        X = torch.from_numpy(sim.x).to(self.device)
+        P = torch.from_numpy(sim.pose).to(self.device)
+        task = _M3Pretrain(net)
+
+        def loss_fn(m, idx):
+            i = torch.from_numpy(idx).to(self.device)
+            return m(X[i], P[i], E[i], G[i])
+
+        h = fit(task, len(sim), loss_fn, self.schedule(f"m3net pretrain s{self.seed}", self.cfg.pretrain_epochs,
+                                                       self.cfg.pretrain_lr), self.device, ckpt=ckpt)
+        self.history["pretrain"] = h.to_dict()
+
+    def fit(self, train, val, sim):
+        c = self.cfg
+        torch.manual_seed(self.seed)
+        net = self.build(train)
+        pretrained = sim is not None and len(sim) and c.pretrain_epochs > 0
+        if pretrained:
+            self.pretrain(net, sim, self.shared_pretrain or self.dir / "pretrain.pt")
+        hook = None
+        if pretrained and c.freeze_encoders:
+            def hook(m, epoch):
+                changed = next(m.imu.parameters()).requires_grad
+                for p in m.imu.parameters():
+                    p.requires_grad_(False)
+                return changed
+        self.supervised(net, train, val, f"m3net finetune s{self.seed}", epoch_hook=hook,
+                        extra_loss=net.balance_loss)
+
+
+RECIPES = {"rf": RFRecipe, "dcl": DCLRecipe, "simpharnet": SImpHARRecipe, "multi3net": Multi3NetRecipe}
+
+
+def save_history(path: Path, hist: dict) -> None:
+    Path(path).write_text(json.dumps(hist))
