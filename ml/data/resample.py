@@ -22,7 +22,8 @@ def resample_to_grid(t: np.ndarray, data: np.ndarray, labels: np.ndarray, fps: f
     if len(t) < 2:
         return data.astype(np.float32), labels, float(fps or 1.0)
     if fps is None:
-        fps = float(np.round(1.0 / np.median(np.diff(t)), 3))
+        k = min(10, len(t) - 1)   # spans of k samples: robust to jitter and to occasional gaps
+        fps = float(np.round(k / np.median(t[k:] - t[:-k]), 3))
     grid = t[0] + np.arange(int(np.floor((t[-1] - t[0]) * fps)) + 1) / fps
     out = np.empty((len(grid), data.shape[1]), dtype=np.float32)
     for c in range(data.shape[1]):
