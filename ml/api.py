@@ -23,8 +23,12 @@ def load_windows(cfg: RunConfig, warn=None) -> tuple[Windows, Windows | None]:
     sim = None
     if cfg.sim:
         sseqs = [s for d in cfg.sim for s in load_dataset(d, "weartwin", warn=warn)]
+        # pretraining pairs windows with texts, so simulated activities may differ from the real
+        # classes; data that join supervised training (dcl, rf) must use the real classes
+        pretraining = cfg.model in ("simpharnet", "multi3net")
         try:
-            sim = make_windows(sseqs, names, classes=real.classes, with_pose=multi_wrist, **common)
+            sim = make_windows(sseqs, names, classes=None if pretraining else real.classes,
+                               with_pose=multi_wrist, **{**common, "stride_s": cfg.sim_stride})
         except DataError as e:
             raise DataError(f"simulated data ({', '.join(map(str, cfg.sim))}): {e}; their labels must "
                             f"match the real classes {real.classes} (use --label-map)") from None

@@ -134,6 +134,10 @@ def main(argv=None) -> int:
     except ValueError as e:
         print(f"weartwin train: error: {e}", file=sys.stderr)
         return 1
+    from .train.loop import Dist
+
+    if not Dist().main:
+        return 0
     print(f"{cfg.model} {cfg.protocol}: macro-F1 {metrics['macro_f1_mean']:.3f} ± {metrics['macro_f1_std']:.3f} "
           f"over {len(metrics['per_subject'])} held-out subjects, pooled {metrics['pooled_macro_f1']:.3f} "
           f"-> {Path(args.out) / 'metrics.json'}")

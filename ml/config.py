@@ -31,6 +31,7 @@ class RunConfig:
     fps: float = opt(50.0, "common sampling rate (Hz) everything is resampled to")
     window: float = opt(2.0, "window length, seconds")
     stride: float = opt(1.0, "window stride, seconds")
+    sim_stride: float = opt(0.25, "window stride for --sim data, seconds (dense, overlapping pretraining windows)")
     calibrate: str = opt("quantile", "simulated->real calibration fitted on training subjects: none, quantile, quantile-class")
     # evaluation
     protocol: str = opt("loso", "loso (leave one subject out) or kfold (K subject groups, --folds)")

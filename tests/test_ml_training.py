@@ -166,3 +166,18 @@ def test_multi3net_pretrains_on_exports_and_finetunes(tiny_data, sim_exports, tm
     assert len(r["history"]["pretrain"]["loss"]) == 2
     assert (tmp_path / "m3" / "pretrain" / "seed0.pt").is_file()     # no calibration: shared by folds
     assert 0.0 <= m["macro_f1_mean"] <= 1.0 and m["classes"] == sorted(CLASSES)
+
+
+def test_torchrun_ddp_on_cpu(tiny_data, tmp_path):
+    """Two processes through torchrun (gloo on CPU; NCCL on GPUs): one report, same format."""
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "-m", "ml", "train",
+                        "dcl", "--data", str(tiny_data), "--out", str(tmp_path / "ddp"), "--max-folds", "1",
+                        "--epochs", "2", "--filters", "8", "--lstm-units", "16", "--no-progress"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.count("macro-F1") == 1
+    m = json.loads((tmp_path / "ddp" / "metrics.json").read_text())
+    assert list(m["per_subject"]) == ["p0"]

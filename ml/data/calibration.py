@@ -2,7 +2,7 @@
 
 `QuantileCalibration` is IMUGPT-style distribution matching: each channel of the simulated
 windows is mapped through its own quantile function onto the real one (optionally per
-class). Fit it on the real windows of training subjects only; the evaluation does.
+class, matched by class id or name). Fit it on the real windows of training subjects only; the evaluation does.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ class QuantileCalibration:
         self.maps = {None: (self._q(sim_x), self._q(real_x))}
         if self.per_class and sim_y is not None and real_y is not None:
             for c in np.intersect1d(np.unique(sim_y), np.unique(real_y)):
-                self.maps[int(c)] = (self._q(sim_x[sim_y == c]), self._q(real_x[real_y == c]))
+                self.maps[c] = (self._q(sim_x[sim_y == c]), self._q(real_x[real_y == c]))
         return self
 
     def _apply(self, x, key):
@@ -41,7 +41,7 @@ class QuantileCalibration:
         out = np.empty_like(x)
         for c in np.unique(y):
             m = y == c
-            out[m] = self._apply(x[m], int(c) if int(c) in self.maps else None)
+            out[m] = self._apply(x[m], c if c in self.maps else None)
         return out
 
 

@@ -86,9 +86,11 @@ def prepare_fold(real: Windows, sim: Windows | None, fold: Fold, cfg: RunConfig,
     sim_out = None
     if sim is not None and len(sim):
         if cfg.calibrate in ("quantile", "quantile-class"):
-            qc = QuantileCalibration(per_class=cfg.calibrate == "quantile-class").fit(sim.x, train.x, sim.y, train.y)
+            sim_names = np.array(sim.classes, dtype=object)[sim.y]     # classes match by name
+            qc = QuantileCalibration(per_class=cfg.calibrate == "quantile-class").fit(
+                sim.x, train.x, sim_names, np.array(train.classes, dtype=object)[train.y])
             sim_out = sim.subset(np.arange(len(sim)))
-            sim_out.x = norm.transform(qc.transform(sim.x, sim.y))
+            sim_out.x = norm.transform(qc.transform(sim.x, sim_names))
             audit["calibration"] = sorted(set(train.subject.tolist()))
         else:   # no calibration: simulated data normalized by their own statistics (fold-independent)
             sim_out = sim.subset(np.arange(len(sim)))
