@@ -109,7 +109,7 @@ def test_cli_train_and_errors(tiny_data, tmp_path):
 # -- pretraining on real WearTwin exports --------------------------------------------------------
 @pytest.fixture(scope="module")
 def sim_exports(tmp_path_factory):
-    """Bake three procedural activities on two body shapes (IMU only, 6 s each)."""
+    """Bake three procedural activities on three body shapes (IMU + impedance, 6 s each)."""
     from addon.bake import Baker
     from addon.body.variants import variants_for
     from addon.config import BakeConfig
@@ -128,11 +128,11 @@ def sim_exports(tmp_path_factory):
     wave(rot, t, "left", waves=12, duration=dur)
     motions["shake"] = rot
     motions["still"] = standing(len(t))
-    baker = Baker(BakeConfig(fps=fps, sensors=("imu",), imu_sites=("left_wrist", "right_wrist")))
+    baker = Baker(BakeConfig(fps=fps, sensors=("imu", "impedance"), imu_sites=("left_wrist", "right_wrist")))
     for label, rot in motions.items():
         m = Motion(rotations=rot, trans=np.zeros((len(t), 3)), fps=fps, joint_names=BODY_JOINTS,
                    source={"format": "builtin", "path": f"builtin:{label}"})
-        for v in variants_for(label, "anny", 1.7, 2, 0):
+        for v in variants_for(label, "anny", 1.7, 3, 0):
             rec = baker.bake(m, v)
             rec.meta["label"] = label
             rec.meta["text"] = f"a person does {label} movements with the left arm"
@@ -144,10 +144,21 @@ def test_weartwin_exports_read_with_pose(sim_exports):
     from ml.data import load_dataset
 
     seqs = load_dataset(sim_exports)
-    assert len(seqs) == 6 and {s.subject for s in seqs} == {"b01", "b02"}
+    assert len(seqs) == 9 and {s.subject for s in seqs} == {"b01", "b02", "b03"}
     s = seqs[0]
     assert s.synthetic and s.pose.shape == (len(s), 22, 6) and s.text.startswith("a person")
     assert "left_wrist.acc_x" in s.channels and "right_wrist.gyro_z" in s.channels
+    assert "wrist_wrist.mag" in s.channels and "wrist_wrist.phase" in s.channels
+
+
+def test_impedance_and_fused_inputs_on_exports(sim_exports, tmp_path):
+    """Simulated data as the labelled data set: LOSO over body shapes, impedance-only and
+    IMU+impedance inputs (no --sim here: pretraining on the held-out body's texts would leak)."""
+    for inputs, n_ch in (("imp", 2), ("fused", 8)):
+        m = train("simpharnet", out=tmp_path / inputs, data=[str(sim_exports)], inputs=inputs, dim=16,
+                  max_folds=1, **TINY)
+        assert len(m["channels"]) == n_ch and m["subjects"] == ["b01", "b02", "b03"]
+        assert 0.0 <= m["macro_f1_mean"] <= 1.0
 
 
 def test_simpharnet_pretrains_on_exports_and_finetunes(tiny_data, sim_exports, tmp_path):
