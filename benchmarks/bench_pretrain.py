@@ -26,7 +26,7 @@ def throughput(model: str, device: str, batch: int, steps: int = 30) -> float:
     import torch
 
     from ml.models import Multi3Net, SImpHARNet
-    from ml.train.loop import pick_device
+    from ml.training.loop import pick_device
 
     dev = pick_device(device)
     W = 100

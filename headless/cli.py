@@ -6,7 +6,6 @@ Exit codes: 0 every input succeeded; 1 any input failed (the others are still wr
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -294,6 +293,11 @@ def _version() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    from .extra_commands import ML_COMMANDS, handoff
+
+    if argv and argv[0] in ML_COMMANDS:   # its own parser (and --help) lives in ml/
+        return handoff(argv[0], argv[1:])
     parser = build_parser()
     a = parser.parse_args(argv)
     if not getattr(a, "func", None):

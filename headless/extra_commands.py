@@ -14,8 +14,12 @@ ML_COMMANDS = {
 }
 
 
+def handoff(command: str, rest: list[str]) -> int:
+    return subprocess.call([sys.executable, "-m", "ml", command, *rest])
+
+
 def _handoff(a: argparse.Namespace) -> int:
-    return subprocess.call([sys.executable, "-m", "ml", a.command, *a.rest])
+    return handoff(a.command, a.rest)
 
 
 def register(sub) -> None:

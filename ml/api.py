@@ -23,6 +23,10 @@ def load_windows(cfg: RunConfig, warn=None) -> tuple[Windows, Windows | None]:
     sim = None
     if cfg.sim:
         sseqs = [s for d in cfg.sim for s in load_dataset(d, "weartwin", warn=warn)]
+        shared = {str(Path(s.source).resolve()) for s in seqs} & {str(Path(s.source).resolve()) for s in sseqs}
+        if shared:
+            raise DataError(f"{sorted(shared)[0]}: in both --data and --sim ({len(shared)} files); pretraining "
+                            "on held-out recordings would leak into the evaluation")
         # pretraining pairs windows with texts, so simulated activities may differ from the real
         # classes; data that join supervised training (dcl, rf) must use the real classes
         pretraining = cfg.model in ("simpharnet", "multi3net")
@@ -44,9 +48,9 @@ def train(model: str, out, log=None, **overrides) -> dict:
 
 
 def run(cfg: RunConfig, out: Path, log=None) -> dict:
-    from .train.loop import Dist
-    from .train.protocol import run_protocol
-    from .train.report import write_report
+    from .training.loop import Dist
+    from .training.protocol import run_protocol
+    from .training.report import write_report
 
     from tqdm import tqdm
 

@@ -134,7 +134,7 @@ def main(argv=None) -> int:
     except ValueError as e:
         print(f"weartwin train: error: {e}", file=sys.stderr)
         return 1
-    from .train.loop import Dist
+    from .training.loop import Dist
 
     if not Dist().main:
         return 0

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from ml.models import DeepConvLSTM, Multi3Net, MoEHead, SImpHARNet, info_nce
-from ml.train.recipes import window_features
+from ml.training.recipes import window_features
 
 
 def test_dcl_shapes_and_gradients():

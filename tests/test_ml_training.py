@@ -12,7 +12,7 @@ from ml_layouts import CLASSES, write_generic
 from ml import train
 from ml.api import load_windows
 from ml.config import DCLConfig, RFConfig
-from ml.train.protocol import make_folds, prepare_fold
+from ml.training.protocol import make_folds, prepare_fold
 
 TINY = dict(epochs=6, batch_size=32, patience=6, progress=False, window=2.0, stride=1.0, fps=25.0)
 
@@ -62,7 +62,7 @@ def test_leave_one_subject_out_is_honest(tmp_path):
     real, _ = load_windows(cfg)
     from sklearn.ensemble import RandomForestClassifier
 
-    from ml.train.recipes import macro_f1, window_features
+    from ml.training.recipes import macro_f1, window_features
 
     leaky = RandomForestClassifier(100, random_state=0).fit(window_features(real.x), real.y)
     pred = leaky.predict(window_features(real.x))
@@ -102,6 +102,8 @@ def test_cli_train_and_errors(tiny_data, tmp_path):
     assert len(bad.stderr.strip().splitlines()) == 1
     usage = run_cli("train", "dcl", "--data", tiny_data, "--out", tmp_path / "y", "--calibrate", "magic")
     assert usage.returncode == 2 and "--calibrate" in usage.stderr
+    top = run_cli("train", "--help")
+    assert top.returncode == 0 and "simpharnet" in top.stdout and "torchrun" in top.stdout
     h = run_cli("train", "multi3net", "--help")
     assert h.returncode == 0 and "--experts" in h.stdout and "mixture-of-experts" in h.stdout
 

@@ -151,15 +151,16 @@ class SImpHARRecipe(TorchRecipe):
         pretrained = sim is not None and len(sim) and c.pretrain_epochs > 0
         if pretrained:
             self.pretrain(net, sim, self.pretrain_ckpt())
-        hook = None
-        if pretrained:
-            def hook(m, epoch):
-                frozen = c.unfreeze_after < 0 or epoch < c.unfreeze_after
-                was = not next(m.encoder.parameters()).requires_grad
-                for p in m.encoder.parameters():
-                    p.requires_grad_(not frozen)
-                return was != frozen
-        self.supervised(net, train, val, f"simphar finetune s{self.seed}", epoch_hook=hook)
+
+        def late_learning(m, epoch):   # frozen encoder first, then everything trains
+            frozen = c.unfreeze_after < 0 or epoch < c.unfreeze_after
+            was = not next(m.encoder.parameters()).requires_grad
+            for p in m.encoder.parameters():
+                p.requires_grad_(not frozen)
+            return was != frozen
+
+        self.supervised(net, train, val, f"simphar finetune s{self.seed}",
+                        epoch_hook=late_learning if pretrained else None)
 
     def pretrain_ckpt(self) -> Path:
         return self.shared_pretrain or self.dir / "pretrain.pt"
@@ -219,14 +220,15 @@ class Multi3NetRecipe(TorchRecipe):
         pretrained = sim is not None and len(sim) and c.pretrain_epochs > 0
         if pretrained:
             self.pretrain(net, sim, self.shared_pretrain or self.dir / "pretrain.pt")
-        hook = None
-        if pretrained and c.freeze_encoders:
-            def hook(m, epoch):
-                changed = next(m.imu.parameters()).requires_grad
-                for p in m.imu.parameters():
-                    p.requires_grad_(False)
-                return changed
-        self.supervised(net, train, val, f"m3net finetune s{self.seed}", epoch_hook=hook,
+
+        def freeze(m, epoch):
+            changed = next(m.imu.parameters()).requires_grad
+            for p in m.imu.parameters():
+                p.requires_grad_(False)
+            return changed
+
+        self.supervised(net, train, val, f"m3net finetune s{self.seed}",
+                        epoch_hook=freeze if pretrained and c.freeze_encoders else None,
                         extra_loss=net.balance_loss)
 
 
