@@ -64,6 +64,20 @@ def _foot_vertices(asset) -> np.ndarray:
     return np.nonzero(np.isin(dominant, ids))[0]
 
 
+@dataclass
+class Rig:
+    """A body ready to simulate: what `Baker.setup` built, for `Baker.frames`."""
+    scene: object
+    arm: object
+    body: object
+    asset: object
+    align: np.ndarray
+    motion: Motion
+    variant: BodyVariant
+    timings: dict
+    t0: float
+
+
 class Baker:
     def __init__(self, config: BakeConfig | None = None):
         self.config = config or BakeConfig()
@@ -71,6 +85,21 @@ class Baker:
 
     # -- one motion on one body ------------------------------------------------------------
     def bake(self, motion: Motion, variant: BodyVariant, progress: ProgressFn | None = None) -> Recording:
+        """Build the scene (a fresh, empty one) and simulate every frame."""
+        gen = self.frames(self.setup(motion, variant))
+        try:
+            while True:
+                done, total = next(gen)
+                if progress:
+                    progress(done, total)
+        except StopIteration as stop:
+            return stop.value
+
+    def setup(self, motion: Motion, variant: BodyVariant, collection=None) -> Rig:
+        """Body, armature, keyed motion, skeleton normalization and (optional) soft flesh.
+
+        `collection=None` starts from an empty factory scene (headless). The add-on passes its
+        own collection in the user's scene instead; the objects are the same either way."""
         import bpy
 
         from .scene.animate import key_pose, set_frame_rate
@@ -84,8 +113,8 @@ class Baker:
             variant = BodyVariant(variant.label, variant.model,
                                   {"betas": motion.betas[:16].tolist(), "gender": motion.gender}, variant.height)
         asset, align = self.bodies.get(variant)
-        scene = empty_scene()
-        arm, body = build_body(asset)
+        scene = empty_scene() if collection is None else bpy.context.scene
+        arm, body = build_body(asset, collection)
         rest = rest_rotations(arm)
         scale = variant.height / (motion.source_height or 1.7)
         pose = pose_bones(motion, asset, align, rest, translation_scale=scale)
@@ -94,17 +123,12 @@ class Baker:
         timings["setup_s"] = time.perf_counter() - t0
 
         # normalization: feet centre at the origin, soles on the floor, on the first frame
+        scene.frame_set(0)
         dg = bpy.context.evaluated_depsgraph_get()
         nv = len(asset.vertices)
-        buf = np.empty(nv * 3, dtype=np.float32)
-
-        def read_frame(f: int) -> np.ndarray:
-            scene.frame_set(f)
-            body.evaluated_get(dg).data.vertices.foreach_get("co", buf)
-            return buf.reshape(nv, 3)
-
-        first = read_frame(0).astype(np.float64)
-        feet = first[_foot_vertices(asset)]
+        first = np.empty(nv * 3, dtype=np.float32)
+        body.evaluated_get(dg).data.vertices.foreach_get("co", first)
+        feet = first.reshape(nv, 3).astype(np.float64)[_foot_vertices(asset)]
         arm.location = (-feet[:, 0].mean(), -feet[:, 1].mean(), -feet[:, 2].min())
         bpy.context.view_layer.update()
         if cfg.softbody:
@@ -114,8 +138,26 @@ class Baker:
             add_soft_flesh(arm, body, asset, motion.n_frames,
                            SoftBodySettings(stiffness=cfg.softbody_stiffness))
             timings["softbody_setup_s"] = time.perf_counter() - t_sb
+        return Rig(scene, arm, body, asset, align, motion, variant, timings, t0)
 
-        sites = make_sites(asset, cfg.imu_sites, align) if "imu" in cfg.sensors else []
+    def frames(self, rig: Rig):
+        """Generator: simulate frame by frame, yielding (frames done, total); its return value
+        is the `Recording`. Closing it early (a cancelled GUI bake) leaves nothing behind."""
+        import bpy
+
+        cfg = self.config
+        scene, body, asset, align, motion = rig.scene, rig.body, rig.asset, rig.align, rig.motion
+        variant, timings, t0 = rig.variant, rig.timings, rig.t0
+        dg = bpy.context.evaluated_depsgraph_get()
+        nv = len(asset.vertices)
+        buf = np.empty(nv * 3, dtype=np.float32)
+
+        def read_frame(f: int) -> np.ndarray:
+            scene.frame_set(f)
+            body.evaluated_get(dg).data.vertices.foreach_get("co", buf)
+            return buf.reshape(nv, 3)
+
+        sites = make_sites(asset, cfg.imu_sites, align, cfg.imu_site_defs) if "imu" in cfg.sensors else []
         site_ids = np.array([s.vertices for s in sites], dtype=np.int64).reshape(-1)
         imp_sim = None
         if "impedance" in cfg.sensors:
@@ -124,7 +166,7 @@ class Baker:
             from .sensors.impedance.simulate import ImpedanceSimulator
 
             imp_sim = ImpedanceSimulator(asset, cfg, align)
-        timings["impedance_setup_s"] = time.perf_counter() - t0 - timings["setup_s"]
+        timings["impedance_setup_s"] = time.perf_counter() - t0 - timings["setup_s"] - timings.get("softbody_setup_s", 0)
 
         T = motion.n_frames
         nbuf = np.empty(nv * 3, dtype=np.float32)
@@ -140,10 +182,12 @@ class Baker:
                 site_pos[f] = v[site_ids] @ Rm.T + tm
             if imp_sim is not None:  # mesh coordinates: lengths and areas do not care
                 me = body.evaluated_get(dg).data
-                me.vertex_normals.foreach_get("vector", nbuf)
+                if hasattr(me, "vertex_normals"):
+                    me.vertex_normals.foreach_get("vector", nbuf)
+                else:   # Blender < 3.5
+                    me.vertices.foreach_get("normal", nbuf)
                 imp_sim.on_frame(f, v, BVHTree.FromObject(body, dg), nbuf.reshape(nv, 3))
-            if progress:
-                progress(f + 1, T)
+            yield f + 1, T
         timings["frames_s"] = time.perf_counter() - t1
 
         rec = Recording(t=np.arange(T) / cfg.fps)
@@ -162,6 +206,7 @@ class Baker:
             acc, gyro = noise.apply(acc, gyro, cfg.fps, rng)
             rec.imu[s.name] = {"acc": acc, "gyro": gyro}
             rec.debug["site_positions"][s.name] = p.mean(axis=1)
+            rec.debug.setdefault("site_frames", {})[s.name] = R
             site_meta[s.name] = s.describe()
         pair_meta = {}
         if imp_sim is not None:

@@ -20,6 +20,7 @@ class BakeConfig:
     height: float = 1.7                     # skeleton normalization height, m
     sensors: tuple[str, ...] = ("imu", "impedance")
     imu_sites: tuple[str, ...] = DEFAULT_SITES
+    imu_site_defs: dict = field(default_factory=dict)   # NAME -> vertices:I[,J,K] (your own IMU sites)
     electrodes: tuple[str, ...] = DEFAULT_PAIRS
     electrode_defs: dict = field(default_factory=dict)  # NAME -> vertices:I,J,.. | bone:BONE:OFFSET | preset
     frequencies: tuple[float, ...] = (50e3,)  # impedance frequencies, Hz

@@ -49,6 +49,9 @@ def add_bake_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--sensors", type=_csv_list, default=d.sensors,
                    help="comma-separated: imu, impedance (default: imu,impedance)")
     g.add_argument("--imu-sites", type=_csv_list, default=d.imu_sites, help="default left_wrist,right_wrist")
+    g.add_argument("--imu-site-def", action="append", default=[], metavar="NAME=vertices:I[,J,K]",
+                   help="your own IMU site from mesh vertices (origin, along, side; or a patch whose "
+                        "centre is the origin); add NAME to --imu-sites; repeatable")
     g.add_argument("--imu-smoothing", type=float, default=d.imu_smoothing,
                    help="Savitzky-Golay window for derivatives, s (%(default)s)")
     g.add_argument("--imu-noise", action="store_true", help="add MEMS noise, bias, scale error, quantization")
@@ -67,6 +70,8 @@ def add_bake_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--calibration", default=None, help="impedance calibration file (weartwin calibrate)")
     g.add_argument("--softbody", action=argparse.BooleanOptionalAction, default=d.softbody,
                    help="soft-body flesh (proxy cage); default off")
+    g.add_argument("--softbody-stiffness", type=float, default=d.softbody_stiffness,
+                   help="goal weight of the softest flesh, 0..1 (1: rigid skinning; %(default)s)")
     g.add_argument("--save-path", action="store_true", help="store the impedance current path per frame")
     g = p.add_argument_group("output")
     g.add_argument("--csv", action="store_true", help="also write <stem>.csv")
@@ -98,6 +103,20 @@ def config_from_args(a: argparse.Namespace):
                                     "or NAME=bone:BONE:OFFSET"))
         defs[name] = spec
 
+    site_defs = {}
+    for item in a.imu_site_def:
+        name, _, spec = (x.strip() for x in item.partition("="))
+        if not name or not spec.startswith("vertices:"):
+            raise SystemExit(_usage(f"--imu-site-def '{item}': expected NAME=vertices:I[,J,K]"))
+        site_defs[name] = spec
+    from addon.sensors.sites import PRESET_SITES
+
+    unknown = [s for s in a.imu_sites if s not in PRESET_SITES and s not in site_defs]
+    if unknown and "imu" in a.sensors:
+        raise SystemExit(_usage(f"--imu-sites: unknown site(s) {', '.join(unknown)} (presets: "
+                                f"{', '.join(PRESET_SITES)}; or --imu-site-def NAME=vertices:...)"))
+    if not 0 <= a.softbody_stiffness <= 1:
+        raise SystemExit(_usage("--softbody-stiffness must be within 0..1"))
     for pair in a.electrodes:
         if pair not in PRESET_PAIRS and ":" not in pair:
             raise SystemExit(_usage(f"--electrodes: unknown pair '{pair}' (presets: {', '.join(PRESET_PAIRS)}; "
@@ -111,7 +130,8 @@ def config_from_args(a: argparse.Namespace):
                       frequencies=tuple(a.frequencies), softbody=a.softbody, vary_body=a.vary_body,
                       seed=a.seed, source_fps=a.source_fps, imu_smoothing=a.imu_smoothing,
                       imu_noise=a.imu_noise, calibration=a.calibration, save_path=a.save_path,
-                      electrode_defs=defs, contact_distance=a.contact_distance,
+                      electrode_defs=defs, contact_distance=a.contact_distance, imu_site_defs=site_defs,
+                      softbody_stiffness=a.softbody_stiffness,
                       csv=a.csv, preview=a.preview)
 
 

@@ -19,9 +19,13 @@ def set_frame_rate(scene: bpy.types.Scene, fps: float, n_frames: int) -> None:
     scene.frame_end = n_frames - 1
 
 
-def _channelbag(obj: bpy.types.Object, name: str):
+def _channelbag(obj: bpy.types.ID, name: str, id_type: str = "OBJECT"):
+    """A new action on `obj` (any animatable ID) and the container its F-curves go in."""
     action = bpy.data.actions.new(name)
-    slot = action.slots.new(id_type="OBJECT", name=obj.name)
+    if not hasattr(action, "slots"):   # Blender < 4.4: F-curves live on the action itself
+        (obj.animation_data or obj.animation_data_create()).action = action
+        return action, action
+    slot = action.slots.new(id_type=id_type, name=obj.name)
     ad = obj.animation_data or obj.animation_data_create()
     ad.action = action
     ad.action_slot = slot
@@ -32,7 +36,10 @@ def _channelbag(obj: bpy.types.Object, name: str):
 
 def _key_curve(bag, data_path: str, index: int, frames: np.ndarray, values: np.ndarray,
                group: str) -> None:
-    fc = bag.fcurves.new(data_path, index=index, group_name=group)
+    if isinstance(bag, bpy.types.Action):   # legacy action API
+        fc = bag.fcurves.new(data_path, index=index, action_group=group)
+    else:
+        fc = bag.fcurves.new(data_path, index=index, group_name=group)
     fc.keyframe_points.add(len(frames))
     co = np.empty(2 * len(frames), dtype=np.float32)
     co[0::2] = frames

@@ -72,7 +72,7 @@ def add_soft_flesh(arm: bpy.types.Object, body: bpy.types.Object, asset: BodyAss
     cage_mesh.name = "WearTwinCage"
     cage = bpy.data.objects.new("WearTwinCage", cage_mesh)
     cage[ROLE] = "softbody_cage"
-    scene.collection.objects.link(cage)
+    (arm.users_collection[0] if arm.users_collection else scene.collection).objects.link(cage)
     cage.parent = arm
     cage.hide_render = True
     cage.display_type = "WIRE"

@@ -76,10 +76,50 @@ def wrist_site(asset: BodyAsset, name: str, alignment: np.ndarray) -> ImuSite:
                    outward_bone_axis=tuple(float(x) for x in dorsal))
 
 
-def make_sites(asset: BodyAsset, names, alignment: np.ndarray) -> list[ImuSite]:
+def vertex_site(asset: BodyAsset, name: str, spec: str) -> ImuSite:
+    """A site from mesh vertices: `vertices:I,J,K` (origin, along, side) as given, or any other
+    number of vertices (a selected patch): the origin is the one nearest their centroid, x
+    runs along the bone that moves it most (towards the child joint), z is the skin normal."""
+    from .impedance.electrodes import vertex_normals
+
+    try:
+        ids = [int(x) for x in spec.split(":", 1)[1].split(",") if x.strip()]
+    except (ValueError, IndexError):
+        raise ValueError(f"IMU site '{name}': expected vertices:I[,J,K], got '{spec}'") from None
+    nv = len(asset.vertices)
+    if not ids or any(not 0 <= i < nv for i in ids):
+        raise ValueError(f"IMU site '{name}': vertex indices must be within 0..{nv - 1}")
+    v = asset.vertices.astype(np.float64)
+    if len(ids) == 3 and len(set(ids)) == 3:
+        v0, v1, v2 = ids
+    else:
+        centre = v[ids].mean(axis=0)
+        v0 = ids[int(np.argmin(np.linalg.norm(v[ids] - centre, axis=1)))]
+    k = int(np.argmax(asset.weights[v0]))
+    b = int(asset.weight_bones[v0, k])
+    children = [c for c, p in enumerate(asset.bone_parents) if p == b]
+    tip = asset.bone_heads[children[0]] if children else asset.bone_tails[b]
+    axis = np.asarray(tip, np.float64) - asset.bone_heads[b]
+    axis /= max(np.linalg.norm(axis), 1e-9)
+    normal = vertex_normals(asset.vertices, asset.faces)[v0].astype(np.float64)
+    normal -= axis * (normal @ axis)
+    normal /= max(np.linalg.norm(normal), 1e-9)
+    if not (len(ids) == 3 and len(set(ids)) == 3):
+        v1 = _nearest(v, v[v0] + 0.02 * axis, {v0})
+        v2 = _nearest(v, v[v0] + 0.02 * np.cross(normal, axis), {v0, v1})
+    return ImuSite(name=name, vertices=(int(v0), int(v1), int(v2)), bone=asset.bone_names[b],
+                   outward_bone_axis=tuple(float(x) for x in normal))
+
+
+def make_sites(asset: BodyAsset, names, alignment: np.ndarray, defs: dict | None = None) -> list[ImuSite]:
+    defs = defs or {}
     sites = []
     for n in names:
-        if n not in PRESET_SITES:
-            raise ValueError(f"unknown IMU site '{n}' (known: {', '.join(PRESET_SITES)})")
-        sites.append(wrist_site(asset, n, alignment))
+        if n in defs:
+            sites.append(vertex_site(asset, n, defs[n]))
+        elif n in PRESET_SITES:
+            sites.append(wrist_site(asset, n, alignment))
+        else:
+            raise ValueError(f"unknown IMU site '{n}' (presets: {', '.join(PRESET_SITES)}; "
+                             "or define it with --imu-site-def NAME=vertices:I,J,K)")
     return sites

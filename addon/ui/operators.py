@@ -1,0 +1,374 @@
+"""Operators `bpy.ops.weartwin.*`: import, body, sensors and electrodes, bake, export, plot.
+
+Every operator calls the core (`Baker.setup` / `Baker.frames`, the exporters) exactly as
+`weartwin bake` does. Bad input is reported as one Blender error line, never a traceback.
+"""
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import bpy
+from bpy.props import EnumProperty, FloatProperty, StringProperty
+from bpy_extras.io_utils import ImportHelper
+
+from ..motion import MOTION_EXTENSIONS, MotionError
+from ..sensors.impedance.electrodes import PRESET_ELECTRODES, ElectrodeError
+from . import session
+from .session import SettingsError
+
+USER_ERRORS = (SettingsError, MotionError, ElectrodeError, ValueError, OSError, KeyError)
+
+
+def _fail(op, e: Exception) -> set:
+    msg = " ".join(str(e).split()) or e.__class__.__name__
+    op.report({"ERROR"}, msg)
+    return {"CANCELLED"}
+
+
+class WEARTWIN_OT_import_motion(bpy.types.Operator, ImportHelper):
+    """Import a motion file (AMASS, AIST++, MoSh, GRAB, HumanML3D) onto the WearTwin body"""
+    bl_idname = "weartwin.import_motion"
+    bl_label = "Import Motion (WearTwin)"
+    bl_options = {"REGISTER", "UNDO"}
+
+    filter_glob: StringProperty(default=";".join(f"*{e}" for e in MOTION_EXTENSIONS), options={"HIDDEN"})
+    fps: FloatProperty(name="Output fps", default=60.0, min=1.0)
+    height: FloatProperty(name="Height", default=1.7, min=0.5, max=2.5, unit="LENGTH")
+    source_fps: FloatProperty(name="Source fps", default=0.0, min=0.0,
+                              description="for files without a frame rate (0: from the file)")
+    body_model: EnumProperty(name="Body", items=[("anny", "Anny (free)", ""), ("smpl", "SMPL-family file", "")])
+
+    def invoke(self, context, event):
+        s = context.scene.weartwin
+        self.fps, self.height, self.source_fps, self.body_model = s.fps, s.height, s.source_fps, s.body_model
+        return ImportHelper.invoke(self, context, event)
+
+    def execute(self, context):
+        s = context.scene.weartwin
+        old = s.motion_path
+        s.motion_path, s.fps, s.height, s.source_fps, s.body_model = (self.filepath, self.fps, self.height,
+                                                                      self.source_fps, self.body_model)
+        try:
+            rig = session.build_rig(context)
+        except USER_ERRORS as e:
+            s.motion_path = old
+            return _fail(self, e if str(self.filepath) in str(e) else type(e)(f"{self.filepath}: {e}"))
+        self.report({"INFO"}, f"Imported {Path(self.filepath).name}: {rig.motion.n_frames} frames at {s.fps:g} fps")
+        return {"FINISHED"}
+
+
+class WEARTWIN_OT_demo_motion(bpy.types.Operator):
+    """Use the built-in demo motion (two bicep curls, then a wave)"""
+    bl_idname = "weartwin.demo_motion"
+    bl_label = "Demo Motion"
+    bl_options = {"REGISTER", "UNDO"}
+
+    def execute(self, context):
+        context.scene.weartwin.motion_path = session.DEMO
+        try:
+            session.build_rig(context)
+        except USER_ERRORS as e:
+            return _fail(self, e)
+        return {"FINISHED"}
+
+
+class WEARTWIN_OT_build_body(bpy.types.Operator):
+    """Rebuild the body with the current body model, shape and height"""
+    bl_idname = "weartwin.build_body"
+    bl_label = "Rebuild Body"
+    bl_options = {"REGISTER", "UNDO"}
+
+    def execute(self, context):
+        try:
+            session.build_rig(context)
+        except USER_ERRORS as e:
+            return _fail(self, e)
+        return {"FINISHED"}
+
+
+def _unique(coll, name: str) -> str:
+    names = {x.name for x in coll}
+    if name not in names:
+        return name
+    k = 2
+    while f"{name}_{k}" in names:
+        k += 1
+    return f"{name}_{k}"
+
+
+class WEARTWIN_OT_add_site(bpy.types.Operator):
+    """Add an IMU site: a preset (watch on a wrist) or the selected vertices of the body"""
+    bl_idname = "weartwin.add_site"
+    bl_label = "Add IMU Site"
+    bl_options = {"REGISTER", "UNDO"}
+
+    source: EnumProperty(items=[("PRESET", "Preset", ""), ("SELECTED", "Selected vertices", "")])
+    name: StringProperty(name="Name", default="")
+
+    def execute(self, context):
+        s = context.scene.weartwin
+        try:
+            if self.source == "PRESET":
+                name, spec = s.site_preset, "preset"
+                if name in {x.name for x in s.sites}:
+                    raise SettingsError(f"IMU site '{name}' is already there")
+            else:
+                ids = session.selected_vertices(context)
+                name, spec = _unique(s.sites, self.name or "site"), "vertices:" + ",".join(map(str, ids))
+        except USER_ERRORS as e:
+            return _fail(self, e)
+        item = s.sites.add()
+        item.name, item.spec = name, spec
+        s.site_index = len(s.sites) - 1
+        return {"FINISHED"}
+
+
+class WEARTWIN_OT_add_electrode(bpy.types.Operator):
+    """Define an electrode from a preset or from the selected vertices of the body"""
+    bl_idname = "weartwin.add_electrode"
+    bl_label = "Add Electrode"
+    bl_options = {"REGISTER", "UNDO"}
+
+    source: EnumProperty(items=[("PRESET", "Preset", ""), ("SELECTED", "Selected vertices", "")])
+    name: StringProperty(name="Name", default="")
+
+    def execute(self, context):
+        s = context.scene.weartwin
+        try:
+            if self.source == "PRESET":
+                name, spec = _unique(s.electrodes, s.electrode_preset), s.electrode_preset
+            else:
+                ids = session.selected_vertices(context)
+                name, spec = _unique(s.electrodes, self.name or "electrode"), "vertices:" + ",".join(map(str, ids))
+        except USER_ERRORS as e:
+            return _fail(self, e)
+        item = s.electrodes.add()
+        item.name, item.spec = name, spec
+        s.electrode_index = len(s.electrodes) - 1
+        if not s.pair_a:
+            s.pair_a = name
+        elif not s.pair_b:
+            s.pair_b = name
+        return {"FINISHED"}
+
+
+class WEARTWIN_OT_add_pair(bpy.types.Operator):
+    """Add an electrode pair: a preset pair, or electrodes A and B"""
+    bl_idname = "weartwin.add_pair"
+    bl_label = "Add Electrode Pair"
+    bl_options = {"REGISTER", "UNDO"}
+
+    source: EnumProperty(items=[("PRESET", "Preset", ""), ("AB", "A and B", "")])
+
+    def execute(self, context):
+        s = context.scene.weartwin
+        if self.source == "PRESET":
+            name = s.pair_preset
+        else:
+            known = set(PRESET_ELECTRODES) | {e.name for e in s.electrodes}
+            for side, e in (("A", s.pair_a), ("B", s.pair_b)):
+                if e not in known:
+                    return _fail(self, SettingsError(f"electrode {side} '{e}' is not defined (add it first)"))
+            if s.pair_a == s.pair_b:
+                return _fail(self, SettingsError("electrodes A and B must differ"))
+            name = f"{s.pair_a}:{s.pair_b}"
+        if name in {p.name for p in s.pairs}:
+            return _fail(self, SettingsError(f"pair '{name}' is already there"))
+        s.pairs.add().name = name
+        s.pair_index = len(s.pairs) - 1
+        return {"FINISHED"}
+
+
+class WEARTWIN_OT_remove_item(bpy.types.Operator):
+    """Remove the selected entry from a list"""
+    bl_idname = "weartwin.remove_item"
+    bl_label = "Remove"
+    bl_options = {"REGISTER", "UNDO"}
+
+    what: EnumProperty(items=[("sites", "IMU site", ""), ("electrodes", "Electrode", ""), ("pairs", "Pair", "")])
+
+    def execute(self, context):
+        s = context.scene.weartwin
+        coll = getattr(s, self.what)
+        idx_name = {"sites": "site_index", "electrodes": "electrode_index", "pairs": "pair_index"}[self.what]
+        i = getattr(s, idx_name)
+        if 0 <= i < len(coll):
+            coll.remove(i)
+            setattr(s, idx_name, max(0, i - 1))
+        return {"FINISHED"}
+
+
+class WEARTWIN_OT_bake(bpy.types.Operator):
+    """Simulate the sensors over the whole motion (Esc cancels)"""
+    bl_idname = "weartwin.bake"
+    bl_label = "Bake Signals"
+    bl_options = {"REGISTER", "UNDO"}
+
+    _gen = None
+    _timer = None
+
+    def _start(self, context) -> None:
+        s = context.scene.weartwin
+        self._cfg = session.config_from_settings(s)
+        self._rig = session.build_rig(context, self._cfg)
+        self._gen = session.baker(self._cfg).frames(self._rig)
+        self._t0 = time.perf_counter()
+        s.baking, s.progress, s.status = True, 0.0, "baking…"
+
+    def execute(self, context):   # scripts and tests: run to the end, synchronously
+        try:
+            self._start(context)
+            while True:
+                next(self._gen)
+        except StopIteration as stop:
+            self._rec = stop.value
+        except USER_ERRORS as e:
+            self._stop(context)
+            return _fail(self, e)
+        return self._finish(context)
+
+    def invoke(self, context, event):
+        try:
+            self._start(context)
+        except USER_ERRORS as e:
+            self._stop(context)
+            return _fail(self, e)
+        wm = context.window_manager
+        wm.progress_begin(0, 100)
+        self._timer = wm.event_timer_add(0.01, window=context.window)
+        wm.modal_handler_add(self)
+        return {"RUNNING_MODAL"}
+
+    def modal(self, context, event):
+        s = context.scene.weartwin
+        if event.type == "ESC":
+            self._gen.close()
+            self._stop(context)
+            s.status = "bake cancelled"
+            self.report({"WARNING"}, "Bake cancelled; nothing was changed")
+            return {"CANCELLED"}
+        if event.type != "TIMER":
+            return {"PASS_THROUGH"}
+        t_end = time.perf_counter() + 0.1     # keep the interface responsive
+        try:
+            while time.perf_counter() < t_end:
+                done, total = next(self._gen)
+                s.progress = done / total
+        except StopIteration as stop:
+            self._rec = stop.value
+            return self._finish(context)
+        except USER_ERRORS as e:
+            self._stop(context)
+            return _fail(self, e)
+        context.window_manager.progress_update(int(100 * s.progress))
+        for area in context.screen.areas:
+            if area.type == "VIEW_3D":
+                area.tag_redraw()
+        return {"RUNNING_MODAL"}
+
+    def _stop(self, context):
+        s = context.scene.weartwin
+        s.baking = False
+        if self._timer is not None:
+            context.window_manager.event_timer_remove(self._timer)
+            context.window_manager.progress_end()
+            self._timer = None
+
+    def _finish(self, context):
+        from ..export.preview import write_preview
+        from .visual import add_current_paths, add_sensor_axes
+
+        self._stop(context)
+        s = context.scene.weartwin
+        rec = self._rec
+        coll = session.collection(context)
+        if s.show_sensors:
+            add_sensor_axes(rec, coll)
+        if s.show_path:
+            add_current_paths(rec, coll)
+        stem = session.motion_stem(s) + (f"__{self._rig.variant.label}" if self._rig.variant.label else "")
+        plot = Path(tempfile.gettempdir()) / f"weartwin_{os.getpid()}_{stem}.png"
+        entry = {"recording": rec, "stem": stem, "plot": None, "source": s.motion_path}
+        try:
+            write_preview(rec.arrays(), plot, f"{stem} — WearTwin bake")
+            entry["plot"] = plot
+        except ImportError as e:
+            self.report({"WARNING"}, f"no plot: {e} (set Extra Python packages in the preferences)")
+        session.RESULTS[context.scene.name] = entry
+        if entry["plot"] is not None:
+            from .visual import show_image
+
+            show_image(context, plot)
+        sec = time.perf_counter() - self._t0
+        s.progress, s.status = 1.0, f"baked {len(rec.t)} frames in {sec:.1f} s"
+        context.scene.frame_set(0)
+        self.report({"INFO"}, s.status)
+        return {"FINISHED"}
+
+
+class WEARTWIN_OT_export(bpy.types.Operator):
+    """Write the baked signals: <stem>.npz (+ .csv, + .png), the same files as `weartwin bake`"""
+    bl_idname = "weartwin.export"
+    bl_label = "Export"
+    bl_options = {"REGISTER"}
+
+    directory: StringProperty(name="Folder", subtype="DIR_PATH", default="")
+
+    def execute(self, context):
+        from ..export.preview import write_preview
+        from ..export.recording import write_csv, write_npz
+
+        s = context.scene.weartwin
+        entry = session.RESULTS.get(context.scene.name)
+        if entry is None:
+            return _fail(self, SettingsError("nothing baked yet: press Bake first"))
+        out = Path(bpy.path.abspath(self.directory or s.out_dir))
+        rec, stem = entry["recording"], entry["stem"]
+        try:
+            written = [write_npz(rec, out / f"{stem}.npz")]
+            if s.csv:
+                written.append(write_csv(rec, out / f"{stem}.csv"))
+            if s.preview:
+                written.append(write_preview(rec.arrays(), out / f"{stem}.png", f"{stem} — WearTwin"))
+        except (OSError, ImportError) as e:
+            return _fail(self, OSError(f"{out}: cannot write ({e})"))
+        self.report({"INFO"}, f"Wrote {', '.join(p.name for p in written)} to {out}")
+        return {"FINISHED"}
+
+
+class WEARTWIN_OT_show_plot(bpy.types.Operator):
+    """Show the plot of the baked channels in an Image Editor"""
+    bl_idname = "weartwin.show_plot"
+    bl_label = "Show Plot"
+
+    def execute(self, context):
+        from .visual import show_image
+
+        entry = session.RESULTS.get(context.scene.name)
+        if entry is None or entry.get("plot") is None:
+            return _fail(self, SettingsError("no plot yet: bake first"))
+        show_image(context, entry["plot"])
+        return {"FINISHED"}
+
+
+def menu_import(self, context):
+    self.layout.operator(WEARTWIN_OT_import_motion.bl_idname, text="WearTwin motion (.npz/.pkl/.npy)")
+
+
+CLASSES = (WEARTWIN_OT_import_motion, WEARTWIN_OT_demo_motion, WEARTWIN_OT_build_body, WEARTWIN_OT_add_site,
+           WEARTWIN_OT_add_electrode, WEARTWIN_OT_add_pair, WEARTWIN_OT_remove_item, WEARTWIN_OT_bake,
+           WEARTWIN_OT_export, WEARTWIN_OT_show_plot)
+
+
+def register():
+    for c in CLASSES:
+        bpy.utils.register_class(c)
+    bpy.types.TOPBAR_MT_file_import.append(menu_import)
+
+
+def unregister():
+    bpy.types.TOPBAR_MT_file_import.remove(menu_import)
+    for c in reversed(CLASSES):
+        bpy.utils.unregister_class(c)

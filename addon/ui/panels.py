@@ -1,0 +1,135 @@
+"""The "WearTwin" tab of the 3D viewport's sidebar (N panel)."""
+
+import bpy
+
+from . import session
+
+
+class WEARTWIN_UL_items(bpy.types.UIList):
+    def draw_item(self, context, layout, data, item, icon, active_data, active_propname, index=0):
+        row = layout.row(align=True)
+        row.label(text=item.name, icon="DOT")
+        spec = getattr(item, "spec", "")
+        if spec:
+            short = spec if len(spec) < 28 else spec[:25] + "…"
+            row.label(text=short)
+
+
+class _Panel:
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "WearTwin"
+
+
+class WEARTWIN_PT_motion(_Panel, bpy.types.Panel):
+    bl_label = "Motion & Body"
+    bl_idname = "WEARTWIN_PT_motion"
+
+    def draw(self, context):
+        s = context.scene.weartwin
+        col = self.layout.column()
+        row = col.row(align=True)
+        row.operator("weartwin.import_motion", text="Import Motion…", icon="IMPORT")
+        row.operator("weartwin.demo_motion", text="Demo", icon="ARMATURE_DATA")
+        if s.motion_path:
+            col.label(text=session.motion_stem(s), icon="FILE")
+        col.prop(s, "fps")
+        col.prop(s, "height")
+        col.separator()
+        col.prop(s, "body_model")
+        col.prop(s, "shape_mode")
+        if s.shape_mode == "variant":
+            row = col.row(align=True)
+            row.prop(s, "variant")
+            row.prop(s, "seed")
+        elif s.shape_mode == "custom":
+            sub = col.column(align=True)
+            for k in ("gender", "age", "muscle", "weight", "proportions"):
+                sub.prop(s, k, slider=True)
+        col.operator("weartwin.build_body", icon="FILE_REFRESH")
+
+
+class WEARTWIN_PT_sensors(_Panel, bpy.types.Panel):
+    bl_label = "Sensors"
+    bl_idname = "WEARTWIN_PT_sensors"
+
+    def draw(self, context):
+        s = context.scene.weartwin
+        col = self.layout.column()
+        col.prop(s, "use_imu", text="IMU (acc + gyro)")
+        if s.use_imu:
+            col.template_list("WEARTWIN_UL_items", "sites", s, "sites", s, "site_index", rows=2)
+            row = col.row(align=True)
+            row.prop(s, "site_preset", text="")
+            row.operator("weartwin.add_site", text="", icon="ADD").source = "PRESET"
+            row.operator("weartwin.add_site", text="Selected", icon="VERTEXSEL").source = "SELECTED"
+            row.operator("weartwin.remove_item", text="", icon="REMOVE").what = "sites"
+            col.prop(s, "imu_noise")
+        col.separator()
+        col.prop(s, "use_impedance", text="Bio-impedance")
+        if s.use_impedance:
+            col.label(text="Electrodes")
+            col.template_list("WEARTWIN_UL_items", "electrodes", s, "electrodes", s, "electrode_index", rows=2)
+            row = col.row(align=True)
+            row.prop(s, "electrode_preset", text="")
+            row.operator("weartwin.add_electrode", text="", icon="ADD").source = "PRESET"
+            row.operator("weartwin.add_electrode", text="Selected", icon="VERTEXSEL").source = "SELECTED"
+            row.operator("weartwin.remove_item", text="", icon="REMOVE").what = "electrodes"
+            col.label(text="Pairs (current between A and B)")
+            col.template_list("WEARTWIN_UL_items", "pairs", s, "pairs", s, "pair_index", rows=2)
+            row = col.row(align=True)
+            row.prop(s, "pair_preset", text="")
+            row.operator("weartwin.add_pair", text="", icon="ADD").source = "PRESET"
+            row.operator("weartwin.remove_item", text="", icon="REMOVE").what = "pairs"
+            row = col.row(align=True)
+            row.prop(s, "pair_a")
+            row.prop(s, "pair_b")
+            row.operator("weartwin.add_pair", text="", icon="ADD").source = "AB"
+            col.prop(s, "frequency_khz")
+            col.prop(s, "contact_distance")
+        col.separator()
+        col.prop(s, "softbody")
+        if s.softbody:
+            col.prop(s, "softbody_stiffness", slider=True)
+
+
+class WEARTWIN_PT_bake(_Panel, bpy.types.Panel):
+    bl_label = "Bake & Export"
+    bl_idname = "WEARTWIN_PT_bake"
+
+    def draw(self, context):
+        s = context.scene.weartwin
+        col = self.layout.column()
+        row = col.row(align=True)
+        row.prop(s, "show_sensors")
+        row.prop(s, "show_path")
+        if s.baking:
+            if hasattr(col, "progress"):
+                col.progress(factor=s.progress, type="BAR", text=f"Baking… {100 * s.progress:.0f}% (Esc cancels)")
+            else:
+                col.label(text=f"Baking… {100 * s.progress:.0f}% (Esc cancels)")
+        else:
+            col.operator("weartwin.bake", icon="PLAY")
+        if s.status:
+            col.label(text=s.status, icon="INFO")
+        col.separator()
+        col.prop(s, "out_dir")
+        row = col.row(align=True)
+        row.prop(s, "csv")
+        row.prop(s, "preview")
+        row = col.row(align=True)
+        row.operator("weartwin.export", icon="EXPORT")
+        row.operator("weartwin.show_plot", icon="IMAGE_DATA")
+
+
+CLASSES = (WEARTWIN_UL_items, WEARTWIN_PT_motion, WEARTWIN_PT_sensors, WEARTWIN_PT_bake)
+
+
+def register():
+    for c in CLASSES:
+        bpy.utils.register_class(c)
+
+
+def unregister():
+    for c in reversed(CLASSES):
+        bpy.utils.unregister_class(c)

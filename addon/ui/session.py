@@ -1,0 +1,160 @@
+"""The add-on's link to the core: scene settings -> `BakeConfig`, body variant and motion, and
+the one `Baker` whose `setup` / `frames` the headless runner uses too."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import bpy
+
+from ..bake import Baker
+from ..body.variants import BodyVariant, variants_for
+from ..config import BakeConfig
+from ..motion import load_motion
+from ..motion.procedural import demo_motion
+from ..scene.build import ROLE
+from .prefs import apply_python_path, prefs
+
+COLLECTION = "WearTwin"
+DEMO = "builtin:demo"
+_BAKER: Baker | None = None
+RESULTS: dict = {}    # scene name -> {"recording", "stem", "plot"}
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be baked; the message is one line for the status bar."""
+
+
+def baker(cfg: BakeConfig) -> Baker:
+    global _BAKER
+    if _BAKER is None:
+        _BAKER = Baker(cfg)
+    _BAKER.config = cfg
+    return _BAKER
+
+
+def config_from_settings(s) -> BakeConfig:
+    sensors = tuple(n for n, on in (("imu", s.use_imu), ("impedance", s.use_impedance)) if on)
+    if not sensors:
+        raise SettingsError("switch on at least one sensor (IMU or impedance)")
+    sites = tuple(x.name for x in s.sites)
+    if "imu" in sensors and not sites:
+        raise SettingsError("add at least one IMU site, or switch IMU off")
+    pairs = tuple(p.name for p in s.pairs)
+    if "impedance" in sensors and not pairs:
+        raise SettingsError("add at least one electrode pair, or switch impedance off")
+    return BakeConfig(fps=s.fps, body=body_model(s), height=s.height, sensors=sensors,
+                      imu_sites=sites or ("left_wrist",),
+                      imu_site_defs={x.name: x.spec for x in s.sites if x.spec.startswith("vertices:")},
+                      electrodes=pairs or ("wrist_wrist",),
+                      electrode_defs={e.name: e.spec for e in s.electrodes},
+                      frequencies=(s.frequency_khz * 1e3,), softbody=s.softbody,
+                      softbody_stiffness=s.softbody_stiffness, seed=s.seed,
+                      source_fps=s.source_fps or None, imu_noise=s.imu_noise,
+                      contact_distance=s.contact_distance, save_path=True, csv=s.csv, preview=s.preview)
+
+
+def body_model(s) -> str:
+    if s.body_model == "anny":
+        return "anny"
+    p = prefs()
+    path = bpy.path.abspath(p.smpl_model) if p and p.smpl_model else ""
+    if not path:
+        raise SettingsError("set your SMPL-family model file in Preferences > Add-ons > WearTwin")
+    return path
+
+
+def motion_stem(s) -> str:
+    return "demo" if s.motion_path == DEMO else Path(bpy.path.abspath(s.motion_path)).stem
+
+
+def variant_from_settings(s) -> BodyVariant:
+    model = body_model(s)
+    if s.shape_mode == "variant":
+        return variants_for(motion_stem(s), model, s.height, s.variant, s.seed)[-1]
+    if s.shape_mode == "custom":
+        if model != "anny":
+            raise SettingsError("custom phenotype sliders are for the Anny body")
+        params = {k: round(float(getattr(s, k)), 3) for k in ("gender", "age", "muscle", "weight", "proportions")}
+        return BodyVariant("custom", "anny", params, s.height)
+    return BodyVariant("", model, {}, s.height)
+
+
+def load_settings_motion(s):
+    if not s.motion_path:
+        raise SettingsError("import a motion first (File > Import > WearTwin motion, or the Demo button)")
+    if s.motion_path == DEMO:
+        return demo_motion(fps=60.0)
+    return load_motion(bpy.path.abspath(s.motion_path), source_fps=s.source_fps or None)
+
+
+def collection(context) -> bpy.types.Collection:
+    coll = bpy.data.collections.get(COLLECTION)
+    if coll is None:
+        coll = bpy.data.collections.new(COLLECTION)
+    if coll.name not in context.scene.collection.children:
+        context.scene.collection.children.link(coll)
+    return coll
+
+
+def clear_collection(coll, roles=None) -> None:
+    """Remove the collection's objects (or those with the given roles) and their orphaned data."""
+    datas = []
+    for obj in list(coll.objects):
+        if roles is None or obj.get(ROLE) in roles:
+            if obj.data is not None:
+                datas.append(obj.data)
+            bpy.data.objects.remove(obj, do_unlink=True)
+    for d in datas:
+        if d.users == 0:
+            for store in (bpy.data.meshes, bpy.data.armatures, bpy.data.curves):
+                if store.get(d.name) == d:
+                    store.remove(d)
+                    break
+
+
+def build_rig(context, cfg: BakeConfig | None = None):
+    """(Re)build the body with the current settings in the WearTwin collection."""
+    apply_python_path()
+    s = context.scene.weartwin
+    cfg = cfg or _preview_config(s)
+    motion = load_settings_motion(s)
+    variant = variant_from_settings(s)
+    coll = collection(context)
+    clear_collection(coll)
+    if context.object and context.object.mode != "OBJECT":
+        bpy.ops.object.mode_set(mode="OBJECT")
+    rig = baker(cfg).setup(motion, variant, coll)
+    context.scene.frame_set(0)
+    return rig
+
+
+def _preview_config(s) -> BakeConfig:
+    try:
+        return config_from_settings(s)
+    except SettingsError:   # sensors are not needed to look at the motion
+        return BakeConfig(fps=s.fps, body=body_model(s), height=s.height, sensors=("imu",),
+                          softbody=False, source_fps=s.source_fps or None)
+
+
+def body_object(context):
+    coll = bpy.data.collections.get(COLLECTION)
+    if coll is None:
+        return None
+    return next((o for o in coll.objects if o.get(ROLE) == "body"), None)
+
+
+def selected_vertices(context) -> list[int]:
+    """Indices of the selected vertices of the WearTwin body (edit or object mode)."""
+    import numpy as np
+
+    body = body_object(context)
+    if body is None:
+        raise SettingsError("no WearTwin body in the scene: import a motion first")
+    if body.mode == "EDIT":
+        body.update_from_editmode()
+    sel = np.zeros(len(body.data.vertices), dtype=bool)
+    body.data.vertices.foreach_get("select", sel)
+    ids = np.nonzero(sel)[0].tolist()
+    if not ids:
+        raise SettingsError("select vertices on the WearTwin body (Edit Mode) first")
+    return ids

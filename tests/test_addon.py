@@ -1,0 +1,102 @@
+"""The add-on in Blender (pip `bpy`): registration, every operator on a real scene, the same
+arrays as the headless runner, errors as Blender reports."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import need_shared
+
+bpy = pytest.importorskip("bpy")
+
+import addon  # noqa: E402
+from addon.ui import session  # noqa: E402
+
+
+@pytest.fixture
+def gui():
+    bpy.ops.wm.read_homefile(use_empty=False)     # the default startup scene (cube, camera, light)
+    addon.register()
+    yield bpy.context.scene.weartwin
+    addon.unregister()
+
+
+def test_register_unregister_twice():
+    for _ in range(2):
+        addon.register()
+        assert hasattr(bpy.types.Scene, "weartwin") and hasattr(bpy.types, "WEARTWIN_PT_bake")
+        assert bpy.ops.weartwin.bake.idname() == "WEARTWIN_OT_bake"
+        addon.unregister()
+        assert not hasattr(bpy.types.Scene, "weartwin") and not hasattr(bpy.types, "WEARTWIN_PT_bake")
+
+
+def _select(body, ids):
+    mask = np.zeros(len(body.data.vertices), dtype=bool)
+    mask[ids] = True
+    body.data.vertices.foreach_set("select", mask)
+
+
+def test_gui_workflow_matches_headless(gui, tmp_path):
+    clip = need_shared("motion/amass/amass_sample.npz")
+    s = gui
+    assert [x.name for x in s.sites] == ["left_wrist", "right_wrist"] and [p.name for p in s.pairs] == ["wrist_wrist"]
+    assert bpy.ops.weartwin.import_motion(filepath=str(clip), fps=30.0) == {"FINISHED"}
+    body = session.body_object(bpy.context)
+    assert body is not None and "Cube" in bpy.data.objects          # the user's scene is kept
+    # an electrode on the chest and an IMU site on the left upper arm, from selected vertices
+    v = np.array([tuple(x.co) for x in body.data.vertices])
+    band = np.nonzero((np.abs(v[:, 0]) < 0.04) & (v[:, 2] > 1.22) & (v[:, 2] < 1.3))[0]
+    chest = band[np.argsort(v[band, 1])[:6]]          # skin on the torso's midline
+    assert len(chest) == 6
+    _select(body, chest)
+    assert bpy.ops.weartwin.add_electrode(source="SELECTED", name="chest") == {"FINISHED"}
+    s.pair_a, s.pair_b = "left_wrist", "chest"
+    assert bpy.ops.weartwin.add_pair(source="AB") == {"FINISHED"}
+    _select(body, [int(chest[0])])
+    assert bpy.ops.weartwin.add_site(source="SELECTED", name="sternum") == {"FINISHED"}
+    assert bpy.ops.weartwin.bake() == {"FINISHED"}
+    entry = session.RESULTS[bpy.context.scene.name]
+    rec = entry["recording"]
+    assert set(rec.imu) == {"left_wrist", "right_wrist", "sternum"} and set(rec.imp) == {"wrist_wrist", "left_wrist:chest"}
+    roles = [o.get("weartwin_role") for o in bpy.data.collections["WearTwin"].objects]
+    assert roles.count("sensor_axes") == 3 and roles.count("current_path") == 2
+    axes = bpy.data.objects["WT_IMU_left_wrist"]
+    bpy.context.scene.frame_set(10)
+    assert np.allclose(tuple(axes.matrix_world.translation), rec.debug["site_positions"]["left_wrist"][10], atol=1e-4)
+    assert entry["plot"].is_file() and any(i.filepath.endswith(entry["plot"].name) for i in bpy.data.images)
+    out = tmp_path / "gui"
+    assert bpy.ops.weartwin.export(directory=str(out)) == {"FINISHED"}
+    assert {p.name for p in out.iterdir()} == {"amass_sample.npz", "amass_sample.csv", "amass_sample.png"}
+
+    # the headless runner, same options, fresh process state
+    from addon.bake import Baker
+    from addon.export.recording import read_export
+
+    cfg = session.config_from_settings(s)
+    Baker(cfg).bake_file(clip, tmp_path / "headless" / "amass_sample")
+    a, meta_a = read_export(out / "amass_sample.npz")
+    b, meta_b = read_export(tmp_path / "headless" / "amass_sample.npz")
+    assert set(a) == set(b)
+    for k in a:
+        np.testing.assert_allclose(a[k], b[k], rtol=1e-5, atol=1e-5, err_msg=k)
+    assert meta_a["config_hash"] == meta_b["config_hash"]
+
+
+def test_bad_input_is_a_blender_error(gui, tmp_path):
+    bad = tmp_path / "broken.npz"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(RuntimeError) as e:
+        bpy.ops.weartwin.import_motion(filepath=str(bad))
+    msg = str(e.value)
+    assert "broken.npz" in msg and "Traceback" not in msg and len(msg.strip().splitlines()) == 1
+    assert gui.motion_path == ""                                    # nothing changed
+    with pytest.raises(RuntimeError, match="import a motion first"):
+        bpy.ops.weartwin.bake()
+    with pytest.raises(RuntimeError, match="select vertices|import a motion"):
+        bpy.ops.weartwin.add_site(source="SELECTED")
+    assert bpy.ops.weartwin.demo_motion() == {"FINISHED"}
+    gui.sites.clear()
+    with pytest.raises(RuntimeError, match="add at least one IMU site"):
+        bpy.ops.weartwin.bake()
+    with pytest.raises(RuntimeError, match="nothing baked yet"):
+        bpy.ops.weartwin.export(directory=str(tmp_path / "x"))
+    assert not (tmp_path / "x").exists()
