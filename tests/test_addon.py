@@ -100,3 +100,28 @@ def test_bad_input_is_a_blender_error(gui, tmp_path):
     with pytest.raises(RuntimeError, match="nothing baked yet"):
         bpy.ops.weartwin.export(directory=str(tmp_path / "x"))
     assert not (tmp_path / "x").exists()
+
+
+def test_extension_zip_installs_in_blender(tmp_path):
+    """Build the extension zip and install it through Blender's extension system (isolated
+    user folder, fresh process): it enables and bakes."""
+    import os
+    import subprocess
+    import sys
+
+    from addon.build import build
+
+    ext, legacy = build(tmp_path / "dist")
+    import zipfile
+
+    names = zipfile.ZipFile(ext).namelist()
+    assert "blender_manifest.toml" in names and "__init__.py" in names and "scene/build.py" in names
+    assert "weartwin/__init__.py" in zipfile.ZipFile(legacy).namelist()
+    code = (f"import bpy; bpy.ops.extensions.package_install_files(filepath={str(ext)!r}, repo='user_default', "
+            "enable_on_install=True); bpy.ops.weartwin.demo_motion(); s = bpy.context.scene.weartwin; "
+            "s.use_impedance = False; print('RESULT', bpy.ops.weartwin.bake())")
+    env = {**os.environ, "BLENDER_USER_RESOURCES": str(tmp_path / "user")}
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600,
+                       cwd=tmp_path)
+    assert "RESULT {'FINISHED'}" in r.stdout, r.stdout[-2000:] + r.stderr[-2000:]
+    assert (tmp_path / "user" / "extensions" / "user_default" / "weartwin" / "blender_manifest.toml").is_file()

@@ -32,6 +32,8 @@ def build_mesh(name: str, vertices: np.ndarray, faces: np.ndarray) -> bpy.types.
     mesh.loops.foreach_set("vertex_index", np.ascontiguousarray(faces, dtype=np.int32).ravel())
     mesh.polygons.add(n)
     mesh.polygons.foreach_set("loop_start", np.arange(0, 3 * n, 3, dtype=np.int32))
+    if not bpy.types.MeshPolygon.bl_rna.properties["loop_total"].is_readonly:   # Blender < 4.0
+        mesh.polygons.foreach_set("loop_total", np.full(n, 3, dtype=np.int32))
     mesh.update(calc_edges=True)
     mesh.validate(clean_customdata=False)
     return mesh

@@ -1,34 +1,70 @@
 """Add-on GUI: preferences, scene settings, operators `bpy.ops.weartwin.*`, sidebar panels.
 
-Registration order matters: settings before the operators and panels that read them."""
-from . import operators, panels, prefs, props
+The preferences register first and need nothing but Blender. The rest needs numpy and scipy;
+where Blender lacks them (e.g. a distribution build), the sidebar says so and the UI appears
+as soon as "Extra Python packages" in the preferences points at a site-packages that has them.
+"""
+import bpy
 
-MODULES = (prefs, props, operators, panels)
+from . import prefs
+
+_MODULES = []    # the full UI's modules, once registered
+
+
+class WEARTWIN_PT_missing(bpy.types.Panel):
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "WearTwin"
+    bl_label = "WearTwin"
+
+    def draw(self, context):
+        col = self.layout.column()
+        col.label(text="Missing Python packages:", icon="ERROR")
+        col.label(text=", ".join(prefs.missing_packages()))
+        col.label(text="Set Preferences > Add-ons > WearTwin >")
+        col.label(text="Extra Python packages (a Python 3.11 site-packages)")
 
 
 def register():
-    for m in MODULES:
-        m.register()
+    prefs.register()
+    prefs.on_path_change = enable_full_ui
+    if not enable_full_ui():
+        bpy.utils.register_class(WEARTWIN_PT_missing)
+
+
+def enable_full_ui() -> bool:
+    if _MODULES:
+        return True
     prefs.apply_python_path()
+    if prefs.missing_packages(required_only=True):
+        return False
+    if hasattr(bpy.types, "WEARTWIN_PT_missing"):
+        bpy.utils.unregister_class(WEARTWIN_PT_missing)
+    from . import operators, panels, props
+
+    for m in (props, operators, panels):
+        m.register()
+        _MODULES.append(m)
     _seed_defaults()
+    return True
 
 
 def unregister():
-    import bpy
+    from .session import RESULTS
 
     for h in list(bpy.app.handlers.load_post):
         if getattr(h, "__name__", "") == "weartwin_seed_defaults":
             bpy.app.handlers.load_post.remove(h)
-    from .session import RESULTS
-
     RESULTS.clear()
-    for m in reversed(MODULES):
-        m.unregister()
+    while _MODULES:
+        _MODULES.pop().unregister()
+    if hasattr(bpy.types, "WEARTWIN_PT_missing"):
+        bpy.utils.unregister_class(WEARTWIN_PT_missing)
+    prefs.unregister()
 
 
 def _seed_defaults():
     """New scenes start with the defaults of `weartwin bake`: both wrist IMUs, wrist-wrist pair."""
-    import bpy
 
     @bpy.app.handlers.persistent
     def weartwin_seed_defaults(*_):

@@ -29,7 +29,7 @@ class WEARTWIN_PT_motion(_Panel, bpy.types.Panel):
         s = context.scene.weartwin
         col = self.layout.column()
         row = col.row(align=True)
-        row.operator("weartwin.import_motion", text="Import Motion…", icon="IMPORT")
+        row.operator("weartwin.import_motion", text="Import…", icon="IMPORT")
         row.operator("weartwin.demo_motion", text="Demo", icon="ARMATURE_DATA")
         if s.motion_path:
             col.label(text=session.motion_stem(s), icon="FILE")
@@ -62,8 +62,8 @@ class WEARTWIN_PT_sensors(_Panel, bpy.types.Panel):
             row = col.row(align=True)
             row.prop(s, "site_preset", text="")
             row.operator("weartwin.add_site", text="", icon="ADD").source = "PRESET"
-            row.operator("weartwin.add_site", text="Selected", icon="VERTEXSEL").source = "SELECTED"
             row.operator("weartwin.remove_item", text="", icon="REMOVE").what = "sites"
+            col.operator("weartwin.add_site", text="Site from Selected Vertices", icon="VERTEXSEL").source = "SELECTED"
             col.prop(s, "imu_noise")
         col.separator()
         col.prop(s, "use_impedance", text="Bio-impedance")
@@ -73,8 +73,9 @@ class WEARTWIN_PT_sensors(_Panel, bpy.types.Panel):
             row = col.row(align=True)
             row.prop(s, "electrode_preset", text="")
             row.operator("weartwin.add_electrode", text="", icon="ADD").source = "PRESET"
-            row.operator("weartwin.add_electrode", text="Selected", icon="VERTEXSEL").source = "SELECTED"
             row.operator("weartwin.remove_item", text="", icon="REMOVE").what = "electrodes"
+            col.operator("weartwin.add_electrode", text="Electrode from Selected Vertices",
+                         icon="VERTEXSEL").source = "SELECTED"
             col.label(text="Pairs (current between A and B)")
             col.template_list("WEARTWIN_UL_items", "pairs", s, "pairs", s, "pair_index", rows=2)
             row = col.row(align=True)
@@ -100,9 +101,8 @@ class WEARTWIN_PT_bake(_Panel, bpy.types.Panel):
     def draw(self, context):
         s = context.scene.weartwin
         col = self.layout.column()
-        row = col.row(align=True)
-        row.prop(s, "show_sensors")
-        row.prop(s, "show_path")
+        col.prop(s, "show_sensors")
+        col.prop(s, "show_path")
         if s.baking:
             if hasattr(col, "progress"):
                 col.progress(factor=s.progress, type="BAR", text=f"Baking… {100 * s.progress:.0f}% (Esc cancels)")
@@ -117,9 +117,8 @@ class WEARTWIN_PT_bake(_Panel, bpy.types.Panel):
         row = col.row(align=True)
         row.prop(s, "csv")
         row.prop(s, "preview")
-        row = col.row(align=True)
-        row.operator("weartwin.export", icon="EXPORT")
-        row.operator("weartwin.show_plot", icon="IMAGE_DATA")
+        col.operator("weartwin.export", icon="EXPORT")
+        col.operator("weartwin.show_plot", icon="IMAGE_DATA")
 
 
 CLASSES = (WEARTWIN_UL_items, WEARTWIN_PT_motion, WEARTWIN_PT_sensors, WEARTWIN_PT_bake)

@@ -9,6 +9,14 @@ import bpy
 from bpy.props import StringProperty
 
 ROOT_PACKAGE = __package__.rsplit(".", 1)[0]   # "addon", "weartwin" or "bl_ext.<repo>.weartwin"
+REQUIRED = ("numpy", "scipy")
+OPTIONAL = ("matplotlib",)      # plots
+on_path_change = None           # set by ui.register: shows the full UI once packages are found
+
+
+def _path_changed(self, context):
+    if on_path_change is not None:
+        on_path_change()
 
 
 class WEARTWIN_AP_preferences(bpy.types.AddonPreferences):
@@ -20,7 +28,8 @@ class WEARTWIN_AP_preferences(bpy.types.AddonPreferences):
     python_path: StringProperty(
         name="Extra Python packages", subtype="DIR_PATH",
         description="a Python 3.11 site-packages with scipy, matplotlib (and anny + torch for custom shapes), "
-                    "e.g. <venv>/lib/python3.11/site-packages; for Blender builds without bundled wheels")
+                    "e.g. <venv>/lib/python3.11/site-packages; for Blender builds without bundled wheels",
+        update=_path_changed)
 
     def draw(self, context):
         col = self.layout.column()
@@ -45,11 +54,12 @@ def apply_python_path() -> None:
         sys.path.append(path)   # after Blender's own packages: its numpy stays first
 
 
-def missing_packages() -> list[str]:
+def missing_packages(required_only: bool = False) -> list[str]:
     import importlib.util
 
     apply_python_path()
-    return [m for m in ("scipy", "matplotlib") if importlib.util.find_spec(m) is None]
+    names = REQUIRED if required_only else REQUIRED + OPTIONAL
+    return [m for m in names if importlib.util.find_spec(m) is None]
 
 
 CLASSES = (WEARTWIN_AP_preferences,)

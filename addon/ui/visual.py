@@ -12,7 +12,7 @@ from ..scene.build import ROLE
 ROLES = ("sensor_axes", "current_path")
 
 
-def add_sensor_axes(rec, coll, size: float = 0.06) -> list:
+def add_sensor_axes(rec, coll, size: float = 0.09) -> list:
     frames = np.arange(len(rec.t), dtype=np.float32)
     out = []
     for name, pos in rec.debug.get("site_positions", {}).items():
@@ -21,6 +21,8 @@ def add_sensor_axes(rec, coll, size: float = 0.06) -> list:
         obj.empty_display_type = "ARROWS"
         obj.empty_display_size = size
         obj.rotation_mode = "QUATERNION"
+        obj.show_in_front = True          # visible through the skin
+        obj.show_name = True
         obj[ROLE] = "sensor_axes"
         coll.objects.link(obj)
         _, bag = _channelbag(obj, f"WT_IMU_{name}")
@@ -52,6 +54,7 @@ def add_current_paths(rec, coll) -> list:
         spline.points.foreach_set("co", co.ravel())
         obj = bpy.data.objects.new(f"WT_path_{pair}", curve)
         obj[ROLE] = "current_path"
+        obj.show_in_front = True          # the path runs inside the body: draw it over the skin
         coll.objects.link(obj)
         mat = bpy.data.materials.get("WT_current") or bpy.data.materials.new("WT_current")
         mat.diffuse_color = (1.0, 0.55, 0.0, 1.0)

@@ -1,0 +1,154 @@
+"""Runs *inside* a GUI Blender (see screenshots.py): installs the add-on from its zip, drives
+the workflow through the operators and the interface, and saves screenshots.
+
+    blender start.blend --enable-event-simulate --python tests/gui/drive_blender.py -- ZIP SITE MOTION OUT LOGDIR
+"""
+import sys
+import traceback
+from pathlib import Path
+
+import bpy
+
+ZIP, SITE, MOTION, OUT, LOGDIR = sys.argv[sys.argv.index("--") + 1:][:5]
+OUT, LOGDIR = Path(OUT), Path(LOGDIR)
+LOG = []
+
+
+def log(msg):
+    LOG.append(msg)
+    print("[drive]", msg, flush=True)
+
+
+def areas(kind):
+    win = bpy.context.window_manager.windows[0]
+    return win, [a for a in win.screen.areas if a.type == kind]
+
+
+def shot(name, area=None):
+    win = bpy.context.window_manager.windows[0]
+    path = str(OUT / name)
+    with bpy.context.temp_override(window=win, screen=win.screen, area=area or win.screen.areas[0]):
+        if area is None:
+            bpy.ops.screen.screenshot(filepath=path)
+        else:
+            bpy.ops.screen.screenshot_area(filepath=path)
+    log(f"screenshot {path}")
+
+
+def setup():
+    bpy.ops.preferences.addon_install(filepath=ZIP, overwrite=True)
+    bpy.ops.preferences.addon_enable(module="weartwin")
+    prefs = bpy.context.preferences.addons["weartwin"].preferences
+    prefs.python_path = SITE        # the update callback brings up the full UI
+    assert hasattr(bpy.ops.weartwin, "bake"), "full UI did not register"
+    log("add-on installed and enabled: " + ", ".join(m for m in dir(bpy.ops.weartwin) if not m.startswith("_")))
+    for name in ("Cube",):
+        if name in bpy.data.objects:
+            bpy.data.objects.remove(bpy.data.objects[name])
+    s = bpy.context.scene.weartwin
+    res = bpy.ops.weartwin.import_motion(filepath=MOTION, fps=30.0)
+    log(f"import_motion: {res}")
+    s.pair_preset = "left_wrist_elbow"
+    bpy.ops.weartwin.add_pair(source="PRESET")
+    import tempfile
+
+    export_dir = Path(tempfile.mkdtemp(prefix="weartwin_export_"))
+    s.out_dir = str(export_dir)
+    res = bpy.ops.weartwin.bake()
+    log(f"bake: {res} ({s.status})")
+    res = bpy.ops.weartwin.export()
+    log(f"export: {res} -> {sorted(p.name for p in export_dir.iterdir())}")
+    bpy.context.scene.frame_set(150)
+
+    win, views = areas("VIEW_3D")
+    view = views[0]
+    space = view.spaces.active
+    space.show_region_ui = True
+    space.shading.type = "SOLID"
+    space.overlay.show_floor = True
+    for region in view.regions:
+        if region.type == "UI":
+            try:
+                region.active_panel_category = "WearTwin"
+            except (AttributeError, TypeError) as e:
+                log(f"cannot pick the sidebar tab: {e}")
+    body = next(o for o in bpy.data.objects if o.get("weartwin_role") == "body")
+    for o in bpy.context.view_layer.objects:
+        o.select_set(False)
+    body.select_set(True)
+    bpy.context.view_layer.objects.active = body
+    region = next(r for r in view.regions if r.type == "WINDOW")
+    with bpy.context.temp_override(window=win, screen=win.screen, area=view, region=region):
+        bpy.ops.view3d.view_axis(type="FRONT")
+        bpy.ops.view3d.view_selected()
+    body.select_set(False)
+
+
+def click_sidebar_tab():
+    """Open the WearTwin tab of the sidebar: a simulated click on its tab (Blender 3.x has no
+    API for the active tab). Needs Blender started with --enable-event-simulate."""
+    win, views = areas("VIEW_3D")
+    ui = next(r for r in views[0].regions if r.type == "UI")
+    x = ui.x + ui.width - 9
+    y = ui.y + ui.height - 190
+    log(f"sidebar region x={ui.x} y={ui.y} w={ui.width} h={ui.height}; clicking ({x}, {y})")
+    win.event_simulate(type="MOUSEMOVE", value="NOTHING", x=x, y=y)
+    win.event_simulate(type="LEFTMOUSE", value="PRESS", x=x, y=y)
+    win.event_simulate(type="LEFTMOUSE", value="RELEASE", x=x, y=y)
+    win.event_simulate(type="MOUSEMOVE", value="NOTHING", x=400, y=400)
+    return None
+
+
+def step1():
+    try:
+        shot("gui_workflow.png")
+        _, views = areas("VIEW_3D")
+        shot("gui_viewport.png", views[0])
+    except Exception:
+        log(traceback.format_exc())
+    return None
+
+
+def step2():
+    try:
+        win, views = areas("VIEW_3D")
+        view = views[0]
+        view.type = "IMAGE_EDITOR"
+        win, eds = areas("IMAGE_EDITOR")
+        bpy.ops.weartwin.show_plot()
+        ed = eds[0]
+        img = next(i for i in bpy.data.images if i.filepath.endswith(".png"))
+        ed.spaces.active.image = img
+        region = next(r for r in ed.regions if r.type == "WINDOW")
+        with bpy.context.temp_override(window=win, screen=win.screen, area=ed, region=region):
+            bpy.ops.image.view_all(fit_view=True)
+    except Exception:
+        log(traceback.format_exc())
+    return None
+
+
+def step3():
+    try:
+        shot("gui_plot.png")
+    except Exception:
+        log(traceback.format_exc())
+    (LOGDIR / "drive.log").write_text("\n".join(LOG) + "\n")
+    bpy.ops.wm.quit_blender()
+
+
+def start():
+    try:
+        setup()
+    except Exception:
+        log(traceback.format_exc())
+        (LOGDIR / "drive.log").write_text("\n".join(LOG) + "\n")
+        bpy.ops.wm.quit_blender()
+        return None
+    bpy.app.timers.register(click_sidebar_tab, first_interval=0.8)
+    bpy.app.timers.register(step1, first_interval=2.0)
+    bpy.app.timers.register(step2, first_interval=3.5)
+    bpy.app.timers.register(step3, first_interval=5.0)
+    return None
+
+
+bpy.app.timers.register(start, first_interval=1.0)

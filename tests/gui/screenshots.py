@@ -1,0 +1,59 @@
+"""Screenshots of the add-on in a real GUI Blender (Debian's `blender` 3.4 under Xvfb).
+
+    python tests/gui/screenshots.py [--out docs/gui] [--motion FILE]
+
+Builds the legacy add-on zip, starts Blender with an isolated user folder, installs and
+enables the add-on, points its preferences at this venv's site-packages, drives the
+workflow (import, bake, export, plot) and saves gui_workflow.png, gui_viewport.png and
+gui_plot.png. Not part of the pytest run (it needs a display server and the blender package).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import site
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default=str(ROOT / "docs" / "gui"))
+    ap.add_argument("--motion", default=str(ROOT.parent / "shared" / "data" / "motion" / "aistpp" /
+                                            "gWA_sFM_cAll_d27_mWA5_ch20.pkl"))
+    ap.add_argument("--blender", default=shutil.which("blender") or "blender")
+    a = ap.parse_args()
+    from addon.build import build
+
+    out = Path(a.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="weartwin_gui_"))
+    zips = build(tmp / "dist")
+    legacy = next(z for z in zips if z.name.endswith("-legacy.zip"))
+    start = tmp / "start.blend"     # opening a file skips the splash screen
+    subprocess.run([a.blender, "-b", "--factory-startup", "--python-expr",
+                    f"import bpy; bpy.ops.wm.save_as_mainfile(filepath={str(start)!r})"], check=True,
+                   capture_output=True)
+    env = {**os.environ, "BLENDER_USER_CONFIG": str(tmp / "config"), "BLENDER_USER_SCRIPTS": str(tmp / "scripts")}
+    site_packages = site.getsitepackages()[0]
+    cmd = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", a.blender, str(start), "--enable-event-simulate", "--python",
+           str(ROOT / "tests" / "gui" / "drive_blender.py"), "--", str(legacy), site_packages, a.motion, str(out), str(tmp)]
+    print(" ".join(cmd))
+    r = subprocess.run(cmd, env=env, timeout=600, capture_output=True, text=True)
+    (tmp / "blender.log").write_text(r.stdout + r.stderr)
+    drive = tmp / "drive.log"
+    print(drive.read_text() if drive.exists() else r.stdout[-3000:] + r.stderr[-3000:])
+    print(f"logs: {tmp}")
+    shots = sorted(out.glob("gui_*.png"))
+    print("screenshots:", ", ".join(p.name for p in shots))
+    return 0 if len(shots) == 3 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
