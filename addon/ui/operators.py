@@ -98,60 +98,65 @@ def _unique(coll, name: str) -> str:
     return f"{name}_{k}"
 
 
-class WEARTWIN_OT_add_site(bpy.types.Operator):
+class _AddFromSelection:
+    """Shared by sites and electrodes: a preset, or the selected vertices of the body."""
+    bl_options = {"REGISTER", "UNDO"}
+    kind = ""                                   # "sites" | "electrodes"
+
+    source: EnumProperty(items=[("PRESET", "Preset", ""), ("SELECTED", "Selected vertices", "")])
+    name: StringProperty(name="Name", default="")
+
+    def preset(self, s) -> tuple[str, str]:
+        raise NotImplementedError
+
+    def execute(self, context):
+        s = context.scene.weartwin
+        coll = getattr(s, self.kind)
+        try:
+            if self.source == "PRESET":
+                name, spec = self.preset(s)
+            else:
+                ids = session.selected_vertices(context)
+                default = "site" if self.kind == "sites" else "electrode"
+                name, spec = _unique(coll, self.name or default), "vertices:" + ",".join(map(str, ids))
+        except USER_ERRORS as e:
+            return _fail(self, e)
+        item = coll.add()
+        item.name, item.spec = name, spec
+        setattr(s, "site_index" if self.kind == "sites" else "electrode_index", len(coll) - 1)
+        self.added(s, name)
+        return {"FINISHED"}
+
+    def added(self, s, name: str) -> None:
+        pass
+
+
+class WEARTWIN_OT_add_site(_AddFromSelection, bpy.types.Operator):
     """Add an IMU site: a preset (watch on a wrist) or the selected vertices of the body"""
     bl_idname = "weartwin.add_site"
     bl_label = "Add IMU Site"
-    bl_options = {"REGISTER", "UNDO"}
+    kind = "sites"
 
-    source: EnumProperty(items=[("PRESET", "Preset", ""), ("SELECTED", "Selected vertices", "")])
-    name: StringProperty(name="Name", default="")
-
-    def execute(self, context):
-        s = context.scene.weartwin
-        try:
-            if self.source == "PRESET":
-                name, spec = s.site_preset, "preset"
-                if name in {x.name for x in s.sites}:
-                    raise SettingsError(f"IMU site '{name}' is already there")
-            else:
-                ids = session.selected_vertices(context)
-                name, spec = _unique(s.sites, self.name or "site"), "vertices:" + ",".join(map(str, ids))
-        except USER_ERRORS as e:
-            return _fail(self, e)
-        item = s.sites.add()
-        item.name, item.spec = name, spec
-        s.site_index = len(s.sites) - 1
-        return {"FINISHED"}
+    def preset(self, s):
+        if s.site_preset in {x.name for x in s.sites}:
+            raise SettingsError(f"IMU site '{s.site_preset}' is already there")
+        return s.site_preset, "preset"
 
 
-class WEARTWIN_OT_add_electrode(bpy.types.Operator):
+class WEARTWIN_OT_add_electrode(_AddFromSelection, bpy.types.Operator):
     """Define an electrode from a preset or from the selected vertices of the body"""
     bl_idname = "weartwin.add_electrode"
     bl_label = "Add Electrode"
-    bl_options = {"REGISTER", "UNDO"}
+    kind = "electrodes"
 
-    source: EnumProperty(items=[("PRESET", "Preset", ""), ("SELECTED", "Selected vertices", "")])
-    name: StringProperty(name="Name", default="")
+    def preset(self, s):
+        return _unique(s.electrodes, s.electrode_preset), s.electrode_preset
 
-    def execute(self, context):
-        s = context.scene.weartwin
-        try:
-            if self.source == "PRESET":
-                name, spec = _unique(s.electrodes, s.electrode_preset), s.electrode_preset
-            else:
-                ids = session.selected_vertices(context)
-                name, spec = _unique(s.electrodes, self.name or "electrode"), "vertices:" + ",".join(map(str, ids))
-        except USER_ERRORS as e:
-            return _fail(self, e)
-        item = s.electrodes.add()
-        item.name, item.spec = name, spec
-        s.electrode_index = len(s.electrodes) - 1
+    def added(self, s, name):      # fill the pair fields A, B as electrodes come in
         if not s.pair_a:
             s.pair_a = name
         elif not s.pair_b:
             s.pair_b = name
-        return {"FINISHED"}
 
 
 class WEARTWIN_OT_add_pair(bpy.types.Operator):
@@ -247,7 +252,7 @@ class WEARTWIN_OT_bake(bpy.types.Operator):
             self._gen.close()
             self._stop(context)
             s.status = "bake cancelled"
-            self.report({"WARNING"}, "Bake cancelled; nothing was changed")
+            self.report({"WARNING"}, "Bake cancelled: no new results (the last finished bake is still exportable)")
             return {"CANCELLED"}
         if event.type != "TIMER":
             return {"PASS_THROUGH"}

@@ -7,12 +7,11 @@ from . import session
 
 class WEARTWIN_UL_items(bpy.types.UIList):
     def draw_item(self, context, layout, data, item, icon, active_data, active_propname, index=0):
-        row = layout.row(align=True)
-        row.label(text=item.name, icon="DOT")
         spec = getattr(item, "spec", "")
+        row = layout.split(factor=0.55) if spec else layout.row()
+        row.label(text=item.name, icon="DOT")
         if spec:
-            short = spec if len(spec) < 28 else spec[:25] + "…"
-            row.label(text=short)
+            row.label(text=spec if len(spec) < 20 else spec[:17] + "…")
 
 
 class _Panel:

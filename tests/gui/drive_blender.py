@@ -48,6 +48,15 @@ def setup():
     s = bpy.context.scene.weartwin
     res = bpy.ops.weartwin.import_motion(filepath=MOTION, fps=30.0)
     log(f"import_motion: {res}")
+    import numpy as np   # available now: the preferences point at a site-packages with it
+
+    body = next(o for o in bpy.data.objects if o.get("weartwin_role") == "body")
+    v = np.array([tuple(x.co) for x in body.data.vertices])
+    band = np.nonzero((np.abs(v[:, 0]) < 0.04) & (v[:, 2] > 1.22) & (v[:, 2] < 1.3))[0]
+    mask = np.zeros(len(v), dtype=bool)
+    mask[band[np.argsort(v[band, 1])[:6]]] = True
+    body.data.vertices.foreach_set("select", mask)
+    log(f"add_site from selection: {bpy.ops.weartwin.add_site(source='SELECTED', name='chest')}")
     s.pair_preset = "left_wrist_elbow"
     bpy.ops.weartwin.add_pair(source="PRESET")
     import tempfile
@@ -132,8 +141,59 @@ def step3():
         shot("gui_plot.png")
     except Exception:
         log(traceback.format_exc())
+    return None
+
+
+MODAL = {"polls": 0, "seen": []}
+
+
+def modal_start(cancel: bool):
+    """Start the bake as the Bake button does (INVOKE: modal, timer-driven)."""
+    win, views = areas("IMAGE_EDITOR")
+    area = views[0] if views else win.screen.areas[0]
+    with bpy.context.temp_override(window=win, screen=win.screen, area=area):
+        res = bpy.ops.weartwin.bake("INVOKE_DEFAULT")
+    log(f"modal bake started ({'to cancel' if cancel else 'to finish'}): {res}")
+    MODAL["polls"], MODAL["seen"] = 0, []
+    return None
+
+
+def modal_poll(then):
+    def poll():
+        s = bpy.context.scene.weartwin
+        MODAL["polls"] += 1
+        MODAL["seen"].append(round(s.progress, 2))
+        if s.baking and MODAL["polls"] < 600:
+            return 0.1
+        log(f"modal bake ended: status '{s.status}', progress seen {sorted(set(MODAL['seen']))[:6]}..")
+        bpy.app.timers.register(then, first_interval=0.2)
+        return None
+    return poll
+
+
+def press_esc():
+    win = bpy.context.window_manager.windows[0]
+    s = bpy.context.scene.weartwin
+    log(f"pressing Esc at progress {s.progress:.2f} (baking={s.baking})")
+    win.event_simulate(type="ESC", value="PRESS", x=400, y=400)
+    win.event_simulate(type="ESC", value="RELEASE", x=400, y=400)
+    return None
+
+
+def finish():
     (LOGDIR / "drive.log").write_text("\n".join(LOG) + "\n")
     bpy.ops.wm.quit_blender()
+
+
+def step4():
+    modal_start(cancel=False)
+    bpy.app.timers.register(modal_poll(step5), first_interval=0.1)
+
+
+def step5():
+    modal_start(cancel=True)
+    bpy.app.timers.register(press_esc, first_interval=1.0)
+    bpy.app.timers.register(modal_poll(finish), first_interval=0.1)
 
 
 def start():
@@ -148,6 +208,7 @@ def start():
     bpy.app.timers.register(step1, first_interval=2.0)
     bpy.app.timers.register(step2, first_interval=3.5)
     bpy.app.timers.register(step3, first_interval=5.0)
+    bpy.app.timers.register(step4, first_interval=6.0)
     return None
 
 
