@@ -1,0 +1,106 @@
+"""Varied descriptions of an activity (who, speed, side, style), IMUGPT-style.
+
+The default is an offline template generator: seeded, so a dataset can be regenerated. With
+`llm_url` (an OpenAI-compatible /v1/chat/completions endpoint), a language model writes them
+instead, under IMUGPT's rules: one person, one short sentence, only this activity (none of
+the other activities of the study). Any failure of the endpoint falls back to the templates
+with a warning; the endpoint is never required.
+"""
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+
+import numpy as np
+
+WHO = ["a person", "a man", "a woman", "an older adult", "a young athlete", "someone", "a tired person",
+       "a teenager", "a tall person", "a short person"]
+SPEED = ["slowly", "at a normal pace", "quickly", "steadily", "with energy", "carefully"]
+SIDE = {"one": ["with the left arm", "with the right arm", "with the right hand", "with the left hand"],
+        "both": ["with both arms", ""]}
+STYLE = ["", "with a small range of motion", "with a full range of motion", "while standing upright",
+         "in a relaxed way"]
+PHRASES = {   # activity -> verb phrases (the subject comes first)
+    "bicep_curl": ["does bicep curls", "curls a dumbbell", "performs arm curls"],
+    "shoulder_press": ["does shoulder presses", "presses a weight overhead", "does an overhead press"],
+    "lateral_raise": ["does lateral raises", "raises the arms out to the sides"],
+    "front_raise": ["does front raises", "raises the arm in front"],
+    "arm_circles": ["does arm circles", "circles the arms"],
+    "waving": ["waves", "waves hello", "waves goodbye"],
+    "clapping": ["claps", "claps the hands", "applauds"],
+    "reaching": ["reaches up to a shelf", "reaches forward for an object"],
+    "walking_in_place": ["walks in place", "marches in place"],
+    "squats": ["does squats", "squats down and stands up"],
+    "jumping_jacks": ["does jumping jacks", "does star jumps"],
+    "punching": ["punches", "throws punches", "shadow boxes"],
+    "drinking": ["drinks from a glass", "sips from a cup"],
+    "standing": ["stands still", "stands idle"],
+}
+ONE_SIDED = {"bicep_curl", "shoulder_press", "lateral_raise", "front_raise", "waving", "reaching", "drinking",
+             "punching", "arm_circles"}
+
+
+def canonical(activity: str) -> str:
+    key = activity.strip().lower().replace(" ", "_").replace("-", "_")
+    aliases = {"bicep_curls": "bicep_curl", "curls": "bicep_curl", "wave": "waving", "clap": "clapping",
+               "squat": "squats", "walking": "walking_in_place", "walk": "walking_in_place",
+               "punch": "punching", "boxing": "punching", "drink": "drinking", "reach": "reaching",
+               "jumping_jack": "jumping_jacks", "arm_circle": "arm_circles", "lateral_raises": "lateral_raise",
+               "front_raises": "front_raise", "shoulder_presses": "shoulder_press"}
+    return aliases.get(key, key)
+
+
+def template_descriptions(activity: str, n: int, seed: int = 0) -> list[str]:
+    act = canonical(activity)
+    phrases = PHRASES.get(act, [f"is {activity.replace('_', ' ')}"])
+    rng = np.random.default_rng([seed, len(act), sum(map(ord, act))])
+    out, seen = [], set()
+    for _ in range(n * 20):
+        parts = [rng.choice(WHO), rng.choice(phrases), rng.choice(SPEED)]
+        if act in ONE_SIDED:
+            parts.append(rng.choice(SIDE["one"] + SIDE["both"] * (act in ("arm_circles", "punching"))))
+        parts.append(rng.choice(STYLE))
+        text = " ".join(p for p in parts if p).strip() + "."
+        text = text[0].upper() + text[1:]
+        if text not in seen:
+            seen.add(text)
+            out.append(text)
+        if len(out) == n:
+            break
+    while len(out) < n:        # few combinations: repeat (seeded variation still differs)
+        out.append(out[len(out) % max(1, len(seen))])
+    return out
+
+
+def llm_descriptions(activity: str, n: int, others: list[str], url: str, model: str = "gpt-4o-mini",
+                     api_key: str | None = None, timeout: float = 60.0) -> list[str]:
+    prompt = (f"Write {n} different short descriptions of one person doing '{activity.replace('_', ' ')}'. "
+              "Vary who the person is, the speed, the side (left/right arm) and the style. Rules: one person; "
+              "one short sentence each; describe only this activity"
+              + (f"; never mention {', '.join(o.replace('_', ' ') for o in others)}" if others else "")
+              + ". Answer with one description per line, no numbering.")
+    body = json.dumps({"model": model, "messages": [{"role": "user", "content": prompt}],
+                       "temperature": 0.9}).encode()
+    req = urllib.request.Request(url.rstrip("/") + ("" if url.rstrip("/").endswith("completions")
+                                                    else "/v1/chat/completions"), data=body,
+                                 headers={"Content-Type": "application/json",
+                                          **({"Authorization": f"Bearer {api_key}"} if api_key else {})})
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        reply = json.loads(r.read())["choices"][0]["message"]["content"]
+    lines = [re.sub(r"^\s*(\d+[.)]|-|\*)\s*", "", ln).strip() for ln in reply.splitlines()]
+    lines = [ln for ln in lines if ln and len(ln.split()) <= 30
+             and not any(o.replace("_", " ") in ln.lower() for o in others)]
+    if not lines:
+        raise ValueError("the endpoint returned no usable descriptions")
+    return (lines * n)[:n]
+
+
+def descriptions(activity: str, n: int, seed: int = 0, others=(), llm_url: str | None = None,
+                 llm_model: str = "gpt-4o-mini", api_key: str | None = None, warn=print) -> list[str]:
+    if llm_url:
+        try:
+            return llm_descriptions(activity, n, [o for o in others if o != activity], llm_url, llm_model, api_key)
+        except Exception as e:  # noqa: BLE001 - the endpoint is optional; fall back, say so
+            warn(f"warning: --llm-url {llm_url}: {e.__class__.__name__}: {e}; using the template generator")
+    return template_descriptions(activity, n, seed)
