@@ -299,7 +299,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", required=True, help="calibration file to write (.npz)")
     c.set_defaults(func=cmd_calibrate)
 
-    from . import extra_commands
+    from . import extra_commands, text_commands
+
+    text_commands.register(sub)
 
     extra_commands.register(sub)
     return p
