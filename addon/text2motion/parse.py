@@ -72,7 +72,7 @@ def find_activity(text: str) -> str | None:
     t = text.lower()
     best = None
     for name, pats in ACTIVITIES.items():
-        for p in pats:
+        for p in [*pats, r"\b" + name.replace("_", " ")]:   # the activity's own name works too
             m = re.search(p, t)
             if m and (best is None or m.start() < best[0] or (m.start() == best[0] and len(p) > best[2])):
                 best = (m.start(), name, len(p))
