@@ -8,8 +8,12 @@ def main(argv=None) -> int:
         print("usage: python -m ml train MODEL --data DIR... --out RUN [options]\n"
               "       (see `python -m ml train --help`)")
         return 0 if argv else 2
+    if argv[0] == "t2m":
+        from .text2motion.cli import main as t2m_main
+
+        return t2m_main(argv[1:])
     if argv[0] != "train":
-        print(f"python -m ml: unknown command '{argv[0]}' (known: train)", file=sys.stderr)
+        print(f"python -m ml: unknown command '{argv[0]}' (known: train, t2m)", file=sys.stderr)
         return 2
     from .cli import main as train_main
 
