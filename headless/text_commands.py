@@ -163,6 +163,12 @@ def load_spec(path: Path) -> dict:
     return spec
 
 
+def _api_key():
+    import os
+
+    return os.environ.get("OPENAI_API_KEY")
+
+
 def synth_jobs(spec: dict, warn=print) -> list[tuple]:
     from addon.text2motion.describe import canonical, descriptions
 
@@ -175,10 +181,10 @@ def synth_jobs(spec: dict, warn=print) -> list[tuple]:
         texts = list(act.get("descriptions") or [])
         for prompt in act.get("prompts") or []:
             texts += descriptions(prompt, max(1, n // max(1, len(act["prompts"]))), seed, names,
-                                  spec.get("llm_url"), spec.get("llm_model", "gpt-4o-mini"), warn=warn)
+                                  spec.get("llm_url"), spec.get("llm_model", "gpt-4o-mini"), _api_key(), warn=warn)
         if not texts:
             texts = descriptions(label, n, seed, names, spec.get("llm_url"), spec.get("llm_model", "gpt-4o-mini"),
-                                 warn=warn)
+                                 _api_key(), warn=warn)
         for k in range(max(n, len(texts))):
             jobs.append((label, texts[k % len(texts)], seed * 1000 + k, f"{label}_{k:03d}"))
     return jobs
@@ -190,6 +196,10 @@ def cmd_synth(a) -> int:
 
     try:
         spec = load_spec(Path(a.spec))
+        if a.llm_url:
+            spec["llm_url"] = a.llm_url
+        if a.llm_model:
+            spec["llm_model"] = a.llm_model
         cfg = BakeConfig(fps=float(spec.get("fps", 50.0)), sensors=tuple(spec.get("sensors", ["imu"])),
                          imu_sites=tuple(spec.get("imu_sites", ["left_wrist", "right_wrist"])),
                          electrodes=tuple(spec.get("electrodes", ["wrist_wrist"])),
@@ -251,4 +261,8 @@ def register(sub) -> None:
     s.add_argument("--workers", type=int, default=1)
     s.add_argument("--force", action="store_true", help="regenerate and re-bake everything")
     s.add_argument("--quiet", action="store_true")
+    s.add_argument("--llm-url", default=None,
+                   help="OpenAI-compatible endpoint that writes the descriptions (overrides llm_url in SPEC); "
+                        "the API key comes from OPENAI_API_KEY; without it: the offline template generator")
+    s.add_argument("--llm-model", default=None, help="model name for --llm-url (default gpt-4o-mini)")
     s.set_defaults(func=cmd_synth)

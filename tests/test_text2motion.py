@@ -153,3 +153,42 @@ def test_text2motion_cli_and_synth_trains(tmp_path):
     bad_spec.write_text("activities: []\n")
     r3 = run_cli("synth", bad_spec, "--out", tmp_path / "nope")
     assert r3.returncode == 2 and "non-empty 'activities'" in r3.stderr
+
+
+def test_llm_endpoint_descriptions_follow_the_rules():
+    """A local OpenAI-compatible endpoint: the prompt carries IMUGPT's rules, and lines that
+    name another activity of the study are dropped."""
+    import http.server
+    import threading
+
+    seen = {}
+
+    class Chat(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            seen["path"] = self.path
+            seen["body"] = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            reply = ("1. A woman curls a dumbbell slowly with her left arm.\n"
+                     "2. A man does bicep curls and then starts waving.\n"
+                     "- An athlete curls quickly with the right arm.")
+            out = json.dumps({"choices": [{"message": {"content": reply}}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.HTTPServer(("127.0.0.1", 0), Chat)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        out = descriptions("bicep_curl", 4, others=["bicep_curl", "waving"],
+                           llm_url=f"http://127.0.0.1:{srv.server_port}")
+    finally:
+        srv.shutdown()
+    assert seen["path"] == "/v1/chat/completions"
+    prompt = seen["body"]["messages"][0]["content"]
+    assert "one person" in prompt and "never mention waving" in prompt
+    assert len(out) == 4 and not any("waving" in t for t in out)
+    assert out[0] == "A woman curls a dumbbell slowly with her left arm."
