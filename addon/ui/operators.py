@@ -54,7 +54,9 @@ class WEARTWIN_OT_import_motion(bpy.types.Operator, ImportHelper):
             rig = session.build_rig(context)
         except USER_ERRORS as e:
             s.motion_path = old
-            return _fail(self, e if str(self.filepath) in str(e) else type(e)(f"{self.filepath}: {e}"))
+            msg = " ".join(str(e).split())
+            self.report({"ERROR"}, msg if self.filepath in msg else f"{self.filepath}: {msg}")
+            return {"CANCELLED"}
         self.report({"INFO"}, f"Imported {Path(self.filepath).name}: {rig.motion.n_frames} frames at {s.fps:g} fps")
         return {"FINISHED"}
 

@@ -39,7 +39,6 @@ def main(argv=None) -> int:
             t.add_argument("--vq", required=True, help="stage-1 checkpoint folder")
     a = p.parse_args(argv)
     import numpy as np
-    import torch
 
     from ..training.loop import pick_device
     from .t2mgpt import T2MConfig, T2MGPT, TextCondition
@@ -66,5 +65,4 @@ def main(argv=None) -> int:
     except (ValueError, FileNotFoundError, OSError, KeyError, RuntimeError) as e:
         print(f"python -m ml t2m: error: {' '.join(str(e).split())}", file=sys.stderr)
         return 1
-    del torch
     return 0
