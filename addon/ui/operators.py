@@ -369,13 +369,14 @@ CLASSES = (WEARTWIN_OT_import_motion, WEARTWIN_OT_demo_motion, WEARTWIN_OT_build
            WEARTWIN_OT_export, WEARTWIN_OT_show_plot)
 
 
+_register_classes, _unregister_classes = bpy.utils.register_classes_factory(CLASSES)
+
+
 def register():
-    for c in CLASSES:
-        bpy.utils.register_class(c)
+    _register_classes()
     bpy.types.TOPBAR_MT_file_import.append(menu_import)
 
 
 def unregister():
     bpy.types.TOPBAR_MT_file_import.remove(menu_import)
-    for c in reversed(CLASSES):
-        bpy.utils.unregister_class(c)
+    _unregister_classes()

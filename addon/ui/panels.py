@@ -123,11 +123,4 @@ class WEARTWIN_PT_bake(_Panel, bpy.types.Panel):
 CLASSES = (WEARTWIN_UL_items, WEARTWIN_PT_motion, WEARTWIN_PT_sensors, WEARTWIN_PT_bake)
 
 
-def register():
-    for c in CLASSES:
-        bpy.utils.register_class(c)
-
-
-def unregister():
-    for c in reversed(CLASSES):
-        bpy.utils.unregister_class(c)
+register, unregister = bpy.utils.register_classes_factory(CLASSES)

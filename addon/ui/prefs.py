@@ -65,11 +65,4 @@ def missing_packages(required_only: bool = False) -> list[str]:
 CLASSES = (WEARTWIN_AP_preferences,)
 
 
-def register():
-    for c in CLASSES:
-        bpy.utils.register_class(c)
-
-
-def unregister():
-    for c in reversed(CLASSES):
-        bpy.utils.unregister_class(c)
+register, unregister = bpy.utils.register_classes_factory(CLASSES)

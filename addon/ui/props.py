@@ -84,13 +84,14 @@ class WEARTWIN_PG_settings(bpy.types.PropertyGroup):
 CLASSES = (WEARTWIN_PG_site, WEARTWIN_PG_electrode, WEARTWIN_PG_pair, WEARTWIN_PG_settings)
 
 
+_register_classes, _unregister_classes = bpy.utils.register_classes_factory(CLASSES)
+
+
 def register():
-    for c in CLASSES:
-        bpy.utils.register_class(c)
+    _register_classes()
     bpy.types.Scene.weartwin = PointerProperty(type=WEARTWIN_PG_settings)
 
 
 def unregister():
     del bpy.types.Scene.weartwin
-    for c in reversed(CLASSES):
-        bpy.utils.unregister_class(c)
+    _unregister_classes()

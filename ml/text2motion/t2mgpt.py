@@ -379,9 +379,10 @@ class TextCondition:
         if self.kind == "clip":
             import clip
 
-            model, _ = clip.load("ViT-B/32", device=self.device)
+            if getattr(self, "_clip", None) is None:    # load once, not per text
+                self._clip, _ = clip.load("ViT-B/32", device=self.device)
             with torch.no_grad():
-                return model.encode_text(clip.tokenize(list(texts), truncate=True).to(self.device)).float()
+                return self._clip.encode_text(clip.tokenize(list(texts), truncate=True).to(self.device)).float()
         from ..data.text import embed
 
         return torch.from_numpy(embed(list(texts))).to(self.device)

@@ -98,6 +98,23 @@ class TorchRecipe(Recipe):
     def predict(self, x):
         return predict(self.net, x, self.device).argmax(1)
 
+    def pretrain_on_texts(self, task: nn.Module, sim: Windows, extra: list, desc: str, ckpt: Path) -> None:
+        """Pretraining on simulated windows paired with their texts: the loss is
+        task(x, *extra, text_embedding, text_group) over batches of `sim`."""
+        texts = _texts(sim)
+        uniq = {t: i for i, t in enumerate(sorted(set(texts)))}
+        tensors = [torch.from_numpy(sim.x), *(torch.from_numpy(a) for a in extra),
+                   torch.from_numpy(embed(texts)), torch.tensor([uniq[t] for t in texts])]
+        tensors = [t.to(self.device) for t in tensors]
+
+        def loss_fn(m, idx):
+            i = torch.from_numpy(idx).to(self.device)
+            return m(*(t[i] for t in tensors))
+
+        h = fit(task, len(sim), loss_fn, self.schedule(f"{desc} s{self.seed}", self.cfg.pretrain_epochs,
+                                                       self.cfg.pretrain_lr), self.device, ckpt=ckpt)
+        self.history["pretrain"] = h.to_dict()
+
 
 class DCLRecipe(TorchRecipe):
     def fit(self, train, val, sim):
@@ -127,20 +144,7 @@ class _Contrastive(nn.Module):
 
 class SImpHARRecipe(TorchRecipe):
     def pretrain(self, net, sim: Windows, ckpt: Path):
-        texts = _texts(sim)
-        E = torch.from_numpy(embed(texts)).to(self.device)
-        uniq = {t: i for i, t in enumerate(sorted(set(texts)))}
-        G = torch.tensor([uniq[t] for t in texts], device=self.device)
-        X = torch.from_numpy(sim.x).to(self.device)
-        task = _Contrastive(net)
-
-        def loss_fn(m, idx):
-            i = torch.from_numpy(idx).to(self.device)
-            return m(X[i], E[i], G[i])
-
-        h = fit(task, len(sim), loss_fn, self.schedule(f"simphar pretrain s{self.seed}", self.cfg.pretrain_epochs,
-                                                       self.cfg.pretrain_lr), self.device, ckpt=ckpt)
-        self.history["pretrain"] = h.to_dict()
+        self.pretrain_on_texts(_Contrastive(net), sim, [], "simphar pretrain", ckpt)
 
     def fit(self, train, val, sim):
         from ..models import SImpHARNet
@@ -197,21 +201,7 @@ class Multi3NetRecipe(TorchRecipe):
         if sim.pose is None:
             raise ValueError("Multi3Net+ pretraining needs poses: bake the --sim exports with WearTwin >= 0.1 "
                              "(they carry pose.rot6d)")
-        texts = _texts(sim)
-        E = torch.from_numpy(embed(texts)).to(self.device)
-        uniq = {t: i for i, t in enumerate(sorted(set(texts)))}
-        G = torch.tensor([uniq[t] for t in texts], device=self.device)
-        X = torch.from_numpy(sim.x).to(self.device)
-        P = torch.from_numpy(sim.pose).to(self.device)
-        task = _M3Pretrain(net)
-
-        def loss_fn(m, idx):
-            i = torch.from_numpy(idx).to(self.device)
-            return m(X[i], P[i], E[i], G[i])
-
-        h = fit(task, len(sim), loss_fn, self.schedule(f"m3net pretrain s{self.seed}", self.cfg.pretrain_epochs,
-                                                       self.cfg.pretrain_lr), self.device, ckpt=ckpt)
-        self.history["pretrain"] = h.to_dict()
+        self.pretrain_on_texts(_M3Pretrain(net), sim, [sim.pose], "m3net pretrain", ckpt)
 
     def fit(self, train, val, sim):
         c = self.cfg
