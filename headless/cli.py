@@ -194,8 +194,8 @@ def cmd_info(a: argparse.Namespace) -> int:
     for f in a.files:
         try:
             print(describe(Path(f), as_json=a.json))
-        except Exception as e:  # one line per bad file
-            print(f"{f}: {e}", file=sys.stderr)
+        except Exception as e:  # one line per bad file (naming it once)
+            print(str(e) if str(e).startswith(str(f)) else f"{f}: {e}", file=sys.stderr)
             status = 1
     return status
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from ..motion.rotations import Y_UP_TO_Z_UP
-from ..motion.safe_pickle import RestrictedUnpickler, load_npz
+from .. import limits
+from ..motion.safe_pickle import RestrictedUnpickler, UnsafePickleError, load_npz, load_pickle
 from ..motion.skeleton import SKELETONS
 from .asset import BodyAsset
 
@@ -25,42 +26,131 @@ class BodyModelError(ValueError):
     pass
 
 
-class _ChumpyArray:
-    """Stands in for `chumpy.Ch` objects inside original SMPL pickles: keeps their array."""
+class _Token:
+    """Stands in for a class named inside a model pickle (chumpy, scipy.sparse): an inert
+    record of its pickled state. Nothing of the named class is ever imported or called."""
 
     def __setstate__(self, state):
-        self.__dict__.update(state if isinstance(state, dict) else {"x": state})
+        object.__setattr__(self, "state", state)
 
-    def __array__(self, dtype=None, copy=None):
-        for k in ("x", "_x", "a"):
-            if k in self.__dict__:
-                return np.asarray(self.__dict__[k], dtype=dtype)
-        raise BodyModelError("chumpy object without an array")
+
+class _ChumpyArray(_Token):
+    """A `chumpy.Ch` (original SMPL pickles): its array is the state's `x`."""
+
+
+class _SparseToken(_Token):
+    fmt = ""
+
+
+class _Csc(_SparseToken):
+    fmt = "csc"
+
+
+class _Csr(_SparseToken):
+    fmt = "csr"
+
+
+class _Coo(_SparseToken):
+    fmt = "coo"
+
+
+_SPARSE = {"csc_matrix": _Csc, "csr_matrix": _Csr, "coo_matrix": _Coo,
+           "csc_array": _Csc, "csr_array": _Csr, "coo_array": _Coo}
+
+
+def _reconstructor(cls, base, state=None):
+    """`copyreg._reconstructor` as old (protocol 0/1) pickles use it, for our tokens only."""
+    if not (isinstance(cls, type) and issubclass(cls, _Token)) or base is not object or state is not None:
+        raise UnsafePickleError("refused copyreg._reconstructor for anything but plain data records")
+    return cls.__new__(cls)
 
 
 class _ModelUnpickler(RestrictedUnpickler):
-    """Also admits scipy sparse matrices (J_regressor) and chumpy arrays, as data only."""
+    """Model pickles also name chumpy and scipy.sparse classes: they become inert `_Token`s
+    whose state (arrays and plain containers) `_to_array` validates and converts."""
 
-    def find_class(self, module, name):
-        if module.startswith("chumpy"):
+    def extra_globals(self, module, name):
+        if module.split(".")[0] == "chumpy":
             return _ChumpyArray
-        if module == "copyreg" and name == "_reconstructor":
-            import copyreg
-
-            return copyreg._reconstructor
-        if module == "builtins" and name == "object":
+        if module.split(".")[0] == "scipy" and ".sparse" in module and name in _SPARSE:
+            return _SPARSE[name]
+        if (module, name) in (("copyreg", "_reconstructor"), ("copy_reg", "_reconstructor")):
+            return _reconstructor
+        if (module, name) in (("builtins", "object"), ("__builtin__", "object")):
             return object
-        if module.startswith("scipy.sparse") and name in ("csc_matrix", "csr_matrix", "coo_matrix"):
-            import scipy.sparse
+        return None
 
-            return getattr(scipy.sparse, name)
-        return super().find_class(module, name)
+    def node_size(self, obj):
+        if isinstance(obj, _Token):
+            st = getattr(obj, "state", None)
+            return 64, [] if st is None else [st]
+        return super().node_size(obj)
 
 
-def _dense(a) -> np.ndarray:
-    if hasattr(a, "toarray"):
-        return np.asarray(a.toarray())
-    return np.asarray(a)
+def _state(tok: _Token, what: str) -> dict:
+    st = getattr(tok, "state", None)
+    if isinstance(st, tuple) and len(st) == 2 and isinstance(st[0], dict):
+        st = st[0]
+    if not isinstance(st, dict):
+        raise BodyModelError(f"'{what}' has no readable state")
+    return st
+
+
+def _index_array(x, what: str) -> np.ndarray:
+    a = np.asarray(x)
+    if a.ndim != 1 or a.dtype.kind not in "iu":
+        raise BodyModelError(f"'{what}' is not a 1-D integer array")
+    return a.astype(np.int64)
+
+
+def _sparse_to_dense(tok: _SparseToken, what: str) -> np.ndarray:
+    """Dense array from a pickled sparse matrix's (data, indices, indptr, shape), every index
+    checked against the shape first (a crafted matrix must not write out of bounds)."""
+    st = _state(tok, what)
+    shape = st.get("_shape", st.get("shape"))
+    if not (isinstance(shape, tuple) and len(shape) == 2 and all(isinstance(s, (int, np.integer)) and s >= 0
+                                                                  for s in shape)):
+        raise BodyModelError(f"'{what}': sparse matrix without a valid 2-D shape")
+    rows, cols = int(shape[0]), int(shape[1])
+    limits.check_array((rows, cols), 8, f"'{what}' (dense)")
+    data = np.asarray(st.get("data"))
+    if data.ndim != 1 or data.dtype.kind not in "biuf":
+        raise BodyModelError(f"'{what}': sparse data is not a 1-D numeric array")
+    if tok.fmt == "coo":
+        r, c = _index_array(st.get("row"), f"{what}.row"), _index_array(st.get("col"), f"{what}.col")
+    else:
+        indices = _index_array(st.get("indices"), f"{what}.indices")
+        indptr = _index_array(st.get("indptr"), f"{what}.indptr")
+        n_major = rows if tok.fmt == "csr" else cols
+        if (len(indptr) != n_major + 1 or indptr[0] != 0 or np.any(np.diff(indptr) < 0)
+                or indptr[-1] != len(indices)):
+            raise BodyModelError(f"'{what}': sparse index pointers are inconsistent with its shape")
+        major = np.repeat(np.arange(n_major), np.diff(indptr))
+        r, c = (major, indices) if tok.fmt == "csr" else (indices, major)
+    if not (len(r) == len(c) == len(data)):
+        raise BodyModelError(f"'{what}': sparse data and indices differ in length")
+    if len(r) and (r.min() < 0 or r.max() >= rows or c.min() < 0 or c.max() >= cols):
+        raise BodyModelError(f"'{what}': sparse indices outside its {rows}x{cols} shape")
+    dense = np.zeros((rows, cols), np.float64)
+    np.add.at(dense, (r, c), data.astype(np.float64))
+    return dense
+
+
+def _to_array(x, what: str, depth: int = 0):
+    """Model entries as plain arrays: chumpy -> its `x`, sparse -> dense (validated)."""
+    if depth > 8:
+        raise BodyModelError(f"'{what}': nested too deeply")
+    if isinstance(x, _SparseToken):
+        return _sparse_to_dense(x, what)
+    if isinstance(x, _ChumpyArray):
+        st = _state(x, what)
+        for k in ("x", "_x", "a"):
+            if k in st:
+                return _to_array(st[k], what, depth + 1)
+        raise BodyModelError(f"'{what}': chumpy object without an array")
+    if isinstance(x, _Token):
+        raise BodyModelError(f"'{what}': unexpected object")
+    return x
 
 
 def find_model_file(path: str | Path, gender: str = "neutral") -> Path:
@@ -83,10 +173,10 @@ def load_model_data(path: Path) -> dict:
         if path.suffix == ".npz":
             data = load_npz(path)
         else:
-            with open(path, "rb") as f:
-                data = _ModelUnpickler(f, encoding="latin1").load()
+            data = load_pickle(path, _ModelUnpickler)
     except Exception as e:  # noqa: BLE001
-        raise BodyModelError(f"{path}: cannot read the body model ({e})") from None
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise BodyModelError(f"{path}: cannot read the body model ({msg})") from None
     if not isinstance(data, dict):
         raise BodyModelError(f"{path}: not a SMPL-family model (no dict)")
     data = {k: (v.item() if isinstance(v, np.ndarray) and v.dtype == object and v.shape == () else v)
@@ -94,10 +184,55 @@ def load_model_data(path: Path) -> dict:
     for k in ("v_template", "f", "weights", "J_regressor", "kintree_table", "shapedirs", "posedirs"):
         if k not in data:
             raise BodyModelError(f"{path}: not a SMPL-family model (missing '{k}')")
-    for k in list(data):
-        if k in ("J_regressor",) or isinstance(data[k], _ChumpyArray):
-            data[k] = _dense(np.asarray(data[k]) if isinstance(data[k], _ChumpyArray) else data[k])
+    try:
+        data = {k: _to_array(v, str(k)) for k, v in data.items()}
+        _validate(data)
+    except BodyModelError as e:
+        raise BodyModelError(f"{path}: {e}") from None
     return data
+
+
+def _validate(d: dict) -> None:
+    """Shapes and index ranges smplx and Blender rely on (bad indices must not reach C code)."""
+    def arr(k, kinds="biuf"):
+        try:
+            a = np.asarray(d[k])
+        except (TypeError, ValueError):
+            raise BodyModelError(f"'{k}' is not an array") from None
+        if a.dtype.kind not in kinds:
+            raise BodyModelError(f"'{k}' is not numeric")
+        d[k] = a
+        return a
+
+    v = arr("v_template")
+    if v.ndim != 2 or v.shape[1] != 3 or len(v) < 3:
+        raise BodyModelError(f"'v_template' has shape {v.shape}, expected (vertices, 3)")
+    V = len(v)
+    f = arr("f", "iu")
+    if f.ndim != 2 or f.shape[1] != 3 or not len(f) or f.min() < 0 or f.max() >= V:
+        raise BodyModelError(f"'f' must be (faces, 3) vertex indices within 0..{V - 1}")
+    kt = arr("kintree_table", "iu")
+    if kt.ndim != 2 or kt.shape[0] != 2:
+        raise BodyModelError(f"'kintree_table' has shape {kt.shape}, expected (2, joints)")
+    J = kt.shape[1]
+    parents = kt[0].astype(np.int64)
+    if J > 1 and np.any((parents[1:] < 0) | (parents[1:] >= np.arange(1, J))):
+        raise BodyModelError("'kintree_table' parents must come before their children")
+    w = arr("weights")
+    if w.shape != (V, J):
+        raise BodyModelError(f"'weights' has shape {w.shape}, expected ({V}, {J})")
+    jr = arr("J_regressor")
+    if jr.shape != (J, V):
+        raise BodyModelError(f"'J_regressor' has shape {jr.shape}, expected ({J}, {V})")
+    sd = arr("shapedirs")
+    if sd.ndim != 3 or sd.shape[:2] != (V, 3):
+        raise BodyModelError(f"'shapedirs' has shape {sd.shape}, expected ({V}, 3, betas)")
+    pd = arr("posedirs")
+    if pd.ndim not in (2, 3) or (pd.ndim == 3 and pd.shape[:2] != (V, 3)) or (pd.ndim == 2 and V * 3 not in pd.shape):
+        raise BodyModelError(f"'posedirs' has shape {pd.shape}, expected ({V}, 3, P)")
+    for k in ("v_template", "weights", "J_regressor", "shapedirs"):
+        if not np.all(np.isfinite(d[k])):
+            raise BodyModelError(f"'{k}' contains NaN or inf")
 
 
 def smpl_asset(path: str | Path, betas=None, gender: str = "neutral") -> BodyAsset:

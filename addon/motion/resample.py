@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import limits
 from .motion import Motion
 from .rotations import axis_angle_to_matrix, matrix_to_quaternion, quaternion_to_axis_angle
 
 
 def output_times(n_frames: int, fps_in: float, fps_out: float) -> np.ndarray:
     duration = (n_frames - 1) / fps_in
-    n_out = int(np.floor(duration * fps_out + 1e-9)) + 1
-    return np.arange(n_out) / fps_out
+    n_float = np.floor(duration * fps_out + 1e-9) + 1
+    limits.check("frames", n_float if np.isfinite(n_float) else float("inf"),
+                 f"resampled motion ({duration:.6g} s at {fps_out:g} fps)")
+    return np.arange(int(n_float)) / fps_out
 
 
 def slerp_quaternions(q: np.ndarray, t_in: np.ndarray, t_out: np.ndarray) -> np.ndarray:

@@ -1,12 +1,26 @@
 """Reading pickles and object arrays from untrusted files without running their code.
 
 Motion pickles (AIST++, MoSh) and some `.npz` files (GRAB's nested dicts) hold numpy arrays
-inside plain containers. `RestrictedUnpickler` admits exactly the globals needed to rebuild
-those (numpy's array reconstructor, dtype, scalar) and refuses everything else, so a pickle
-that names `os.system` or any other callable fails before anything executes.
+inside plain containers. `RestrictedUnpickler` admits exactly what rebuilds those and refuses
+everything else, so a pickle that names `os.system` or any other callable fails before
+anything executes:
+
+- numpy arrays, dtypes and scalars, through *checking* stand-ins for numpy's reconstructors
+  (the array class itself is never handed out, so `ndarray.__new__(huge shape)` is impossible;
+  declared sizes are checked before an array is allocated);
+- plain containers (dict, list, tuple, set, frozenset, OrderedDict), str, bytes, numbers.
+
+Resource bounds (`addon/limits.py`): the pickle's length, the number of pickle operations
+executed (each builds at most one small object), and the size of what was built counted *as
+a tree* (an array referenced 10,000 times through the pickle memo counts 10,000 times, since
+`np.asarray` on it would copy it that often). Cycles are refused.
+
+`.npz` members are checked from their zip and `.npy` headers before decompression.
 """
 from __future__ import annotations
 
+import _compat_pickle
+import collections
 import io
 import pickle
 import zipfile
@@ -14,64 +28,294 @@ import zipfile
 import numpy as np
 from numpy.lib import format as npformat
 
-_ALLOWED = {
-    ("numpy.core.multiarray", "_reconstruct"),
-    ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy.core.multiarray", "scalar"),
-    ("numpy._core.multiarray", "scalar"),
-    ("numpy", "ndarray"),
-    ("numpy", "dtype"),
-    ("numpy.core.numeric", "_frombuffer"),
-    ("numpy._core.numeric", "_frombuffer"),
-    ("builtins", "set"),
-    ("builtins", "frozenset"),
-    ("builtins", "slice"),
-    ("builtins", "complex"),
-    ("collections", "OrderedDict"),
-}
+from .. import limits
+
+_MAX_SCALAR_BYTES = 1 << 16
 
 
 class UnsafePickleError(pickle.UnpicklingError):
     pass
 
 
-class RestrictedUnpickler(pickle.Unpickler):
+class _ArrayClass:
+    """Stands in for `numpy.ndarray` inside a pickle: only our `_reconstruct` accepts it."""
+
+    def __new__(cls, *args, **kw):
+        raise UnsafePickleError("refused to build numpy.ndarray directly (only through its reconstructor)")
+
+
+def _shape_of(shape) -> tuple[int, ...]:
+    if isinstance(shape, (int, np.integer)):
+        shape = (shape,)
+    if not isinstance(shape, tuple) or not all(isinstance(s, (int, np.integer)) for s in shape):
+        raise UnsafePickleError("array shape is not a tuple of integers")
+    return tuple(int(s) for s in shape)
+
+
+def _dtype_of(dtype) -> np.dtype:
+    if isinstance(dtype, np.dtype):
+        return dtype
+    if isinstance(dtype, (str, bytes)):
+        try:
+            return np.dtype(dtype)
+        except TypeError as e:
+            raise UnsafePickleError(f"bad dtype {dtype!r} ({e})") from None
+    raise UnsafePickleError(f"bad dtype {type(dtype).__name__}")
+
+
+class Budget:
+    """Counts what one load builds, against `limits`."""
+
+    def __init__(self):
+        self.max_bytes = limits.limit("input_bytes")
+        self.max_ops = limits.limit("pickle_objects")
+        self.ops = 0
+
+    def array(self, shape, dtype, what="pickled array") -> None:
+        limits.check_array(shape, max(dtype.itemsize, 1), what)
+
+
+def _numpy_globals(budget: Budget) -> dict[str, object]:
+    mu = np.core.multiarray
+
+    def _reconstruct(cls, shape, dtype):
+        if cls is not _ArrayClass:
+            raise UnsafePickleError(f"refused to rebuild an array of class {getattr(cls, '__name__', cls)!r}")
+        shape, dt = _shape_of(shape), _dtype_of(dtype)
+        budget.array(shape, dt)
+        return mu._reconstruct(np.ndarray, shape, dt)  # noqa: SLF001
+
+    def scalar(dtype, obj=None):
+        dt = _dtype_of(dtype)
+        if dt.hasobject:
+            return obj
+        if dt.itemsize > _MAX_SCALAR_BYTES:
+            raise UnsafePickleError(f"scalar of {dt.itemsize} bytes")
+        if isinstance(obj, str):
+            obj = obj.encode("latin1")
+        if not isinstance(obj, bytes) or len(obj) != dt.itemsize:
+            raise UnsafePickleError("scalar data does not match its dtype")
+        return mu.scalar(dt, obj)
+
+    def _frombuffer(buf, dtype, shape, order):
+        dt = _dtype_of(dtype)
+        if dt.hasobject:
+            raise UnsafePickleError("object arrays cannot come from a buffer")
+        if isinstance(buf, pickle.PickleBuffer):
+            buf = bytes(buf.raw())
+        if not isinstance(buf, (bytes, bytearray)):
+            raise UnsafePickleError("array buffer is not bytes")
+        shape = _shape_of(shape)
+        if limits.declared_bytes(shape, dt.itemsize) != len(buf):
+            raise UnsafePickleError("array buffer size does not match its shape")
+        budget.array(shape, dt)
+        return np.frombuffer(buf, dt).reshape(shape, order="F" if order == "F" else "C").copy()
+
+    def dtype(spec, align=False, copy=False):
+        if not isinstance(spec, (str, bytes)):
+            raise UnsafePickleError("dtype spec is not a string")
+        try:  # always a copy: BUILD then calls __setstate__ on it, never on numpy's shared dtypes
+            return np.dtype(spec, bool(align), True)
+        except TypeError as e:
+            raise UnsafePickleError(f"bad dtype {spec!r} ({e})") from None
+
+    def encode(text, encoding="latin1"):
+        """`_codecs.encode(str, 'latin1')`: how Python 3 writes bytes in protocol-2 pickles."""
+        if not isinstance(text, str) or str(encoding).lower().replace("-", "") != "latin1":
+            raise UnsafePickleError("refused _codecs.encode other than str -> latin1 bytes")
+        return text.encode("latin1")
+
+    out = {"_codecs.encode": encode}
+    for mod in ("numpy.core.multiarray", "numpy._core.multiarray"):
+        out[f"{mod}._reconstruct"] = _reconstruct
+        out[f"{mod}.scalar"] = scalar
+    for mod in ("numpy.core.numeric", "numpy._core.numeric"):
+        out[f"{mod}._frombuffer"] = _frombuffer
+    out["numpy.ndarray"] = _ArrayClass
+    out["numpy.dtype"] = dtype
+    out["builtins.set"] = set
+    out["builtins.frozenset"] = frozenset
+    out["builtins.slice"] = slice
+    out["builtins.complex"] = complex
+    out["collections.OrderedDict"] = collections.OrderedDict
+    return out
+
+
+def _counted(fn):
+    def op(self):
+        self._budget.ops += 1
+        if self._budget.ops > self._budget.max_ops:
+            limits.check("pickle_objects", self._budget.ops, "pickle operations")
+        return fn(self)
+    return op
+
+
+class RestrictedUnpickler(pickle._Unpickler):  # noqa: SLF001 - the Python one, so every op is counted
+    """Unpickles numpy arrays and plain containers only; counts every operation."""
+
+    dispatch = {k: _counted(f) for k, f in pickle._Unpickler.dispatch.items()}  # noqa: SLF001
+
+    def __init__(self, file, *, encoding="latin1", budget: Budget | None = None, **kw):
+        super().__init__(file, encoding=encoding, **kw)
+        self._budget = budget or Budget()
+        self._globals = _numpy_globals(self._budget)
+
+    def extra_globals(self, module: str, name: str):
+        """Subclasses admit more names here (return None to refuse)."""
+        return None
+
     def find_class(self, module: str, name: str):
-        if (module, name) in _ALLOWED:
-            return super().find_class(module, name)
-        raise UnsafePickleError(f"refused to load '{module}.{name}' (pickle may carry code)")
+        if self.proto < 3:  # Python 2 names (__builtin__.set, copy_reg, ...), as pickle itself maps them
+            if (module, name) in _compat_pickle.NAME_MAPPING:
+                module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+            module = _compat_pickle.IMPORT_MAPPING.get(module, module)
+        obj = self._globals.get(f"{module}.{name}")
+        if obj is None:
+            obj = self.extra_globals(module, name)
+        if obj is None:
+            raise UnsafePickleError(f"refused to load '{module}.{name}' (pickle may carry code)")
+        return obj
+
+    def persistent_load(self, pid):
+        raise UnsafePickleError("refused a persistent id (pickle may reference outside objects)")
+
+    def load(self):
+        obj = super().load()
+        check_tree_size(obj, self._budget.max_bytes, self.node_size)
+        return obj
+
+    def node_size(self, obj):
+        """(own bytes, children) of an object the tree walk does not know; subclasses extend."""
+        raise UnsafePickleError(f"unexpected {type(obj).__name__} in the pickle")
 
 
-def load_pickle(path) -> object:
+_ATOMS = (type(None), bool, int, float, complex, np.generic, slice, np.dtype)
+
+
+def check_tree_size(root, max_bytes: int, other=None) -> int:
+    """Size of `root` counted as a tree (shared objects counted at every reference), without
+    expanding it: a memoized walk over the object graph. Refuses cycles and sizes over `max_bytes`."""
+    size: dict[int, int] = {}
+    onstack: set[int] = set()
+    keep = []  # keep walked objects alive so ids stay unique
+
+    def children(o):
+        if isinstance(o, (list, tuple, set, frozenset)):
+            return 56 + 8 * len(o), list(o)
+        if isinstance(o, dict):
+            return 64 + 16 * len(o), [*o.keys(), *o.values()]
+        if isinstance(o, np.ndarray):
+            if o.dtype.hasobject:
+                return 112 + 8 * o.size, list(o.reshape(-1))
+            return 112 + o.nbytes, []
+        if isinstance(o, (str, bytes, bytearray)):
+            return 49 + len(o), []
+        if isinstance(o, _ATOMS):
+            return 32, []
+        if other is None:
+            raise UnsafePickleError(f"unexpected {type(o).__name__} in the pickle")
+        return other(o)
+
+    stack = [(root, False)]
+    while stack:
+        o, done = stack.pop()
+        k = id(o)
+        if done:
+            own, kids = children(o)
+            total = own + sum(size[id(c)] for c in kids)
+            if total > max_bytes:
+                limits.check("input_bytes", total, "unpickled data (counting shared parts at every use)")
+            size[k] = total
+            onstack.discard(k)
+            continue
+        if k in size:
+            continue
+        if k in onstack:
+            raise UnsafePickleError("the pickle holds a cycle (an object that contains itself)")
+        onstack.add(k)
+        keep.append(o)
+        stack.append((o, True))
+        _, kids = children(o)
+        for c in kids:
+            if id(c) not in size:
+                stack.append((c, False))
+    return size[id(root)]
+
+
+def _read_limited(path) -> bytes:
+    limits.check_file_size(path)
     with open(path, "rb") as f:
-        return RestrictedUnpickler(f, encoding="latin1").load()
+        return f.read()
 
 
-def loads_pickle(data: bytes) -> object:
-    return RestrictedUnpickler(io.BytesIO(data), encoding="latin1").load()
+def load_pickle(path, unpickler=RestrictedUnpickler) -> object:
+    return loads_pickle(_read_limited(path), unpickler)
 
 
-def load_npz(path) -> dict[str, np.ndarray]:
+def loads_pickle(data: bytes, unpickler=RestrictedUnpickler) -> object:
+    limits.check("input_bytes", len(data), "pickle length")
+    return unpickler(io.BytesIO(data), encoding="latin1").load()
+
+
+def _npy_header(fh):
+    version = npformat.read_magic(fh)
+    if version == (1, 0):
+        return npformat.read_array_header_1_0(fh)
+    if version == (2, 0):
+        return npformat.read_array_header_2_0(fh)
+    return npformat._read_array_header(fh, version)  # noqa: SLF001 - (3, 0)
+
+
+def read_npy_header(fh, what: str, frames: bool = False):
+    """(shape, fortran_order, dtype) of a `.npy` stream, its declared size checked against the caps."""
+    shape, fortran, dtype = _npy_header(fh)
+    limits.check_array(shape, max(dtype.itemsize, 1), what, frames=frames)
+    return shape, fortran, dtype
+
+
+def load_npy(path, frames: bool = True) -> np.ndarray:
+    """A plain (non-object) `.npy` file, its declared shape checked before it is read."""
+    with open(path, "rb") as f:
+        shape, _, dtype = read_npy_header(f, "array", frames=frames)
+        if dtype.hasobject:
+            raise ValueError("object arrays are not read from .npy files")
+        f.seek(0)
+        return npformat.read_array(f, allow_pickle=False)
+
+
+def load_npz(path, frames: bool = False) -> dict[str, np.ndarray]:
     """All arrays of an `.npz`; object arrays go through `RestrictedUnpickler`.
 
-    Raises ValueError / zipfile.BadZipFile / UnsafePickleError on broken or hostile files.
+    Every member's declared (zip) size and `.npy` shape are checked against `addon.limits`
+    before it is decompressed; `frames`: the arrays' first axes are time (motion files).
+    Raises ValueError (incl. `limits.LimitError`) / zipfile.BadZipFile / UnsafePickleError.
     """
     out: dict[str, np.ndarray] = {}
+    budget = Budget()
     with zipfile.ZipFile(path) as zf:
-        for name in zf.namelist():
-            if not name.endswith(".npy"):
-                continue
-            with zf.open(name) as fh:
-                raw = fh.read()
-            key = name[:-4]
-            bio = io.BytesIO(raw)
-            version = npformat.read_magic(bio)
-            shape, fortran, dtype = npformat._read_array_header(bio, version)  # noqa: SLF001
-            if dtype.hasobject:
-                arr = loads_pickle(raw[bio.tell():])
-                if not isinstance(arr, np.ndarray):
-                    arr = np.asarray(arr, dtype=object)
-                out[key] = arr
-            else:
-                out[key] = npformat.read_array(io.BytesIO(raw), allow_pickle=False)
+        members = [i for i in zf.infolist() if i.filename.endswith(".npy")]
+        limits.check("input_bytes", sum(i.file_size for i in members), "declared uncompressed size")
+        for info in members:
+            key = info.filename[:-4]
+            with zf.open(info) as fh:
+                shape, fortran, dtype = read_npy_header(fh, f"'{key}'", frames=frames and not key.startswith("meta"))
+                if dtype.hasobject:
+                    arr = RestrictedUnpickler(fh, encoding="latin1", budget=budget).load()
+                    if not isinstance(arr, np.ndarray):
+                        arr = np.asarray(arr, dtype=object)
+                else:
+                    nbytes = limits.declared_bytes(shape, dtype.itemsize)
+                    if nbytes > info.file_size:
+                        raise ValueError(f"'{key}' declares {nbytes:,} bytes but its member holds "
+                                         f"{info.file_size:,} (truncated)")
+                    arr = None
+            if arr is None:
+                with zf.open(info) as fh:
+                    arr = npformat.read_array(fh, allow_pickle=False)
+            out[key] = arr
+    check_tree_size(out, budget.max_bytes)
     return out
+
+
+__all__ = ["RestrictedUnpickler", "UnsafePickleError", "load_pickle", "loads_pickle", "load_npz", "load_npy",
+           "read_npy_header", "check_tree_size", "Budget"]

@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from ..motion import Motion, MotionError
-from ..safe_pickle import UnsafePickleError, load_npz, load_pickle
+from ... import limits
+from ..safe_pickle import UnsafePickleError, load_npy, load_npz, load_pickle
 from . import aistpp, amass, grab, humanml3d, mosh
 
 MOTION_EXTENSIONS = (".npz", ".pkl", ".npy")
@@ -46,16 +47,14 @@ def _from_mapping(d: dict, source_fps: float | None) -> Motion:
 def _read(path: Path, source_fps: float | None) -> Motion:
     ext = path.suffix.lower()
     if ext == ".npz":
-        return _from_mapping(load_npz(path), source_fps)
+        return _from_mapping(load_npz(path, frames=True), source_fps)
     if ext == ".pkl":
         obj = load_pickle(path)
         if not isinstance(obj, dict):
             raise MotionError(f"pickle holds a {type(obj).__name__}, expected a dict of arrays")
         return _from_mapping(obj, source_fps)
     if ext == ".npy":
-        with open(path, "rb") as f:
-            arr = np.lib.format.read_array(f, allow_pickle=False)
-        return humanml3d.from_array(arr, source_fps)
+        return humanml3d.from_array(load_npy(path, frames=True), source_fps)
     if ext == ".bvh":
         raise MotionError("BVH import is not supported yet")
     raise MotionError(f"unknown motion file extension '{ext}' (expected {', '.join(MOTION_EXTENSIONS)})")
@@ -71,9 +70,10 @@ def load_motion(path, source_fps: float | None = None) -> Motion:
         if not path.is_file():
             raise MotionError("no such file")
         motion = _read(path, source_fps)
+        limits.check("frames", motion.n_frames, "motion length")
     except MotionError as e:
         raise MotionError(f"{path}: {e}") from None
-    except UnsafePickleError as e:
+    except (UnsafePickleError, limits.LimitError) as e:
         raise MotionError(f"{path}: {e}") from None
     except zipfile.BadZipFile:
         raise MotionError(f"{path}: not a valid .npz archive (truncated or not a zip file)") from None

@@ -1,0 +1,231 @@
+"""Files from strangers: no code runs, no crafted index reaches C code, no bomb is built.
+
+Every hostile file is generated here (tests/evil_files.py). Bombs are read by the real CLI in
+a subprocess under a 2 GiB address-space limit and a 30 s timeout.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import resource
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import evil_files as E
+from addon import limits
+from addon.body.smpl_body import BodyModelError, load_model_data
+from addon.motion import MotionError, load_motion
+from addon.motion.safe_pickle import UnsafePickleError, load_npz, loads_pickle
+from conftest import ROOT, run_cli
+from smpl_fixture import write_fake_smpl
+
+GIB = 1 << 30
+
+
+def _one_line_refusal(exc_info, path) -> str:
+    msg = str(exc_info.value)
+    assert "\n" not in msg and str(path) in msg, msg
+    return msg
+
+
+# ------------------------------------------------------------------ no code runs from a file
+@pytest.mark.parametrize("kind", ["os_system", "reconstructor", "reconstructor_object", "getattr",
+                                  "ndarray_new", "reconstruct_bomb"])
+def test_crafted_pickles_are_refused_and_nothing_runs(tmp_path, kind):
+    marker = tmp_path / "PWNED"
+    data = {"os_system": lambda: E.os_system_pickle(marker),
+            "reconstructor": lambda: E.reconstructor_trick(marker),
+            "reconstructor_object": E.reconstructor_object_trick,
+            "getattr": lambda: E.getattr_trick(marker),
+            "ndarray_new": E.ndarray_new_bomb,
+            "reconstruct_bomb": E.reconstruct_bomb}[kind]()
+    motion_file = tmp_path / f"{kind}.pkl"
+    motion_file.write_bytes(data)
+    with pytest.raises(MotionError) as e:
+        load_motion(motion_file)
+    msg = _one_line_refusal(e, motion_file)
+    assert "refused" in msg or "limit" in msg, msg
+    model_file = tmp_path / f"SMPL_{kind}.pkl"      # the model-file unpickler admits more names
+    model_file.write_bytes(data)
+    with pytest.raises(BodyModelError) as e:
+        load_model_data(model_file)
+    msg = _one_line_refusal(e, model_file)
+    assert "refused" in msg or "limit" in msg, msg
+    assert not marker.exists(), "a pickle executed code"
+
+
+def test_shadowed_setstate_gives_no_new_capability(tmp_path):
+    """BUILD calls an instance's own `__setstate__`: an attacker can plant one, but only from
+    the admitted names, which are all data constructors."""
+    # OrderedDict(), BUILD ({}, {'__setstate__': <builtins.set>}), BUILD ('x',)  -> set('x'), harmless
+    data = (b"\x80\x02ccollections\nOrderedDict\n)R}(X\x0c\x00\x00\x00__setstate__cbuiltins\nset\nu"
+            b"}\x86bX\x01\x00\x00\x00x\x85b.")
+    obj = loads_pickle(data)
+    assert type(obj).__name__ == "OrderedDict"
+
+
+def test_real_numpy_pickles_of_every_protocol_still_load():
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    for proto in range(pickle.HIGHEST_PROTOCOL + 1):
+        d = loads_pickle(pickle.dumps({"a": a, "f": np.asfortranarray(a), "n": [1, "x", b"y"],
+                                       "s": np.float64(2.5), "o": np.array([{"k": a}], dtype=object)},
+                                      protocol=proto))
+        np.testing.assert_array_equal(d["a"], a)
+        np.testing.assert_array_equal(d["f"], a)
+        assert d["s"] == 2.5 and d["n"] == [1, "x", b"y"]
+        np.testing.assert_array_equal(d["o"][0]["k"], a)
+    assert np.dtype("f8") == np.float64    # BUILD never touched numpy's shared dtypes
+
+
+@pytest.mark.parametrize("protocol", [0, 2])
+def test_smpl_pkl_with_chumpy_and_sparse_regressor_loads_as_plain_arrays(tmp_path, protocol):
+    npz = write_fake_smpl(tmp_path / "SMPL_NEUTRAL.npz")
+    pkl = E.smpl_pickle(npz, tmp_path / "basicModel_neutral.pkl", protocol=protocol)
+    d = load_model_data(pkl)
+    with np.load(npz) as ref:
+        for k in ("v_template", "shapedirs", "J_regressor", "weights", "f"):
+            assert isinstance(d[k], np.ndarray), k
+            np.testing.assert_allclose(d[k], ref[k], err_msg=k)
+
+
+def test_smpl_pkl_body_builds_through_real_smplx(tmp_path):
+    from addon.body.smpl_body import smpl_asset
+
+    npz = write_fake_smpl(tmp_path / "SMPL_NEUTRAL.npz")
+    pkl = E.smpl_pickle(npz, tmp_path / "SMPL_NEUTRAL.pkl")
+    a, b = smpl_asset(npz), smpl_asset(pkl)
+    np.testing.assert_allclose(a.vertices, b.vertices, atol=1e-6)
+    np.testing.assert_allclose(a.bone_heads, b.bone_heads, atol=1e-6)
+
+
+def test_out_of_range_sparse_indices_are_refused_before_any_build(tmp_path):
+    npz = write_fake_smpl(tmp_path / "SMPL_NEUTRAL.npz")
+    pkl = E.smpl_pickle(npz, tmp_path / "evil.pkl", protocol=4, bad_csr=True)
+    with pytest.raises(BodyModelError) as e:
+        load_model_data(pkl)
+    msg = _one_line_refusal(e, pkl)
+    assert "J_regressor" in msg and "outside" in msg, msg
+
+
+def test_model_with_bad_face_indices_is_refused(tmp_path):
+    npz = write_fake_smpl(tmp_path / "SMPL_NEUTRAL.npz")
+    with np.load(npz) as d:
+        data = {k: d[k] for k in d.files}
+    data["f"][5, 1] = 10**7
+    np.savez(tmp_path / "bad_f.npz", **data)
+    with pytest.raises(BodyModelError, match="'f' must be"):
+        load_model_data(tmp_path / "bad_f.npz")
+
+
+def test_bake_with_evil_body_fails_cleanly_with_two_workers(tmp_path):
+    """The crafted sparse matrix used to segfault the worker (rc 139, or a hang with --workers 2)."""
+    npz = write_fake_smpl(tmp_path / "SMPL_NEUTRAL.npz")
+    evil = E.smpl_pickle(npz, tmp_path / "evil.pkl", protocol=4, bad_csr=True)   # segfaulted main (rc 139)
+    clips = [E_clip(tmp_path / f"clip{i}.npz") for i in range(2)]
+    out = tmp_path / "out"
+    r = run_cli("bake", *clips, "--out", out, "--body", evil, "--sensors", "imu", "--workers", 2, "--quiet",
+                timeout=300)
+    assert r.returncode == 1, (r.returncode, r.stderr[-2000:])
+    summary = json.loads((out / "summary.json").read_text())
+    assert len(summary["failed"]) == 2 and not summary["done"]
+    assert all("evil.pkl" in f["reason"] and "outside" in f["reason"] for f in summary["failed"])
+
+
+def E_clip(path):
+    from bad_inputs import good_amass
+
+    return good_amass(path, T=30)
+
+
+# ------------------------------------------------------------------------- resource bombs
+def _limited_cli(*args, mem=2 * GIB, timeout=30, env=None):
+    """The real CLI in a fresh interpreter with RLIMIT_AS = `mem`; must finish within `timeout`."""
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+
+    e = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run([sys.executable, "-m", "headless", *map(str, args)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout, env=e, preexec_fn=cap)
+
+
+@pytest.fixture(scope="module")
+def bombs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("bombs")
+    return {"zip.npz": E.zip_bomb_npz(d / "zip.npz"),
+            "rows.pkl": E.shared_rows_pickle(d / "rows.pkl"),
+            "nested.pkl": E.nested_share_pickle(d / "nested.pkl"),
+            "huge_new_joint_vecs.npy": E.huge_npy(d / "huge_new_joint_vecs.npy"),
+            "reconstruct.pkl": _write(d / "reconstruct.pkl", E.reconstruct_bomb())}
+
+
+def _write(path, data: bytes):
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("name,fragment", [("zip.npz", "5,760,000,128 bytes"),
+                                           ("rows.pkl", "shared parts"),
+                                           ("nested.pkl", "shared parts"),
+                                           ("huge_new_joint_vecs.npy", "1000000000, 263"),
+                                           ("reconstruct.pkl", "limit")])
+def test_bombs_are_refused_by_the_cli_within_30s_under_2gib(bombs, name, fragment):
+    path = bombs[name]
+    assert path.stat().st_size < 6_000_000
+    r = _limited_cli("info", path)
+    assert r.returncode == 1, r.stderr[-2000:]
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].count(str(path)) == 1 and fragment in lines[0], r.stderr
+
+
+def test_zip_bomb_in_a_bake_is_one_failed_item(bombs, tmp_path):
+    from bad_inputs import good_amass
+
+    good = good_amass(tmp_path / "good.npz", T=30)
+    out = tmp_path / "out"
+    r = run_cli("bake", bombs["zip.npz"], good, "--out", out, "--sensors", "imu", "--quiet", timeout=300)
+    assert r.returncode == 1, r.stderr[-2000:]
+    summary = json.loads((out / "summary.json").read_text())
+    assert [os.path.basename(d["input"]) for d in summary["done"]] == ["good.npz"]
+    assert "WEARTWIN_MAX_INPUT_BYTES" in summary["failed"][0]["reason"]
+
+
+def test_caps_can_be_raised_or_lowered_by_environment(tmp_path, monkeypatch):
+    from bad_inputs import good_amass
+
+    clip = good_amass(tmp_path / "clip.npz", T=40)
+    assert load_motion(clip).n_frames == 40
+    monkeypatch.setenv("WEARTWIN_MAX_FRAMES", "39")
+    with pytest.raises(MotionError, match="WEARTWIN_MAX_FRAMES"):
+        load_motion(clip)
+    monkeypatch.setenv("WEARTWIN_MAX_FRAMES", "1_000")
+    assert load_motion(clip).n_frames == 40
+    monkeypatch.setenv("WEARTWIN_MAX_INPUT_BYTES", "1000")
+    with pytest.raises(MotionError, match="WEARTWIN_MAX_INPUT_BYTES"):
+        load_motion(clip)
+    monkeypatch.setenv("WEARTWIN_MAX_INPUT_BYTES", "nonsense")      # ignored: the default applies
+    assert limits.limit("input_bytes") == limits.LIMITS["input_bytes"][1]
+
+
+def test_npz_members_are_checked_before_decompression(tmp_path, monkeypatch):
+    np.savez_compressed(tmp_path / "z.npz", a=np.zeros((1000, 100)))   # 800 kB inflated, ~1 kB on disk
+    assert load_npz(tmp_path / "z.npz")["a"].shape == (1000, 100)
+    monkeypatch.setenv("WEARTWIN_MAX_INPUT_BYTES", "100000")
+    with pytest.raises(limits.LimitError, match="declared uncompressed size"):
+        load_npz(tmp_path / "z.npz")
+
+
+def test_pickle_operation_cap(tmp_path, monkeypatch):
+    (tmp_path / "many.pkl").write_bytes(pickle.dumps({"smpl_poses": [0.5] * 10_000}))
+    monkeypatch.setenv("WEARTWIN_MAX_PICKLE_OBJECTS", "1000")
+    with pytest.raises(MotionError, match="WEARTWIN_MAX_PICKLE_OBJECTS"):
+        load_motion(tmp_path / "many.pkl")
+
+
+def test_cycles_are_refused():
+    data = b"\x80\x02]q\x00h\x00a."   # a list that contains itself
+    with pytest.raises(UnsafePickleError, match="cycle"):
+        loads_pickle(data)
