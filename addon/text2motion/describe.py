@@ -5,14 +5,26 @@ The default is an offline template generator: seeded, so a dataset can be regene
 instead, under IMUGPT's rules: one person, one short sentence, only this activity (none of
 the other activities of the study). Any failure of the endpoint falls back to the templates
 with a warning; the endpoint is never required.
+
+The request (`post_json`) never follows a redirect (so `Authorization` cannot travel to
+another origin), has one deadline for the whole exchange (connect, headers, body: a server
+that trickles one byte every few seconds is cut off) and reads at most a capped number of
+bytes (`WEARTWIN_LLM_TIMEOUT`, default 60 s, and `WEARTWIN_LLM_MAX_BYTES`, default 1 MiB;
+see `addon/limits.py`).
 """
 from __future__ import annotations
 
+import http.client
 import json
 import re
-import urllib.request
+import socket
+import threading
+import time
+import urllib.parse
 
 import numpy as np
+
+from .. import limits
 
 WHO = ["a person", "a man", "a woman", "an older adult", "a young athlete", "someone", "a tired person",
        "a teenager", "a tall person", "a short person"]
@@ -73,21 +85,95 @@ def template_descriptions(activity: str, n: int, seed: int = 0) -> list[str]:
     return out
 
 
+class EndpointError(RuntimeError):
+    pass
+
+
+def post_json(url: str, payload: dict, headers: dict | None = None, timeout: float | None = None,
+              max_bytes: int | None = None) -> object:
+    """POST `payload` as JSON to `url` and parse the JSON reply; no redirects, one deadline
+    (`timeout` s) for the whole exchange, at most `max_bytes` read. Raises `EndpointError`."""
+    timeout = float(limits.limit("llm_timeout") if timeout is None else timeout)
+    max_bytes = int(limits.limit("llm_max_bytes") if max_bytes is None else max_bytes)
+    u = urllib.parse.urlsplit(url)
+    if u.scheme not in ("http", "https") or not u.hostname:
+        raise EndpointError(f"not an http(s) URL: {url}")
+    cls = http.client.HTTPSConnection if u.scheme == "https" else http.client.HTTPConnection
+    try:
+        conn = cls(u.hostname, u.port, timeout=timeout)
+    except ValueError as e:
+        raise EndpointError(f"bad URL {url} ({e})") from None
+    expired = threading.Event()
+
+    def cut_off():  # the deadline: shut the socket so any blocked read returns at once
+        expired.set()
+        sock = conn.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    timer = threading.Timer(timeout, cut_off)
+    timer.daemon = True
+    timer.start()
+    t0 = time.monotonic()
+    try:
+        body = json.dumps(payload).encode()
+        conn.request("POST", (u.path or "/") + (f"?{u.query}" if u.query else ""), body,
+                     {"Content-Type": "application/json", **(headers or {})})
+        r = conn.getresponse()
+        if 300 <= r.status < 400:
+            raise EndpointError(f"HTTP {r.status} redirect to {r.getheader('Location')!r} not followed")
+        if r.status != 200:
+            raise EndpointError(f"HTTP {r.status} {r.reason}")
+        declared = r.getheader("Content-Length")
+        if declared and declared.strip().isdigit() and int(declared) > max_bytes:
+            raise EndpointError(f"reply of {int(declared):,} bytes is over the {max_bytes:,}-byte cap "
+                                "(WEARTWIN_LLM_MAX_BYTES)")
+        chunks, n = [], 0
+        while True:
+            b = r.read1(65536)
+            if not b:
+                break
+            n += len(b)
+            if n > max_bytes:
+                raise EndpointError(f"reply is over the {max_bytes:,}-byte cap (WEARTWIN_LLM_MAX_BYTES)")
+            chunks.append(b)
+            if expired.is_set():
+                break
+        if expired.is_set():
+            raise TimeoutError
+        return json.loads(b"".join(chunks))
+    except EndpointError:
+        raise
+    except (OSError, http.client.HTTPException, TimeoutError) as e:
+        if expired.is_set() or time.monotonic() - t0 >= timeout:
+            raise EndpointError(f"no complete reply within {timeout:g} s (WEARTWIN_LLM_TIMEOUT)") from None
+        raise EndpointError(f"{type(e).__name__}: {e}") from None
+    except ValueError as e:
+        raise EndpointError(f"reply is not JSON ({e})") from None
+    finally:
+        timer.cancel()
+        conn.close()
+
+
 def llm_descriptions(activity: str, n: int, others: list[str], url: str, model: str = "gpt-4o-mini",
-                     api_key: str | None = None, timeout: float = 60.0) -> list[str]:
+                     api_key: str | None = None, timeout: float | None = None) -> list[str]:
     prompt = (f"Write {n} different short descriptions of one person doing '{activity.replace('_', ' ')}'. "
               "Vary who the person is, the speed, the side (left/right arm) and the style. Rules: one person; "
               "one short sentence each; describe only this activity"
               + (f"; never mention {', '.join(o.replace('_', ' ') for o in others)}" if others else "")
               + ". Answer with one description per line, no numbering.")
-    body = json.dumps({"model": model, "messages": [{"role": "user", "content": prompt}],
-                       "temperature": 0.9}).encode()
-    req = urllib.request.Request(url.rstrip("/") + ("" if url.rstrip("/").endswith("completions")
-                                                    else "/v1/chat/completions"), data=body,
-                                 headers={"Content-Type": "application/json",
-                                          **({"Authorization": f"Bearer {api_key}"} if api_key else {})})
-    with urllib.request.urlopen(req, timeout=timeout) as r:
-        reply = json.loads(r.read())["choices"][0]["message"]["content"]
+    payload = {"model": model, "messages": [{"role": "user", "content": prompt}], "temperature": 0.9}
+    endpoint = url.rstrip("/") + ("" if url.rstrip("/").endswith("completions") else "/v1/chat/completions")
+    answer = post_json(endpoint, payload, {"Authorization": f"Bearer {api_key}"} if api_key else {}, timeout)
+    try:
+        reply = answer["choices"][0]["message"]["content"]
+    except (KeyError, IndexError, TypeError):
+        raise EndpointError("reply has no choices[0].message.content") from None
+    if not isinstance(reply, str):
+        raise EndpointError("reply content is not text")
     lines = [re.sub(r"^\s*(\d+[.)]|-|\*)\s*", "", ln).strip() for ln in reply.splitlines()]
     lines = [ln for ln in lines if ln and len(ln.split()) <= 30
              and not any(o.replace("_", " ") in ln.lower() for o in others)]
@@ -102,5 +188,6 @@ def descriptions(activity: str, n: int, seed: int = 0, others=(), llm_url: str |
         try:
             return llm_descriptions(activity, n, [o for o in others if o != activity], llm_url, llm_model, api_key)
         except Exception as e:  # noqa: BLE001 - the endpoint is optional; fall back, say so
-            warn(f"warning: --llm-url {llm_url}: {e.__class__.__name__}: {e}; using the template generator")
+            msg = " ".join(str(e).split()) or e.__class__.__name__
+            warn(f"warning: --llm-url {llm_url}: {msg}; using the template generator")
     return template_descriptions(activity, n, seed)
