@@ -194,6 +194,8 @@ def cmd_info(a: argparse.Namespace) -> int:
     for f in a.files:
         try:
             print(describe(Path(f), as_json=a.json))
+        except BrokenPipeError:
+            raise
         except Exception as e:  # one line per bad file (naming it once)
             print(str(e) if str(e).startswith(str(f)) else f"{f}: {e}", file=sys.stderr)
             status = 1
@@ -326,7 +328,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(a.func(a) or 0)
+        rc = int(a.func(a) or 0)
+        sys.stdout.flush()
+        return rc
+    except BrokenPipeError:  # `weartwin info FILE | head`: the reader has gone; stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not fail too
+        return 141  # 128 + SIGPIPE, as a tool killed by the signal
     except SystemExit as e:
         return int(e.code) if isinstance(e.code, int) else 2
     except KeyboardInterrupt:

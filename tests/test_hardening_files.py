@@ -229,3 +229,80 @@ def test_cycles_are_refused():
     data = b"\x80\x02]q\x00h\x00a."   # a list that contains itself
     with pytest.raises(UnsafePickleError, match="cycle"):
         loads_pickle(data)
+
+
+# ---------------------------------------------------------------------------- housekeeping
+def test_info_into_a_closed_pipe_prints_no_traceback(tmp_path):
+    """`weartwin info FILE | head -1`: the reader leaves early; no BrokenPipe traceback."""
+    from bad_inputs import good_amass
+
+    clip = good_amass(tmp_path / "clip.npz", T=30)
+    e = {**os.environ, "PYTHONPATH": str(ROOT)}
+    p = subprocess.Popen([sys.executable, "-m", "headless", "info", *[clip] * 3000], cwd=ROOT, env=e,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = p.stdout.readline()
+    p.stdout.close()                                  # what `head -1` does after one line
+    err = p.stderr.read().decode()
+    rc = p.wait(timeout=120)
+    assert first.startswith(str(clip).encode())
+    assert "Traceback" not in err and "BrokenPipe" not in err and "Broken pipe" not in err, err
+    assert rc == 141
+
+
+def test_one_cache_folder_variable(tmp_path, monkeypatch):
+    from addon.body.anny_body import cache_dir as anny_cache
+    from addon.cache import cache_dir
+
+    monkeypatch.setenv("WEARTWIN_CACHE_DIR", str(tmp_path / "c"))
+    monkeypatch.setenv("WEARTWIN_CACHE", str(tmp_path / "ignored"))
+    assert cache_dir() == anny_cache() == tmp_path / "c" and (tmp_path / "c").is_dir()
+    import addon.text2motion.retrieval as retrieval
+    import ml.data.text as text
+
+    assert retrieval._cache_dir() == tmp_path / "c"
+    assert text._cache_file().parent == tmp_path / "c"
+    for f in [*ROOT.joinpath("addon").rglob("*.py"), *ROOT.joinpath("ml").rglob("*.py"),
+              *ROOT.joinpath("headless").rglob("*.py")]:
+        src = f.read_text()
+        assert "WEARTWIN_CACHE\"" not in src and "WEARTWIN_CACHE'" not in src, f
+
+
+# ------------------------------------------------- fresh machine: one triangulation of Anny
+def _flip_diagonals(faces: np.ndarray, quads_to_flip) -> np.ndarray:
+    """Split the given quads along their other diagonal, as another machine's rounding would."""
+    from addon.body.triangulation import diagonal_choice, quads_of
+
+    q, ac = quads_of(faces), diagonal_choice(faces)
+    out = faces.copy()
+    for k in quads_to_flip:
+        a, b, c, d = q[k]
+        tri = ([a, b, d], [d, b, c]) if ac[k] else ([a, b, c], [c, d, a])
+        out[2 * k], out[2 * k + 1] = tri
+    return out
+
+
+def test_flipped_tie_diagonals_map_to_the_packaged_triangulation(tmp_path, monkeypatch):
+    """A fresh machine split 6 tied quads the other way (24 of 82,260 face indices): bodies,
+    cached assets and interior chords must not depend on that."""
+    from addon.body.anny_body import PACKAGED_DEFAULT, anny_asset, phenotype_key
+    from addon.body.asset import BodyAsset
+    from addon.body.triangulation import canonical_faces, same_quads
+    from addon.sensors.impedance.simulate import _chord_source
+
+    packaged = BodyAsset.load(PACKAGED_DEFAULT)
+    flipped = _flip_diagonals(packaged.faces, [10, 500, 4000, 7000, 9000, 13000])
+    assert (flipped != packaged.faces).sum() == 24
+    assert same_quads(flipped, packaged.faces)
+    np.testing.assert_array_equal(canonical_faces(flipped, packaged.faces), packaged.faces)
+    # another body variant with the other split still shares the default body's chords
+    variant = BodyAsset(**{**packaged.__dict__, "faces": flipped,
+                           "vertices": packaged.vertices * np.float32(1.05)})
+    assert _chord_source(variant) is not variant and np.array_equal(_chord_source(variant).faces, packaged.faces)
+    # an asset cached (e.g. by an older WearTwin) with the other split is read back canonical
+    monkeypatch.setenv("WEARTWIN_CACHE_DIR", str(tmp_path))
+    pheno = {"gender": 0.3, "age": 0.5, "muscle": 0.5, "weight": 0.5, "height": 0.5, "proportions": 0.5}
+    variant.save(tmp_path / f"anny-{phenotype_key(pheno)}.npz")
+    np.testing.assert_array_equal(anny_asset(pheno).faces, packaged.faces)
+    # a different topology is left alone
+    other = packaged.faces[:-2]
+    np.testing.assert_array_equal(canonical_faces(other, packaged.faces), other)

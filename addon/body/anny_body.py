@@ -59,9 +59,17 @@ ANNY_PALM_LEVELS = {
 
 
 def cache_dir() -> Path:
-    d = Path(os.environ.get("WEARTWIN_CACHE_DIR", Path.home() / ".cache" / "weartwin"))
-    d.mkdir(parents=True, exist_ok=True)
-    return d
+    from ..cache import cache_dir as _cache_dir
+
+    return _cache_dir()
+
+
+def _packaged_faces() -> np.ndarray | None:
+    """The triangulation every Anny body uses (see `triangulation.py`)."""
+    if not PACKAGED_DEFAULT.exists():
+        return None
+    with np.load(PACKAGED_DEFAULT, allow_pickle=False) as d:
+        return d["faces"]
 
 
 def phenotype_key(phenotype: dict) -> str:
@@ -126,8 +134,11 @@ def derive_asset(phenotype: dict | None = None) -> BodyAsset:
     w = w / w.sum(1, keepdims=True)
     import anny
 
+    from .triangulation import canonical_faces
+
+    faces = canonical_faces(model.faces.cpu().numpy(), _packaged_faces())
     asset = BodyAsset(
-        vertices=verts.astype(np.float32), faces=model.faces.cpu().numpy().astype(np.int32),
+        vertices=verts.astype(np.float32), faces=faces,
         bone_names=names, bone_parents=parents, bone_heads=heads.astype(np.float32),
         bone_tails=tails.astype(np.float32), weight_bones=wi.astype(np.int32),
         weights=w.astype(np.float32), joint_map=anny_joint_map(), model="anny",
@@ -145,7 +156,11 @@ def anny_asset(phenotype: dict | None = None) -> BodyAsset:
     path = cache_dir() / f"anny-{phenotype_key(pheno)}.npz"
     if path.exists():
         try:
-            return BodyAsset.load(path)
+            from .triangulation import canonical_faces
+
+            asset = BodyAsset.load(path)
+            asset.faces = canonical_faces(asset.faces, _packaged_faces())  # cached by an older version
+            return asset
         except (OSError, ValueError, KeyError):
             path.unlink(missing_ok=True)
     asset = derive_asset(pheno)

@@ -33,7 +33,9 @@ class Entry:
 
 
 def _cache_dir() -> Path:
-    return Path(os.environ.get("WEARTWIN_CACHE", Path.home() / ".cache" / "weartwin"))
+    from ..cache import cache_dir
+
+    return cache_dir(create=False)
 
 
 class MotionLibrary:

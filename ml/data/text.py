@@ -25,8 +25,9 @@ def describe(label: str, k: int = 0) -> str:
 
 
 def _cache_file() -> Path:
-    base = Path(os.environ.get("WEARTWIN_CACHE", Path.home() / ".cache" / "weartwin"))
-    return base / "text-emb-minilm.npz"
+    from addon.cache import cache_dir  # the one owner of the cache folder (pure Python, no bpy)
+
+    return cache_dir(create=False) / "text-emb-minilm.npz"
 
 
 def _load_disk() -> None:

@@ -32,13 +32,15 @@ CHORD_VERSION = 4  # bump when the chord selection in graph.py changes
 
 def _chord_source(asset: BodyAsset) -> BodyAsset:
     """The rest shape chords are chosen on. Chords are vertex-index pairs, so every Anny variant
-    shares those of the default Anny body (same topology; the per-frame ray tests catch any
-    chord a different shape pushes outside). Other bodies use their own rest shape."""
+    shares those of the default Anny body (same quads, whichever way each quad was split: see
+    `body/triangulation.py`; the per-frame ray tests catch any chord a different shape pushes
+    outside). Other bodies use their own rest shape."""
     if asset.model == "anny":
         from ...body.anny_body import PACKAGED_DEFAULT
+        from ...body.triangulation import same_quads
 
         default = BodyAsset.load(PACKAGED_DEFAULT)
-        if default.faces.shape == asset.faces.shape and np.array_equal(default.faces, asset.faces):
+        if len(default.vertices) == len(asset.vertices) and same_quads(default.faces, asset.faces):
             return default
     return asset
 
