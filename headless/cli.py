@@ -205,7 +205,8 @@ def cmd_info(a: argparse.Namespace) -> int:
 def cmd_calibrate(a: argparse.Namespace) -> int:
     import numpy as np
 
-    from addon.sensors.impedance.calibration import CalibrationError, fit, read_pair, score
+    from addon.sensors.impedance.calibration import CalibrationError, read_pair, score
+    from ml.calibration.impedance import fit  # training code: imported by this command only
 
     if len(a.sim) != len(a.measured):
         return _usage("give one --measured CSV per --sim export, in the same order")

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from addon.export.recording import Recording, read_export, write_npz
-from addon.sensors.impedance.calibration import (Calibration, CalibrationError, fit, read_pair, score)
+from addon.sensors.impedance.calibration import Calibration, CalibrationError, read_pair, score
+from ml.calibration.impedance import fit
 from tests.conftest import run_cli
 
 FPS = 60.0

@@ -306,3 +306,14 @@ def test_flipped_tie_diagonals_map_to_the_packaged_triangulation(tmp_path, monke
     # a different topology is left alone
     other = packaged.faces[:-2]
     np.testing.assert_array_equal(canonical_faces(other, packaged.faces), other)
+
+
+def test_calibration_training_lives_in_ml():
+    """addon/ keeps numpy-only loading and prediction; the torch training loop is in ml/."""
+    code = ("import sys, addon.sensors.impedance.calibration as c; "
+            "assert not hasattr(c, 'fit'); assert 'torch' not in sys.modules and 'ml' not in sys.modules")
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    src = (ROOT / "addon" / "sensors" / "impedance" / "calibration.py").read_text()
+    assert "import torch" not in src

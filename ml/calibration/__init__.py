@@ -1,0 +1,1 @@
+"""Training of device calibrations (the add-on applies them with numpy)."""
