@@ -91,4 +91,15 @@ def check_file_size(path, name: str = "input_bytes") -> int:
     return size
 
 
-__all__ = ["LIMITS", "LimitError", "limit", "check", "check_array", "check_file_size", "declared_bytes"]
+def read_text(path, encoding: str = "utf-8", errors: str = "strict") -> str:
+    """A text input (BVH, manifest, ...) read whole after checking its size against
+    `WEARTWIN_MAX_TEXT_BYTES`. Raises LimitError / OSError / UnicodeDecodeError."""
+    check_file_size(path, "text_bytes")
+    with open(path, "rb") as f:
+        data = f.read(int(limit("text_bytes")) + 1)   # the file may grow between stat and read
+    check("text_bytes", len(data), "file size")
+    return data.decode(encoding, errors)
+
+
+__all__ = ["LIMITS", "LimitError", "limit", "check", "check_array", "check_file_size", "declared_bytes",
+           "read_text"]

@@ -317,3 +317,32 @@ def test_calibration_training_lives_in_ml():
     assert r.returncode == 0, r.stderr
     src = (ROOT / "addon" / "sensors" / "impedance" / "calibration.py").read_text()
     assert "import torch" not in src
+
+
+def test_info_on_a_zip_bomb_posing_as_an_export_is_refused(tmp_path):
+    """An "export" (meta.npy + t.npy) with a bomb member: `info` reads exports too."""
+    import zipfile
+
+    bomb = E.zip_bomb_npz(tmp_path / "b.npz", frames=2_000_000, width=72)  # 1.15 GB inflated
+    with zipfile.ZipFile(bomb, "a") as z:
+        z.writestr("meta.npy", _npy_bytes(np.array("{}")))
+        z.writestr("t.npy", _npy_bytes(np.zeros(3)))
+    r = _limited_cli("info", bomb)
+    assert r.returncode == 1 and "WEARTWIN_MAX_INPUT_BYTES" in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def _npy_bytes(a) -> bytes:
+    import io
+
+    b = io.BytesIO()
+    np.save(b, a)
+    return b.getvalue()
+
+
+def test_text_inputs_are_size_checked_before_reading(tmp_path, monkeypatch):
+    f = tmp_path / "clip.bvh"
+    f.write_text("HIERARCHY\n" + "x" * 5000)
+    assert limits.read_text(f).startswith("HIERARCHY")
+    monkeypatch.setenv("WEARTWIN_MAX_TEXT_BYTES", "1000")
+    with pytest.raises(limits.LimitError, match="WEARTWIN_MAX_TEXT_BYTES"):
+        limits.read_text(f)

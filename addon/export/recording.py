@@ -69,7 +69,10 @@ def write_npz(rec: Recording, path: Path) -> Path:
 
 
 def read_export(path) -> tuple[dict[str, np.ndarray], dict]:
-    """Arrays and parsed meta of a WearTwin export (never unpickles)."""
+    """Arrays and parsed meta of a WearTwin export (never unpickles; sizes checked first)."""
+    from ..motion.safe_pickle import check_npz
+
+    check_npz(path)
     with np.load(path, allow_pickle=False) as d:
         arrays = {k: d[k] for k in d.files}
     meta = json.loads(str(arrays.pop("meta")))

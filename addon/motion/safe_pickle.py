@@ -283,6 +283,18 @@ def load_npy(path, frames: bool = True) -> np.ndarray:
         return npformat.read_array(f, allow_pickle=False)
 
 
+def check_npz(path, frames: bool = False) -> None:
+    """Check an `.npz`'s declared sizes (zip directory and every `.npy` header; only the headers
+    are decompressed) against `addon.limits`; then `np.load(path, allow_pickle=False)` is safe
+    to use on it. Raises `limits.LimitError` (a ValueError) or zipfile.BadZipFile."""
+    with zipfile.ZipFile(path) as zf:
+        members = [i for i in zf.infolist() if i.filename.endswith(".npy")]
+        limits.check("input_bytes", sum(i.file_size for i in members), "declared uncompressed size")
+        for info in members:
+            with zf.open(info) as fh:
+                read_npy_header(fh, f"'{info.filename[:-4]}'", frames=frames)
+
+
 def load_npz(path, frames: bool = False) -> dict[str, np.ndarray]:
     """All arrays of an `.npz`; object arrays go through `RestrictedUnpickler`.
 
@@ -317,5 +329,5 @@ def load_npz(path, frames: bool = False) -> dict[str, np.ndarray]:
     return out
 
 
-__all__ = ["RestrictedUnpickler", "UnsafePickleError", "load_pickle", "loads_pickle", "load_npz", "load_npy",
+__all__ = ["RestrictedUnpickler", "UnsafePickleError", "load_pickle", "loads_pickle", "load_npz", "load_npy", "check_npz",
            "read_npy_header", "check_tree_size", "Budget"]

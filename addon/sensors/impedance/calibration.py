@@ -137,6 +137,9 @@ class Calibration:
     @classmethod
     def load(cls, path) -> "Calibration":
         try:
+            from ...motion.safe_pickle import check_npz
+
+            check_npz(path)  # a calibration file may come from someone else: sizes first
             with np.load(path, allow_pickle=False) as d:
                 a = {k: d[k] for k in d.files}
             meta = json.loads(str(a["meta"]))
