@@ -90,7 +90,7 @@ def _dump(obj, protocol: int, classes) -> bytes:
             del sys.modules[m]
 
 
-def smpl_pickle(npz: Path, out: Path, protocol: int = 2, bad_csr: bool = False) -> Path:
+def smpl_pickle(npz: Path, out: Path, protocol: int = 2, bad_csr: bool = False, pose_basis: int | None = None) -> Path:
     """The original SMPL `.pkl` layout from an `.npz` model: chumpy `Ch` objects for
     v_template/shapedirs (state dict with `x`), `J_regressor` as a real scipy sparse matrix."""
     import scipy.sparse as sp
@@ -110,7 +110,7 @@ def smpl_pickle(npz: Path, out: Path, protocol: int = 2, bad_csr: bool = False) 
         jr = sp.csr_matrix(data["J_regressor"])
         jr.indices[::7] = 2_000_000_000        # far outside the 24 x V shape
     model = {"v_template": ch(data["v_template"]), "shapedirs": ch(data["shapedirs"]),
-             "posedirs": data["posedirs"], "J_regressor": jr, "weights": data["weights"],
+             "posedirs": data["posedirs"][:, :, :pose_basis], "J_regressor": jr, "weights": data["weights"],
              "kintree_table": data["kintree_table"], "f": data["f"].astype(np.uint32),
              "bs_style": "lbs", "bs_type": "lrotmin"}
     out.write_bytes(_dump(model, protocol, [Ch]))

@@ -84,7 +84,7 @@ def test_real_numpy_pickles_of_every_protocol_still_load():
 @pytest.mark.parametrize("protocol", [0, 2])
 def test_smpl_pkl_with_chumpy_and_sparse_regressor_loads_as_plain_arrays(tmp_path, protocol):
     npz = write_fake_smpl(tmp_path / "SMPL_NEUTRAL.npz")
-    pkl = E.smpl_pickle(npz, tmp_path / "basicModel_neutral.pkl", protocol=protocol)
+    pkl = E.smpl_pickle(npz, tmp_path / "basicModel_neutral.pkl", protocol=protocol, pose_basis=3)
     d = load_model_data(pkl)
     with np.load(npz) as ref:
         for k in ("v_template", "shapedirs", "J_regressor", "weights", "f"):
