@@ -9,7 +9,7 @@ lowered) by an environment variable, read at the time of the check:
 | --- | --- | --- |
 | `WEARTWIN_MAX_FRAMES` | 1,000,000 | frames of one motion (about 2.3 h at 120 fps) |
 | `WEARTWIN_MAX_INPUT_BYTES` | 1 GiB | data in one input file, once decompressed / unpickled |
-| `WEARTWIN_MAX_PICKLE_OBJECTS` | 5,000,000 | pickle opcodes executed while reading one file |
+| `WEARTWIN_MAX_PICKLE_OBJECTS` | 2,000,000 | pickle opcodes executed while reading one file |
 | `WEARTWIN_MAX_TEXT_BYTES` | 256 MiB | a text input (BVH, ...) read into memory |
 | `WEARTWIN_LLM_TIMEOUT` | 60 | seconds for the whole request to an `--llm-url` endpoint |
 | `WEARTWIN_LLM_MAX_BYTES` | 1 MiB | size of an `--llm-url` endpoint's reply |
@@ -28,7 +28,7 @@ from pathlib import Path
 LIMITS: dict[str, tuple[str, float, str]] = {
     "frames": ("WEARTWIN_MAX_FRAMES", 1_000_000, "frames"),
     "input_bytes": ("WEARTWIN_MAX_INPUT_BYTES", 1 << 30, "bytes"),
-    "pickle_objects": ("WEARTWIN_MAX_PICKLE_OBJECTS", 5_000_000, "pickle operations"),
+    "pickle_objects": ("WEARTWIN_MAX_PICKLE_OBJECTS", 2_000_000, "pickle operations"),
     "text_bytes": ("WEARTWIN_MAX_TEXT_BYTES", 256 << 20, "bytes"),
     "llm_timeout": ("WEARTWIN_LLM_TIMEOUT", 60.0, "s"),
     "llm_max_bytes": ("WEARTWIN_LLM_MAX_BYTES", 1 << 20, "bytes"),

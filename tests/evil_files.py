@@ -193,3 +193,8 @@ def huge_npy(path: Path, shape=(1_000_000_000, 263)) -> Path:
         npformat.write_array_header_1_0(f, {"descr": "<f4", "fortran_order": False, "shape": shape})
         f.write(bytes(1024))
     return path
+
+
+def many_objects_pickle(n: int = 3_000_000) -> bytes:
+    """One byte per new object (EMPTY_SET, ~200 bytes each in memory): 3 MB -> ~650 MB."""
+    return b"\x80\x04}\x8c\nsmpl_poses(" + b"\x8f" * n + b"ls."

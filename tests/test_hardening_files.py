@@ -159,7 +159,8 @@ def bombs(tmp_path_factory):
             "rows.pkl": E.shared_rows_pickle(d / "rows.pkl"),
             "nested.pkl": E.nested_share_pickle(d / "nested.pkl"),
             "huge_new_joint_vecs.npy": E.huge_npy(d / "huge_new_joint_vecs.npy"),
-            "reconstruct.pkl": _write(d / "reconstruct.pkl", E.reconstruct_bomb())}
+            "reconstruct.pkl": _write(d / "reconstruct.pkl", E.reconstruct_bomb()),
+            "objects.pkl": _write(d / "objects.pkl", E.many_objects_pickle())}
 
 
 def _write(path, data: bytes):
@@ -171,7 +172,8 @@ def _write(path, data: bytes):
                                            ("rows.pkl", "shared parts"),
                                            ("nested.pkl", "shared parts"),
                                            ("huge_new_joint_vecs.npy", "1000000000, 263"),
-                                           ("reconstruct.pkl", "limit")])
+                                           ("reconstruct.pkl", "limit"),
+                                           ("objects.pkl", "WEARTWIN_MAX_PICKLE_OBJECTS")])
 def test_bombs_are_refused_by_the_cli_within_30s_under_2gib(bombs, name, fragment):
     path = bombs[name]
     assert path.stat().st_size < 6_000_000
@@ -181,16 +183,20 @@ def test_bombs_are_refused_by_the_cli_within_30s_under_2gib(bombs, name, fragmen
     assert len(lines) == 1 and lines[0].count(str(path)) == 1 and fragment in lines[0], r.stderr
 
 
-def test_zip_bomb_in_a_bake_is_one_failed_item(bombs, tmp_path):
+def test_bombs_in_a_bake_are_failed_items_and_the_rest_is_baked(bombs, tmp_path):
+    """The real bake under the same 2 GiB address-space cap: each bomb is one failed item."""
     from bad_inputs import good_amass
 
     good = good_amass(tmp_path / "good.npz", T=30)
     out = tmp_path / "out"
-    r = run_cli("bake", bombs["zip.npz"], good, "--out", out, "--sensors", "imu", "--quiet", timeout=300)
+    r = _limited_cli("bake", bombs["zip.npz"], bombs["rows.pkl"], good, "--out", out, "--sensors", "imu",
+                     "--quiet", timeout=120)
     assert r.returncode == 1, r.stderr[-2000:]
     summary = json.loads((out / "summary.json").read_text())
     assert [os.path.basename(d["input"]) for d in summary["done"]] == ["good.npz"]
-    assert "WEARTWIN_MAX_INPUT_BYTES" in summary["failed"][0]["reason"]
+    reasons = {os.path.basename(f["input"]): f["reason"] for f in summary["failed"]}
+    assert set(reasons) == {"zip.npz", "rows.pkl"}
+    assert all("WEARTWIN_MAX_INPUT_BYTES" in v for v in reasons.values()), reasons
 
 
 def test_caps_can_be_raised_or_lowered_by_environment(tmp_path, monkeypatch):

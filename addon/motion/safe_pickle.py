@@ -189,57 +189,89 @@ class RestrictedUnpickler(pickle._Unpickler):  # noqa: SLF001 - the Python one, 
         raise UnsafePickleError(f"unexpected {type(obj).__name__} in the pickle")
 
 
-_ATOMS = (type(None), bool, int, float, complex, np.generic, slice, np.dtype)
+_ATOM_SIZE = {type(None): 16, bool: 28, int: 32, float: 24, complex: 32, slice: 56}
+_SEQUENCES = {list, tuple, set, frozenset, dict}
 
 
 def check_tree_size(root, max_bytes: int, other=None) -> int:
     """Size of `root` counted as a tree (shared objects counted at every reference), without
-    expanding it: a memoized walk over the object graph. Refuses cycles and sizes over `max_bytes`."""
-    size: dict[int, int] = {}
+    expanding it: one memoized depth-first walk over the object graph (each object visited
+    once). Refuses cycles and sizes over `max_bytes`. `other(obj) -> (own bytes, children)`
+    sizes objects of types not known here."""
+    memo: dict[int, int] = {}
     onstack: set[int] = set()
-    keep = []  # keep walked objects alive so ids stay unique
+    keep = []  # walked objects stay alive, so their ids stay unique
 
-    def children(o):
-        if isinstance(o, (list, tuple, set, frozenset)):
-            return 56 + 8 * len(o), list(o)
-        if isinstance(o, dict):
-            return 64 + 16 * len(o), [*o.keys(), *o.values()]
+    def expand(o):
+        """(own bytes, children) of a container, or (bytes, None) of a leaf."""
+        t = type(o)
+        if t in _ATOM_SIZE:
+            return _ATOM_SIZE[t], None
+        if t is str or t is bytes or t is bytearray:
+            return 49 + len(o), None
         if isinstance(o, np.ndarray):
             if o.dtype.hasobject:
-                return 112 + 8 * o.size, list(o.reshape(-1))
-            return 112 + o.nbytes, []
-        if isinstance(o, (str, bytes, bytearray)):
-            return 49 + len(o), []
-        if isinstance(o, _ATOMS):
-            return 32, []
+                return 112 + 8 * o.size, o.reshape(-1).tolist()
+            return 112 + o.nbytes, None
+        if isinstance(o, (np.generic, np.dtype)):
+            return 32, None
+        if isinstance(o, (list, tuple, set, frozenset)):
+            return 56 + 8 * len(o), o
+        if isinstance(o, dict):
+            return 64 + 16 * len(o), [*o.keys(), *o.values()]
+        if isinstance(o, (str, bytes)):
+            return 49 + len(o), None
         if other is None:
             raise UnsafePickleError(f"unexpected {type(o).__name__} in the pickle")
-        return other(o)
+        own, kids = other(o)
+        return own, (kids or [])
 
-    stack = [(root, False)]
-    while stack:
-        o, done = stack.pop()
-        k = id(o)
-        if done:
-            own, kids = children(o)
-            total = own + sum(size[id(c)] for c in kids)
+    def too_big(total):
+        limits.check("input_bytes", total, "unpickled data (counting shared parts at every use)")
+
+    own, kids = expand(root)
+    if kids is None:
+        return own
+    onstack.add(id(root))
+    stack = [[root, iter(kids), own]]    # frames: object, its remaining children, size so far
+    while True:
+        frame = stack[-1]
+        for c in frame[1]:
+            t = type(c)
+            a = _ATOM_SIZE.get(t)
+            if a is not None:
+                frame[2] += a
+                continue
+            if t in _SEQUENCES and not c:   # empty containers: nothing to walk
+                frame[2] += 56
+                continue
+            k = id(c)
+            if k in memo:
+                frame[2] += memo[k]
+                continue
+            if k in onstack:
+                raise UnsafePickleError("the pickle holds a cycle (an object that contains itself)")
+            c_own, c_kids = expand(c)
+            if c_kids is None:
+                frame[2] += c_own
+            else:
+                onstack.add(k)
+                keep.append(c)
+                stack.append([c, iter(c_kids), c_own])
+                break
+            if frame[2] > max_bytes:
+                too_big(frame[2])
+        else:   # all children done
+            stack.pop()
+            total = frame[2]
             if total > max_bytes:
-                limits.check("input_bytes", total, "unpickled data (counting shared parts at every use)")
-            size[k] = total
+                too_big(total)
+            k = id(frame[0])
+            memo[k] = total
             onstack.discard(k)
-            continue
-        if k in size:
-            continue
-        if k in onstack:
-            raise UnsafePickleError("the pickle holds a cycle (an object that contains itself)")
-        onstack.add(k)
-        keep.append(o)
-        stack.append((o, True))
-        _, kids = children(o)
-        for c in kids:
-            if id(c) not in size:
-                stack.append((c, False))
-    return size[id(root)]
+            if not stack:
+                return total
+            stack[-1][2] += total
 
 
 def _read_limited(path) -> bytes:
