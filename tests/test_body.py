@@ -31,7 +31,7 @@ def test_packaged_default_asset_matches_real_anny():
     v = _anny_model().template_vertices.detach().cpu().numpy().reshape(-1, 3).astype(np.float64)
     a, b, c, d = quads_of(packaged.faces)[flips].T
     d1, d2 = np.linalg.norm(v[a] - v[c], axis=1), np.linalg.norm(v[b] - v[d], axis=1)
-    assert np.all(np.abs(d1 - d2) <= 1e-6 * np.maximum(d1, d2)), (flips, d1, d2)
+    assert np.all(np.abs(d1 - d2) <= 1e-4 * np.maximum(d1, d2)), (flips, d1, d2)
 
 
 def test_normalized_height_and_feet_at_origin():
