@@ -15,6 +15,8 @@ import json
 import sys
 from pathlib import Path
 
+from addon.export.atomic import write_text
+
 SPEC_EXAMPLE = """\
 # study.yaml
 activities:
@@ -92,10 +94,7 @@ def make_motions(jobs, out: Path, backend, force: bool = False, log=print):
         lines.append(json.dumps({"input": str(path.resolve()), "output": f"{label}/{stem}", "label": label,
                                  "text": text}))
     manifest = out / "manifest.jsonl"
-    manifest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = manifest.with_name(".manifest.jsonl.part")
-    tmp.write_text("\n".join(lines) + ("\n" if lines else ""))
-    tmp.replace(manifest)
+    write_text(manifest, "\n".join(lines) + ("\n" if lines else ""))
     return manifest, failed
 
 
@@ -103,7 +102,7 @@ def bake_manifest(manifest: Path, out: Path, cfg, workers: int, force: bool, pro
     from .items import expand_inputs
     from .runner import run_batch
 
-    items = expand_inputs([str(manifest)])
+    items = expand_inputs([str(manifest)], out)
     if not items:
         return None
     return run_batch(items, out, cfg, workers=workers, force=force, progress=progress)
