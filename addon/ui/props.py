@@ -31,12 +31,15 @@ def _bake(name: str, scale: float = 1.0, **kw) -> dict:
     m = f.metadata
     default = f.default[0] if isinstance(f.default, tuple) else f.default
     lo = m["min"] if m["min"] is not None else m["gt"]
-    out = {"default": (default or 0) * scale if not isinstance(default, bool) else default,
-           "description": m["help"]}
+
+    def scaled(x):
+        return x * scale if scale != 1.0 else x
+
+    out = {"default": default if isinstance(default, bool) else scaled(default or 0), "description": m["help"]}
     if lo is not None:
-        out["min"] = lo * scale
+        out["min"] = scaled(lo)
     if m["max"] is not None:
-        out["max"] = m["max"] * scale
+        out["max"] = scaled(m["max"])
     return {**out, **kw}
 
 
