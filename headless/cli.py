@@ -111,11 +111,16 @@ def cmd_bake(a: argparse.Namespace) -> int:
     if a.workers < 1:
         return _usage(f"--workers must be at least 1, got {a.workers}")
     out = Path(a.out)
+    if any(Path(x).is_dir() and Path(x).resolve() == out.resolve() for x in a.inputs):
+        return _usage(f"--out {out} is also an input folder: its exports would be read back as inputs")
     try:
         i, n = parse_shard(a.shard)
         found = collect_inputs(a.inputs, out)
+        out.mkdir(parents=True, exist_ok=True)
     except UsageError as e:
         return _usage(str(e))
+    except OSError as e:
+        return _usage(f"--out {out}: cannot create the folder ({e.strerror or e})")
     items = shard(found.items, i, n)
     if not found.items:
         if found.skipped:

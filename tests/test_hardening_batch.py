@@ -284,3 +284,13 @@ def test_a_segfaulting_single_worker_is_replaced(tmp_path):
     s = _summary(out)
     assert len(s["done"]) == 1 and "worker died (signal 11: SIGSEGV)" in _reasons(s)[0]
     assert len(read_export(Path(s["done"][0]["outputs"][0]))[0]["t"]) == 150
+
+
+def test_out_that_is_a_file_or_an_input_folder_is_a_usage_error(tmp_path, capsys):
+    good_amass(tmp_path / "a.npz")
+    (tmp_path / "file").write_text("x")
+    assert main(["bake", str(tmp_path / "a.npz"), "--out", str(tmp_path / "file"), "--quiet"]) == 2
+    assert main(["bake", str(tmp_path), "--out", str(tmp_path), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot create the folder" in err and "is also an input folder" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npz", "file"]
