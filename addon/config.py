@@ -38,6 +38,12 @@ class ConfigError(ValueError):
         return f"{flag_of(f) if f is not None and flag_of(f) else self.name}: {self.problem}"
 
 
+# metadata keys of an option and their values when a field leaves them out (a plain
+# `field(default=..., metadata={"help": ..., "min": ...})` works too)
+OPTION_KEYS = {"help": "", "flag": "", "group": "sampling and sensors", "item": False, "signal": True, "min": None,
+               "max": None, "gt": None, "choices": None, "nonempty": False, "metavar": None, "negatable": False}
+
+
 def opt(default, help: str, *, flag: str | None = "", group: str = "sampling and sensors", item: bool = False,
         signal: bool = True, min=None, max=None, gt=None, choices=None, nonempty: bool = False,
         metavar: str | None = None, negatable: bool = False):
@@ -47,6 +53,7 @@ def opt(default, help: str, *, flag: str | None = "", group: str = "sampling and
     strings (per element for tuples); `negatable`: a bool flag with a --no- form."""
     meta = {"help": help, "flag": flag, "group": group, "item": item, "signal": signal, "min": min, "max": max,
             "gt": gt, "choices": choices, "nonempty": nonempty, "metavar": metavar, "negatable": negatable}
+    assert set(meta) == set(OPTION_KEYS)
     if isinstance(default, (dict, list)):
         return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
     return field(default=default, metadata=meta)
@@ -113,7 +120,7 @@ class BakeConfig:
 
     def signal_hash(self) -> str:
         """Hash of everything that changes the arrays (not csv/preview/labels)."""
-        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.metadata["signal"]}
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if option(f)["signal"]}
         return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     def validated(self) -> "BakeConfig":
@@ -154,13 +161,20 @@ class BakeConfig:
             raise ConfigError("calibration", f"{self.calibration}: no such file")
 
 
+def option(f: dataclasses.Field | str) -> dict:
+    """A field's option metadata with every key (OPTION_KEYS' values where left out) and its `default`."""
+    f = BakeConfig.__dataclass_fields__[f] if isinstance(f, str) else f
+    default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+    return {**OPTION_KEYS, **f.metadata, "default": default}
+
+
 def flag_of(f: dataclasses.Field) -> str | None:
-    flag = f.metadata.get("flag", None)
+    flag = option(f)["flag"]
     return "--" + f.name.replace("_", "-") if flag == "" else flag
 
 
 def item_fields() -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(BakeConfig) if f.metadata["item"])
+    return tuple(f.name for f in dataclasses.fields(BakeConfig) if option(f)["item"])
 
 
 _KINDS: dict = {}
@@ -211,7 +225,7 @@ def value_range(m) -> str:
 
 
 def _check(f: dataclasses.Field, v) -> None:
-    name, m, kind = f.name, f.metadata, _kinds()[f.name]
+    name, m, kind = f.name, option(f), _kinds()[f.name]
     if kind.endswith("?"):
         if v is None:
             return

@@ -34,10 +34,10 @@ def _floats(text: str) -> tuple[float, ...]:
 
 
 def _help(f) -> str:
-    from addon.config import value_range
+    from addon.config import kind_of, option, value_range
 
-    d, h = f.default if f.default is not dataclasses.MISSING else f.default_factory(), f.metadata["help"]
-    m = f.metadata
+    m = option(f)
+    d, h = m["default"], m["help"]
     rng = f"range {value_range(m)}" if value_range(m) else ""
     if d in (None, False, {}, ()) or m["negatable"]:
         notes = ["default off"] if m["negatable"] and not d else []
@@ -45,22 +45,23 @@ def _help(f) -> str:
         notes = ["default: " + (",".join(f"{x:g}" if isinstance(x, float) else str(x) for x in d)
                                 if isinstance(d, tuple) else str(d))]
     notes += [rng] if rng else []
+    notes += [f"one of: {', '.join(m['choices'])}"] if m["choices"] and kind_of(f.name).startswith("str") else []
     return (f"{h} ({'; '.join(notes)})" if notes else h).replace("%", "%%")
 
 
 def add_bake_options(p: argparse.ArgumentParser) -> None:
     """One flag per `BakeConfig` field (addon/config.py owns name, default, type, help, range)."""
-    from addon.config import BakeConfig, flag_of, kind_of
+    from addon.config import BakeConfig, flag_of, kind_of, option
 
     groups: dict = {}
     for f in dataclasses.fields(BakeConfig):
         flag = flag_of(f)
         if not flag:
             continue
-        m = f.metadata
+        m = option(f)
         g = groups.get(m["group"]) or groups.setdefault(m["group"], p.add_argument_group(m["group"]))
         kind = kind_of(f.name).rstrip("?")
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        default = m["default"]
         kw = dict(dest=f.name, help=_help(f))
         if m["metavar"]:
             kw["metavar"] = m["metavar"]

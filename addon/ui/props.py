@@ -6,7 +6,7 @@ import bpy
 from bpy.props import (BoolProperty, CollectionProperty, EnumProperty, FloatProperty, IntProperty,
                        PointerProperty, StringProperty)
 
-from ..config import BakeConfig
+from ..config import option
 from ..sensors.impedance.electrodes import PRESET_ELECTRODES, PRESET_PAIRS
 from ..sensors.sites import PRESET_SITES
 
@@ -27,9 +27,8 @@ class WEARTWIN_PG_pair(bpy.types.PropertyGroup):
 
 def _bake(name: str, scale: float = 1.0, **kw) -> dict:
     """Default, min, max and description of BakeConfig field `name` (times `scale`, e.g. Hz -> kHz)."""
-    f = BakeConfig.__dataclass_fields__[name]
-    m = f.metadata
-    default = f.default[0] if isinstance(f.default, tuple) else f.default
+    m = option(name)
+    default = m["default"][0] if isinstance(m["default"], tuple) else m["default"]
     lo = m["min"] if m["min"] is not None else m["gt"]
 
     def scaled(x):
