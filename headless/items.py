@@ -114,7 +114,7 @@ def _from_manifest(manifest: Path) -> list[Item]:
         data = manifest.read_bytes()
         if b"\0" in data:
             raise UnicodeDecodeError("utf-8", data[:1], 0, 1, "binary data")
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return [Item(manifest, Path(manifest.name), error=f"{manifest}: not a text manifest (binary data)")]
     except OSError as e:
@@ -128,7 +128,10 @@ def _from_manifest(manifest: Path) -> list[Item]:
 
 
 def _walk(folder: Path, skip: Path | None, items: list, skipped: list) -> None:
-    for root, dirs, files in os.walk(folder):
+    def unreadable(e: OSError) -> None:
+        skipped.append({"input": str(e.filename), "reason": f"cannot read folder ({e.strerror})"})
+
+    for root, dirs, files in os.walk(folder, onerror=unreadable):
         rootp = Path(root)
         dirs[:] = sorted(d for d in dirs if not d.startswith(".")
                          and (skip is None or (rootp / d).resolve() != skip))
