@@ -16,7 +16,8 @@ import numpy as np
 from . import __version__
 from .body.retarget import pose_bones
 from .body.variants import BodyLibrary, BodyVariant, variants_for
-from .config import BakeConfig
+from .config import SENSORS, BakeConfig
+from .export.names import derived_path, export_path
 from .export.preview import write_preview
 from .export.recording import Recording, write_csv, write_npz
 from .motion import Motion, load_motion, resample
@@ -25,8 +26,7 @@ from .sensors.imu import ImuNoise, angular_velocity, frame_from_points, smoothin
 from .sensors.sites import make_sites
 
 ProgressFn = Callable[[int, int], None]
-# Sensors this build can simulate (DESIGN.md default: both).
-AVAILABLE_SENSORS = ("imu", "impedance")
+AVAILABLE_SENSORS = SENSORS   # owned by config.py
 
 
 @dataclass
@@ -266,15 +266,14 @@ class Baker:
                 rec.meta["label"] = label
             if text is not None:
                 rec.meta["text"] = text
-            stem = out_stem.name + (f"__{variant.label}" if variant.label else "")
-            target = out_stem.with_name(stem + ".npz")
+            target = export_path(out_stem, variant.label)
             write_npz(rec, target)
             res.outputs.append(target)
             if cfg.csv:
-                res.outputs.append(write_csv(rec, target.with_suffix(".csv")))
+                res.outputs.append(write_csv(rec, derived_path(target, "csv")))
             if cfg.preview:
                 title = f"{Path(path).name} — {variant.label or 'default body'}"
-                res.outputs.append(write_preview(rec.arrays(), target.with_suffix(".png"), title))
+                res.outputs.append(write_preview(rec.arrays(), derived_path(target, "preview"), title))
             res.frames += len(rec.t)
         res.seconds = time.perf_counter() - t0
         return res

@@ -1,49 +1,261 @@
-"""`BakeConfig`: every option of a bake, with its default, in one place.
+"""`BakeConfig`: every bake option — default, type, range, choices, help, flag — in one place.
 
-The CLI, the add-on and `blender_scripts/bake.py` all build one of these; the resolved config
-is saved in each export's `meta.config`, and its hash decides whether an output is up to date.
+Each option is one field declared with `opt(...)`; from those fields
+- `weartwin bake` generates its flags (`headless/cli.py`, `add_bake_options`),
+- manifest items may set the fields marked `item=True` (`BakeConfig.with_options`),
+- the add-on's settings read their default, range and tooltip (`addon/ui/props.py`),
+- `validated()` is the one check of every value (NaN, inf, out of range, unknown choice, wrong type),
+  whichever face built the config; its errors are one line naming the option.
+The resolved config is saved in each export's `meta.config`; `signal_hash()` (the fields that
+change the arrays) decides whether an output is up to date.
+
+Adding an option = adding one `opt(...)` line here (and using it in the bake).
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import math
+import typing
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 DEFAULT_SITES = ("left_wrist", "right_wrist")
 DEFAULT_PAIRS = ("wrist_wrist",)
+SENSORS = ("imu", "impedance")   # what this build can simulate (DESIGN.md default: both)
+
+
+class ConfigError(ValueError):
+    """A bake option with a value that cannot be baked. `name` is the field; str() is one line."""
+
+    def __init__(self, name: str, problem: str):
+        self.name, self.problem = name, problem
+        super().__init__(f"{name}: {problem}")
+
+    def for_cli(self) -> str:
+        f = next((f for f in dataclasses.fields(BakeConfig) if f.name == self.name), None)
+        return f"{flag_of(f) if f is not None and flag_of(f) else self.name}: {self.problem}"
+
+
+# metadata keys of an option and their values when a field leaves them out (a plain
+# `field(default=..., metadata={"help": ..., "min": ...})` works too)
+OPTION_KEYS = {"help": "", "flag": "", "group": "sampling and sensors", "item": False, "signal": True, "min": None,
+               "max": None, "gt": None, "choices": None, "nonempty": False, "metavar": None, "negatable": False}
+
+
+def opt(default, help: str, *, flag: str | None = "", group: str = "sampling and sensors", item: bool = False,
+        signal: bool = True, min=None, max=None, gt=None, choices=None, nonempty: bool = False,
+        metavar: str | None = None, negatable: bool = False):
+    """A bake option. `flag`: '' derives `--name-with-dashes`, None means no command-line flag;
+    `item`: a manifest item may set it; `signal`: part of `signal_hash()` (changes the arrays);
+    `min`/`max` inclusive, `gt` exclusive lower bound (per element for tuples); `choices` for
+    strings (per element for tuples); `negatable`: a bool flag with a --no- form."""
+    meta = {"help": help, "flag": flag, "group": group, "item": item, "signal": signal, "min": min, "max": max,
+            "gt": gt, "choices": choices, "nonempty": nonempty, "metavar": metavar, "negatable": negatable}
+    assert set(meta) == set(OPTION_KEYS)
+    if isinstance(default, (dict, list)):
+        return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
+    return field(default=default, metadata=meta)
 
 
 @dataclass
 class BakeConfig:
-    fps: float = 60.0                       # output sampling rate, Hz
-    body: str = "anny"                      # "anny" or a path to SMPL/SMPL-H/SMPL-X model file(s)
-    height: float = 1.7                     # skeleton normalization height, m
-    sensors: tuple[str, ...] = ("imu", "impedance")
-    imu_sites: tuple[str, ...] = DEFAULT_SITES
-    imu_site_defs: dict = field(default_factory=dict)   # NAME -> vertices:I[,J,K] (your own IMU sites)
-    electrodes: tuple[str, ...] = DEFAULT_PAIRS
-    electrode_defs: dict = field(default_factory=dict)  # NAME -> vertices:I,J,.. | bone:BONE:OFFSET | preset
-    frequencies: tuple[float, ...] = (50e3,)  # impedance frequencies, Hz
-    softbody: bool = False
-    softbody_stiffness: float = 0.7         # goal weight of the softest flesh (1: rigid skinning)
-    vary_body: int = 0                      # N seeded body-shape variants per motion (0: default body)
-    seed: int = 0
-    source_fps: float | None = None         # override for files without a frame rate
-    imu_smoothing: float = 0.1              # Savitzky-Golay window, s
-    imu_noise: bool = False                 # MEMS noise model (off: ideal sensor)
-    calibration: str | None = None          # impedance calibration file (weartwin calibrate)
-    contact_distance: float = 0.01          # m: skin closer than this counts as touching
-    save_path: bool = False                 # keep the impedance current path per frame
-    csv: bool = False
-    preview: bool = False
-    extra: dict = field(default_factory=dict)  # per-item options from a manifest (label, ...)
+    # body
+    body: str = opt("anny", "'anny' (free, default) or a SMPL/SMPL-H/SMPL-X model file or folder (.npz/.pkl)",
+                    group="body", item=True, nonempty=True)
+    height: float = opt(1.7, "normalized standing height in m", group="body", item=True, min=0.5, max=2.5)
+    vary_body: int = opt(0, "bake N seeded body-shape variants per motion (0: the default body)", group="body",
+                         item=True, min=0, max=999, metavar="N")
+    # sampling and sensors
+    fps: float = opt(60.0, "output sampling rate in Hz", item=True, min=1.0, max=1000.0)
+    source_fps: float | None = opt(None, "frame rate of inputs that do not store one (e.g. old MoSh pickles)",
+                                   item=True, gt=0.0, max=10000.0)
+    sensors: tuple[str, ...] = opt(("imu", "impedance"), "comma-separated: imu, impedance", choices=SENSORS,
+                                   nonempty=True)
+    imu_sites: tuple[str, ...] = opt(DEFAULT_SITES, "IMU sites: presets (left_wrist, right_wrist, ...) or names "
+                                     "from --imu-site-def")
+    imu_site_defs: dict = opt({}, "your own IMU site from mesh vertices (origin, along, side; or a patch whose "
+                              "centre is the origin); add NAME to --imu-sites; repeatable",
+                              flag="--imu-site-def", metavar="NAME=vertices:I[,J,K]")
+    imu_smoothing: float = opt(0.1, "Savitzky-Golay window for derivatives, s", gt=0.0, max=10.0)
+    imu_noise: bool = opt(False, "add MEMS noise, bias, scale error, quantization")
+    # impedance (Pose2Imp)
+    electrodes: tuple[str, ...] = opt(DEFAULT_PAIRS, "electrode pairs: presets wrist_wrist, left_wrist_elbow, "
+                                      "right_wrist_elbow, or A:B with electrode presets (left_wrist, right_wrist, "
+                                      "left_elbow, right_elbow, left_upperarm, right_upperarm) or names from "
+                                      "--electrode-def", group="impedance (Pose2Imp)", nonempty=True)
+    electrode_defs: dict = opt({}, "define an electrode: NAME=vertices:I,J,K (mesh vertex indices) or "
+                               "NAME=bone:BONE:OFFSET (2 cm band OFFSET m along BONE); repeatable",
+                               flag="--electrode-def", metavar="NAME=SPEC", group="impedance (Pose2Imp)")
+    frequencies: tuple[float, ...] = opt((50e3,), "comma-separated frequencies in Hz", group="impedance (Pose2Imp)",
+                                         min=1.0, max=1e7, nonempty=True)
+    contact_distance: float = opt(0.01, "skin closer than this (m) conducts as a contact (0 turns contact off)",
+                                  group="impedance (Pose2Imp)", min=0.0, max=0.1)
+    calibration: str | None = opt(None, "impedance calibration file (weartwin calibrate)",
+                                  group="impedance (Pose2Imp)")
+    softbody: bool = opt(False, "soft-body flesh (proxy cage)", group="impedance (Pose2Imp)", negatable=True)
+    softbody_stiffness: float = opt(0.7, "goal weight of the softest flesh, 0..1 (1: rigid skinning)",
+                                    group="impedance (Pose2Imp)", min=0.0, max=1.0)
+    save_path: bool = opt(False, "store the impedance current path per frame", group="impedance (Pose2Imp)")
+    # output
+    csv: bool = opt(False, "also write <stem>.csv", group="output", signal=False)
+    preview: bool = opt(False, "also write <stem>.png (plot of the channels)", group="output", signal=False)
+    seed: int = opt(0, "seed for body variants and noise", group="output", item=True, min=0, max=2**31 - 1)
+    extra: dict = opt({}, "per-item notes from a manifest (label, text); not bake options", flag=None,
+                      signal=False)
+
+    def __post_init__(self):
+        # one spelling per value, so equal configs hash equally (30 == 30.0, lists == tuples)
+        for f in dataclasses.fields(self):
+            v, kind = getattr(self, f.name), _kinds()[f.name]
+            if kind == "float" and isinstance(v, int) and not isinstance(v, bool):
+                setattr(self, f.name, float(v))
+            elif kind.startswith("tuple") and isinstance(v, list):
+                setattr(self, f.name, tuple(float(x) if kind == "tuple_float" and isinstance(x, int)
+                                            and not isinstance(x, bool) else x for x in v))
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     def signal_hash(self) -> str:
         """Hash of everything that changes the arrays (not csv/preview/labels)."""
-        d = self.to_dict()
-        for k in ("csv", "preview", "extra"):
-            d.pop(k)
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if option(f)["signal"]}
         return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+    def validated(self) -> "BakeConfig":
+        """The one check of every option; raises `ConfigError` (one line) or returns self."""
+        for f in dataclasses.fields(self):
+            _check(f, getattr(self, f.name))
+        self._check_sensors()
+        return self
+
+    def with_options(self, opts: dict) -> "BakeConfig":
+        """This config with a manifest item's options (only fields marked `item=True`), validated."""
+        names = item_fields()
+        for k in opts:
+            if k not in names:
+                raise ConfigError(k, f"not an item option (item options: {', '.join(names)})")
+        return dataclasses.replace(self, **opts).validated()
+
+    def _check_sensors(self) -> None:
+        from .sensors.impedance.electrodes import PRESET_ELECTRODES, PRESET_PAIRS
+        from .sensors.sites import PRESET_SITES
+
+        for name, spec in self.electrode_defs.items():
+            if not (spec.startswith(("vertices:", "bone:")) or spec in PRESET_ELECTRODES):
+                raise ConfigError("electrode_defs", f"'{name}={spec}': expected NAME=vertices:I,J,... "
+                                                    "or NAME=bone:BONE:OFFSET")
+        for name, spec in self.imu_site_defs.items():
+            if not spec.startswith("vertices:"):
+                raise ConfigError("imu_site_defs", f"'{name}={spec}': expected NAME=vertices:I[,J,K]")
+        unknown = [s for s in self.imu_sites if s not in PRESET_SITES and s not in self.imu_site_defs]
+        if unknown and "imu" in self.sensors:
+            raise ConfigError("imu_sites", f"unknown site(s) {', '.join(unknown)} (presets: "
+                                           f"{', '.join(PRESET_SITES)}; or --imu-site-def NAME=vertices:...)")
+        for pair in self.electrodes:
+            if pair not in PRESET_PAIRS and ":" not in pair:
+                raise ConfigError("electrodes", f"unknown pair '{pair}' (presets: {', '.join(PRESET_PAIRS)}; "
+                                                "or A:B)")
+        if self.calibration is not None and not Path(self.calibration).is_file():
+            raise ConfigError("calibration", f"{self.calibration}: no such file")
+
+
+def option(f: dataclasses.Field | str) -> dict:
+    """A field's option metadata with every key (OPTION_KEYS' values where left out) and its `default`."""
+    f = BakeConfig.__dataclass_fields__[f] if isinstance(f, str) else f
+    default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+    return {**OPTION_KEYS, **f.metadata, "default": default}
+
+
+def flag_of(f: dataclasses.Field) -> str | None:
+    flag = option(f)["flag"]
+    return "--" + f.name.replace("_", "-") if flag == "" else flag
+
+
+def item_fields() -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(BakeConfig) if option(f)["item"])
+
+
+_KINDS: dict = {}
+
+
+def _kinds() -> dict:
+    """field name -> 'bool' | 'int' | 'float' | 'str' | 'tuple_str' | 'tuple_float' | 'dict' (+ '?' if optional)."""
+    if not _KINDS:
+        hints = typing.get_type_hints(BakeConfig)
+        for f in dataclasses.fields(BakeConfig):
+            t, optional = hints[f.name], False
+            args = typing.get_args(t)
+            if type(None) in args:
+                optional, t = True, next(a for a in args if a is not type(None))
+            origin = typing.get_origin(t)
+            if origin is tuple:
+                kind = "tuple_" + typing.get_args(t)[0].__name__
+            else:
+                kind = (origin or t).__name__
+            _KINDS[f.name] = kind + ("?" if optional else "")
+    return _KINDS
+
+
+def kind_of(name: str) -> str:
+    return _kinds()[name]
+
+
+def _number(name: str, v, want: str, m: dict) -> None:
+    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and (want == "float" or isinstance(v, int))
+    if not ok:
+        raise ConfigError(name, f"expected {'an integer' if want == 'int' else 'a number'}, got {v!r}")
+    if not math.isfinite(v):
+        raise ConfigError(name, f"must be a finite number, got {v}")
+    lo, hi, gt = m["min"], m["max"], m["gt"]
+    if (lo is not None and v < lo) or (gt is not None and v <= gt) or (hi is not None and v > hi):
+        raise ConfigError(name, f"must be within {value_range(m)}, got {_fmt(v)}")
+
+
+def _fmt(x) -> str:
+    return str(x) if isinstance(x, int) else f"{x:g}"
+
+
+def value_range(m) -> str:
+    """'1..1000', '> 0..10', '0..' for a field's metadata ('' when unbounded)."""
+    lo = f"> {_fmt(m['gt'])}" if m["gt"] is not None else (_fmt(m["min"]) if m["min"] is not None else "")
+    hi = _fmt(m["max"]) if m["max"] is not None else ""
+    return f"{lo}..{hi}" if lo or hi else ""
+
+
+def _check(f: dataclasses.Field, v) -> None:
+    name, m, kind = f.name, option(f), _kinds()[f.name]
+    if kind.endswith("?"):
+        if v is None:
+            return
+        kind = kind[:-1]
+    if kind == "bool":
+        if not isinstance(v, bool):
+            raise ConfigError(name, f"expected true or false, got {v!r}")
+    elif kind in ("int", "float"):
+        _number(name, v, kind, m)
+    elif kind == "str":
+        if not isinstance(v, str) or (m["nonempty"] and not v.strip()):
+            raise ConfigError(name, f"expected a non-empty string, got {v!r}")
+        if m["choices"] and v not in m["choices"]:
+            raise ConfigError(name, f"'{v}' is not one of {', '.join(m['choices'])}")
+    elif kind.startswith("tuple"):
+        if not isinstance(v, (tuple, list)):
+            raise ConfigError(name, f"expected a list, got {v!r}")
+        if m["nonempty"] and not v:
+            raise ConfigError(name, "must not be empty")
+        for x in v:
+            if kind == "tuple_float":
+                _number(name, x, "float", m)
+            elif not isinstance(x, str) or not x.strip():
+                raise ConfigError(name, f"expected names, got {x!r}")
+        bad = [x for x in v if m["choices"] and x not in m["choices"]]
+        if bad:
+            raise ConfigError(name, f"{', '.join(map(str, bad))} not available (available: "
+                                    f"{', '.join(m['choices'])})")
+    elif kind == "dict":
+        if not isinstance(v, dict) or not all(isinstance(k, str) and k for k in v):
+            raise ConfigError(name, f"expected NAME -> value pairs, got {v!r}")
+        if name != "extra" and not all(isinstance(x, str) for x in v.values()):
+            raise ConfigError(name, f"expected NAME=SPEC strings, got {v!r}")

@@ -6,6 +6,7 @@ Exit codes: 0 every input succeeded; 1 any input failed (the others are still wr
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -32,107 +33,70 @@ def _floats(text: str) -> tuple[float, ...]:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got '{text}'") from None
 
 
-def add_bake_options(p: argparse.ArgumentParser) -> None:
-    from addon.config import BakeConfig
+def _help(f) -> str:
+    from addon.config import kind_of, option, value_range
 
-    d = BakeConfig()
-    g = p.add_argument_group("body")
-    g.add_argument("--body", default=d.body,
-                   help="'anny' (free, default) or a SMPL/SMPL-H/SMPL-X model file or folder (.npz/.pkl)")
-    g.add_argument("--height", type=float, default=d.height, help="normalized standing height in m (%(default)s)")
-    g.add_argument("--vary-body", type=int, default=d.vary_body, metavar="N",
-                   help="bake N seeded body-shape variants per motion (0: the default body)")
-    g = p.add_argument_group("sampling and sensors")
-    g.add_argument("--fps", type=float, default=d.fps, help="output sampling rate in Hz (%(default)s)")
-    g.add_argument("--source-fps", type=float, default=None,
-                   help="frame rate of inputs that do not store one (e.g. old MoSh pickles)")
-    g.add_argument("--sensors", type=_csv_list, default=d.sensors,
-                   help="comma-separated: imu, impedance (default: imu,impedance)")
-    g.add_argument("--imu-sites", type=_csv_list, default=d.imu_sites, help="default left_wrist,right_wrist")
-    g.add_argument("--imu-site-def", action="append", default=[], metavar="NAME=vertices:I[,J,K]",
-                   help="your own IMU site from mesh vertices (origin, along, side; or a patch whose "
-                        "centre is the origin); add NAME to --imu-sites; repeatable")
-    g.add_argument("--imu-smoothing", type=float, default=d.imu_smoothing,
-                   help="Savitzky-Golay window for derivatives, s (%(default)s)")
-    g.add_argument("--imu-noise", action="store_true", help="add MEMS noise, bias, scale error, quantization")
-    g = p.add_argument_group("impedance (Pose2Imp)")
-    g.add_argument("--electrodes", type=_csv_list, default=d.electrodes,
-                   help="electrode pairs: presets wrist_wrist (default), left_wrist_elbow, right_wrist_elbow, "
-                        "or A:B with electrode presets (left_wrist, right_wrist, left_elbow, right_elbow, "
-                        "left_upperarm, right_upperarm) or names from --electrode-def")
-    g.add_argument("--electrode-def", action="append", default=[], metavar="NAME=SPEC",
-                   help="define an electrode: NAME=vertices:I,J,K (mesh vertex indices) or "
-                        "NAME=bone:BONE:OFFSET (2 cm band OFFSET m along BONE); repeatable")
-    g.add_argument("--frequencies", type=_floats, default=d.frequencies,
-                   help="comma-separated frequencies in Hz (default 50000)")
-    g.add_argument("--contact-distance", type=float, default=d.contact_distance,
-                   help="skin closer than this (m) conducts as a contact (%(default)s)")
-    g.add_argument("--calibration", default=None, help="impedance calibration file (weartwin calibrate)")
-    g.add_argument("--softbody", action=argparse.BooleanOptionalAction, default=d.softbody,
-                   help="soft-body flesh (proxy cage); default off")
-    g.add_argument("--softbody-stiffness", type=float, default=d.softbody_stiffness,
-                   help="goal weight of the softest flesh, 0..1 (1: rigid skinning; %(default)s)")
-    g.add_argument("--save-path", action="store_true", help="store the impedance current path per frame")
-    g = p.add_argument_group("output")
-    g.add_argument("--csv", action="store_true", help="also write <stem>.csv")
-    g.add_argument("--preview", action="store_true", help="also write <stem>.png (plot of the channels)")
-    g.add_argument("--seed", type=int, default=d.seed, help="seed for body variants and noise")
+    m = option(f)
+    d, h = m["default"], m["help"]
+    rng = f"range {value_range(m)}" if value_range(m) else ""
+    if d in (None, False, {}, ()) or m["negatable"]:
+        notes = ["default off"] if m["negatable"] and not d else []
+    else:
+        notes = ["default: " + (",".join(f"{x:g}" if isinstance(x, float) else str(x) for x in d)
+                                if isinstance(d, tuple) else str(d))]
+    notes += [rng] if rng else []
+    notes += [f"one of: {', '.join(m['choices'])}"] if m["choices"] and kind_of(f.name).startswith("str") else []
+    return (f"{h} ({'; '.join(notes)})" if notes else h).replace("%", "%%")
+
+
+def add_bake_options(p: argparse.ArgumentParser) -> None:
+    """One flag per `BakeConfig` field (addon/config.py owns name, default, type, help, range)."""
+    from addon.config import BakeConfig, flag_of, kind_of, option
+
+    groups: dict = {}
+    for f in dataclasses.fields(BakeConfig):
+        flag = flag_of(f)
+        if not flag:
+            continue
+        m = option(f)
+        g = groups.get(m["group"]) or groups.setdefault(m["group"], p.add_argument_group(m["group"]))
+        kind = kind_of(f.name).rstrip("?")
+        default = m["default"]
+        kw = dict(dest=f.name, help=_help(f))
+        if m["metavar"]:
+            kw["metavar"] = m["metavar"]
+        if kind == "bool":
+            kw.update(action=argparse.BooleanOptionalAction if m["negatable"] else "store_true", default=default)
+        elif kind == "dict":
+            kw.update(action="append", default=[])
+        else:
+            kw.update(default=default, type={"int": int, "float": float, "str": str, "tuple_str": _csv_list,
+                                             "tuple_float": _floats}[kind])
+        g.add_argument(flag, **kw)
 
 
 def config_from_args(a: argparse.Namespace):
-    from addon.config import BakeConfig
+    """The parsed flags -> a validated `BakeConfig`; a bad value is a usage error (exit 2)."""
+    from addon.config import BakeConfig, ConfigError, flag_of, kind_of
 
-    for name in ("fps", "height"):
-        if getattr(a, name) <= 0:
-            raise SystemExit(_usage(f"--{name} must be positive"))
-    from addon.bake import AVAILABLE_SENSORS
-
-    bad = set(a.sensors) - set(AVAILABLE_SENSORS)
-    if bad:
-        raise SystemExit(_usage(f"sensor(s) {', '.join(sorted(bad))} not available "
-                                f"(available: {', '.join(AVAILABLE_SENSORS)})"))
-    if not a.sensors:
-        raise SystemExit(_usage("--sensors is empty"))
-    from addon.sensors.impedance.electrodes import PRESET_ELECTRODES, PRESET_PAIRS
-
-    defs = {}
-    for item in a.electrode_def:
-        name, _, spec = (x.strip() for x in item.partition("="))
-        if not name or not (spec.startswith(("vertices:", "bone:")) or spec in PRESET_ELECTRODES):
-            raise SystemExit(_usage(f"--electrode-def '{item}': expected NAME=vertices:I,J,... "
-                                    "or NAME=bone:BONE:OFFSET"))
-        defs[name] = spec
-
-    site_defs = {}
-    for item in a.imu_site_def:
-        name, _, spec = (x.strip() for x in item.partition("="))
-        if not name or not spec.startswith("vertices:"):
-            raise SystemExit(_usage(f"--imu-site-def '{item}': expected NAME=vertices:I[,J,K]"))
-        site_defs[name] = spec
-    from addon.sensors.sites import PRESET_SITES
-
-    unknown = [s for s in a.imu_sites if s not in PRESET_SITES and s not in site_defs]
-    if unknown and "imu" in a.sensors:
-        raise SystemExit(_usage(f"--imu-sites: unknown site(s) {', '.join(unknown)} (presets: "
-                                f"{', '.join(PRESET_SITES)}; or --imu-site-def NAME=vertices:...)"))
-    if not 0 <= a.softbody_stiffness <= 1:
-        raise SystemExit(_usage("--softbody-stiffness must be within 0..1"))
-    for pair in a.electrodes:
-        if pair not in PRESET_PAIRS and ":" not in pair:
-            raise SystemExit(_usage(f"--electrodes: unknown pair '{pair}' (presets: {', '.join(PRESET_PAIRS)}; "
-                                    "or A:B)"))
-    if any(f <= 0 for f in a.frequencies) or not a.frequencies:
-        raise SystemExit(_usage("--frequencies must be positive numbers in Hz"))
-    if a.calibration and not Path(a.calibration).is_file():
-        raise SystemExit(_usage(f"--calibration {a.calibration}: no such file"))
-    return BakeConfig(fps=a.fps, body=a.body, height=a.height, sensors=tuple(a.sensors),
-                      imu_sites=tuple(a.imu_sites), electrodes=tuple(a.electrodes),
-                      frequencies=tuple(a.frequencies), softbody=a.softbody, vary_body=a.vary_body,
-                      seed=a.seed, source_fps=a.source_fps, imu_smoothing=a.imu_smoothing,
-                      imu_noise=a.imu_noise, calibration=a.calibration, save_path=a.save_path,
-                      electrode_defs=defs, contact_distance=a.contact_distance, imu_site_defs=site_defs,
-                      softbody_stiffness=a.softbody_stiffness,
-                      csv=a.csv, preview=a.preview)
+    kw = {}
+    try:
+        for f in dataclasses.fields(BakeConfig):
+            if not flag_of(f) or not hasattr(a, f.name):
+                continue
+            v = getattr(a, f.name)
+            if kind_of(f.name) == "dict":   # repeated NAME=SPEC
+                d = {}
+                for item in v:
+                    name, _, spec = (x.strip() for x in item.partition("="))
+                    if not name or not spec:
+                        raise ConfigError(f.name, f"'{item}': expected NAME=SPEC")
+                    d[name] = spec
+                v = d
+            kw[f.name] = v
+        return BakeConfig(**kw).validated()
+    except ConfigError as e:
+        raise SystemExit(_usage(e.for_cli())) from None
 
 
 def _usage(msg: str) -> int:
@@ -141,22 +105,35 @@ def _usage(msg: str) -> int:
 
 
 def cmd_bake(a: argparse.Namespace) -> int:
-    from .items import UsageError, expand_inputs, parse_shard, shard
+    from .items import UsageError, collect_inputs, parse_shard, shard
     from .runner import run_batch
 
     cfg = config_from_args(a)
+    if a.workers < 1:
+        return _usage(f"--workers must be at least 1, got {a.workers}")
+    out = Path(a.out)
+    if any(Path(x).is_dir() and Path(x).resolve() == out.resolve() for x in a.inputs):
+        return _usage(f"--out {out} is also an input folder: its exports would be read back as inputs")
     try:
         i, n = parse_shard(a.shard)
-        items = shard(expand_inputs(a.inputs), i, n)
+        found = collect_inputs(a.inputs, out)
+        out.mkdir(parents=True, exist_ok=True)
     except UsageError as e:
         return _usage(str(e))
-    if not items:
-        return _usage("no motion files found in the inputs")
-    out = Path(a.out)
+    except OSError as e:
+        return _usage(f"--out {out}: cannot create the folder ({e.strerror or e})")
+    items = shard(found.items, i, n)
+    if not found.items:
+        if found.skipped:
+            run_batch([], out, cfg, progress=False, skipped=found.skipped)
+        return _usage("no motion files found in the inputs" +
+                      (f" ({len(found.skipped)} other file(s) skipped, see {out}/summary.json)"
+                       if found.skipped else ""))
     summary = run_batch(items, out, cfg, workers=a.workers, force=a.force,
-                        progress=not a.quiet and sys.stderr.isatty() or a.progress)
-    print(f"baked {len(summary.done)}, skipped {len(summary.skipped)} (up to date), "
-          f"failed {len(summary.failed)} -> {out}/summary.json")
+                        progress=not a.quiet and sys.stderr.isatty() or a.progress, skipped=found.skipped)
+    other = len(summary.skipped) - summary.up_to_date
+    print(f"baked {len(summary.done)}, skipped {len(summary.skipped)} ({summary.up_to_date} up to date"
+          f"{f', {other} not motion files' if other else ''}), failed {len(summary.failed)} -> {out}/summary.json")
     if summary.interrupted:
         print("interrupted: run the same command again to finish the rest", file=sys.stderr)
         return 130

@@ -1,9 +1,20 @@
 """What a batch bakes: inputs (files, folders, manifests) -> sorted `Item`s -> a shard of them.
 
 Manifests: `.txt` (one path per line, `#` comments) or `.jsonl` (one object per line with
-`input` and optional per-item options: `label`, `text` (an activity description), `seed`, `vary_body`, `body`, `height`,
-`output`). Relative paths in a manifest are relative to the manifest's folder. Outputs
-mirror each input's path relative to the folder (or manifest folder) it was found under.
+`input`, optional `output` (a stem relative to --out) and per-item options: `label`, `text`
+(an activity description) and the `BakeConfig` fields marked `item=True` (`seed`, `vary_body`,
+`body`, `height`, `fps`, `source_fps`, ...). Relative paths in a manifest are relative to the
+manifest's folder. Outputs mirror each input's path relative to the folder (or manifest folder)
+it was found under; `addon/export/names.py` owns the names.
+
+A bad manifest line (not JSON, no string `input`, an unknown key, an `output` outside --out, a
+note that is not a string) becomes an item that fails with one line naming `MANIFEST:LINE`; its
+option values are checked by `BakeConfig.with_options` when the batch starts. A manifest that is
+not text at all fails as one item. The other lines are baked.
+
+Folders: every file with a motion extension (`MOTION_EXTENSIONS`) is an item; every other file is
+listed in summary.json as skipped, with the reason. Hidden files and folders (`.name`), the
+output folder (when it lies inside an input folder) and its `summary.json` are ignored silently.
 """
 from __future__ import annotations
 
@@ -12,9 +23,16 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from addon.config import item_fields
+from addon.export.names import OutputPathError, assign_stems, manifest_output
 from addon.motion import MOTION_EXTENSIONS
 
-ITEM_OPTIONS = ("label", "text", "seed", "vary_body", "body", "height", "fps", "source_fps")
+NOTES = ("label", "text")          # stored in meta, not bake options
+MANIFESTS = (".txt", ".jsonl")
+
+
+def item_keys() -> tuple[str, ...]:
+    return ("input", "output", *NOTES, *item_fields())
 
 
 class UsageError(ValueError):
@@ -26,10 +44,18 @@ class Item:
     input: Path
     rel: Path                      # output stem relative to --out (no extension)
     options: tuple = field(default=())  # sorted (key, value) pairs
+    origin: str = ""               # MANIFEST:LINE for manifest items
+    error: str | None = None       # found before baking: the item fails with this line
 
     @property
     def opts(self) -> dict:
         return dict(self.options)
+
+
+@dataclass
+class Inputs:
+    items: list[Item]
+    skipped: list[dict]            # {"input": path, "reason": text}
 
 
 def _rel_stem(path: Path, base: Path) -> Path:
@@ -40,67 +66,123 @@ def _rel_stem(path: Path, base: Path) -> Path:
     return rel.with_suffix("")
 
 
-def _from_manifest(manifest: Path) -> list[Item]:
+def _freeze(v):
+    return tuple(v) if isinstance(v, list) else v
+
+
+def _bad(manifest: Path, n: int, msg: str) -> Item:
+    where = f"{manifest}:{n}"
+    return Item(Path(where), Path(where), origin=where, error=f"{where}: {msg}")
+
+
+def _manifest_line(manifest: Path, n: int, line: str) -> Item:
     base = manifest.parent
+    opts, out = {}, None
+    if manifest.suffix == ".jsonl":
+        try:
+            obj = json.loads(line)
+        except (json.JSONDecodeError, RecursionError) as e:
+            return _bad(manifest, n, f"not valid JSON ({getattr(e, 'msg', 'too deeply nested')})")
+        if not isinstance(obj, dict):
+            return _bad(manifest, n, "each line must be a JSON object with an 'input' path")
+        unknown = sorted(set(obj) - set(item_keys()))
+        if unknown:
+            return _bad(manifest, n, f"unknown key(s) {', '.join(unknown)} (allowed: {', '.join(item_keys())})")
+        line = obj.get("input")
+        if not isinstance(line, str) or not line.strip() or "\0" in line:
+            return _bad(manifest, n, f"'input' must be a path (a non-empty string), got {line!r}")
+        for k in NOTES:
+            if k in obj and not isinstance(obj[k], str):
+                return _bad(manifest, n, f"'{k}' must be a string, got {obj[k]!r}")
+        try:
+            out = manifest_output(obj["output"]) if "output" in obj else None
+        except OutputPathError as e:
+            return _bad(manifest, n, str(e))
+        opts = {k: _freeze(v) for k, v in obj.items() if k not in ("input", "output")}
+    p = Path(line)
+    if not p.is_absolute():
+        p = base / p
+    try:
+        hash(tuple(opts.items()))
+    except TypeError:
+        return _bad(manifest, n, "option values must be numbers, strings or booleans")
+    return Item(p, out or _rel_stem(p, base), tuple(sorted(opts.items())), origin=f"{manifest}:{n}")
+
+
+def _from_manifest(manifest: Path) -> list[Item]:
+    try:
+        data = manifest.read_bytes()
+        if b"\0" in data:
+            raise UnicodeDecodeError("utf-8", data[:1], 0, 1, "binary data")
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return [Item(manifest, Path(manifest.name), error=f"{manifest}: not a text manifest (binary data)")]
+    except OSError as e:
+        return [Item(manifest, Path(manifest.name), error=f"{manifest}: cannot read ({e.strerror})")]
     items = []
-    with open(manifest, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            opts = {}
-            if manifest.suffix == ".jsonl":
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise UsageError(f"{manifest}:{n}: not valid JSON ({e.msg})") from None
-                if not isinstance(obj, dict) or "input" not in obj:
-                    raise UsageError(f"{manifest}:{n}: each line needs an 'input' path")
-                unknown = set(obj) - {"input", "output", *ITEM_OPTIONS}
-                if unknown:
-                    raise UsageError(f"{manifest}:{n}: unknown option(s) {', '.join(sorted(unknown))}")
-                line = obj["input"]
-                opts = {k: obj[k] for k in ITEM_OPTIONS if k in obj}
-                out = obj.get("output")
-            else:
-                out = None
-            p = Path(line)
-            if not p.is_absolute():
-                p = base / p
-            rel = Path(out).with_suffix("") if out else _rel_stem(p, base)
-            items.append(Item(p, rel, tuple(sorted(opts.items()))))
+    for n, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if line and not line.startswith("#"):
+            items.append(_manifest_line(manifest, n, line))
     return items
 
 
-def expand_inputs(inputs: list[str]) -> list[Item]:
-    """Files, folders (recursive) and manifests -> items sorted by output path (deterministic)."""
+def _walk(folder: Path, skip: Path | None, items: list, skipped: list) -> None:
+    def unreadable(e: OSError) -> None:
+        skipped.append({"input": str(e.filename), "reason": f"cannot read folder ({e.strerror})"})
+
+    for root, dirs, files in os.walk(folder, onerror=unreadable):
+        rootp = Path(root)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".")
+                         and (skip is None or (rootp / d).resolve() != skip))
+        for name in sorted(files):
+            f = rootp / name
+            if name.startswith("."):
+                continue
+            if f.suffix.lower() in MOTION_EXTENSIONS:
+                items.append(Item(f, _rel_stem(f, folder)))
+            else:
+                skipped.append({"input": str(f), "reason": f"not a motion file (extension '{f.suffix or 'none'}'; "
+                                                           f"motion files: {', '.join(MOTION_EXTENSIONS)})"})
+
+
+def collect_inputs(inputs: list[str], out: Path | None = None) -> Inputs:
+    """Files, folders (recursive) and manifests -> items sorted by output path (deterministic),
+    with final output names, plus the folder files that are not motion files."""
     items: list[Item] = []
+    skipped: list[dict] = []
+    skip = Path(out).resolve() if out is not None else None
     for raw in inputs:
         p = Path(raw)
         if p.is_dir():
-            for root, _dirs, files in os.walk(p):
-                for name in files:
-                    f = Path(root) / name
-                    if f.suffix.lower() in MOTION_EXTENSIONS and not name.startswith("."):
-                        items.append(Item(f, _rel_stem(f, p)))
-        elif p.suffix.lower() in (".txt", ".jsonl") and p.is_file():
+            _walk(p, skip, items, skipped)
+        elif p.suffix.lower() in MANIFESTS and p.is_file():
             items.extend(_from_manifest(p))
         else:
             # files (even missing or unreadable ones) become items so they fail with a reason
             items.append(Item(p, Path(p.stem)))
     seen, unique = set(), []
     for it in sorted(items, key=lambda i: (str(i.rel), str(i.input))):
-        if (it.rel, it.input) not in seen:
-            seen.add((it.rel, it.input))
+        key = (it.rel, it.input)     # the same input listed twice for one output: bake it once
+        if key not in seen:
+            seen.add(key)
             unique.append(it)
-    # two different inputs mapping to one output name: disambiguate deterministically
-    counts: dict = {}
-    result = []
-    for it in unique:
-        k = counts.get(it.rel, 0)
-        counts[it.rel] = k + 1
-        result.append(it if k == 0 else Item(it.input, it.rel.with_name(f"{it.rel.name}~{k}"), it.options))
-    return result
+    names = assign_stems([(it.rel, it.input) for it in unique if it.error is None], _recorded_source,
+                         Path(out) if out is not None else Path("."))
+    result = [it if it.error is not None or names[(it.rel, it.input)] == it.rel else
+              Item(it.input, names[(it.rel, it.input)], it.options, it.origin) for it in unique]
+    result.sort(key=lambda i: (str(i.rel), str(i.input)))
+    return Inputs(result, skipped)
+
+
+def expand_inputs(inputs: list[str], out: Path | None = None) -> list[Item]:
+    return collect_inputs(inputs, out).items
+
+
+def _recorded_source(npz: Path) -> str | None:
+    from .runner import export_meta
+
+    return (export_meta(npz) or {}).get("source", {}).get("path")
 
 
 def parse_shard(text: str | None, env: dict | None = None) -> tuple[int, int]:
@@ -112,8 +194,11 @@ def parse_shard(text: str | None, env: dict | None = None) -> tuple[int, int]:
         except ValueError:
             raise UsageError(f"--shard must look like I/N (e.g. 0/4), got '{text}'") from None
     elif "SLURM_ARRAY_TASK_ID" in env and "SLURM_ARRAY_TASK_COUNT" in env:
-        i = int(env["SLURM_ARRAY_TASK_ID"]) - int(env.get("SLURM_ARRAY_TASK_MIN", 0))
-        n = int(env["SLURM_ARRAY_TASK_COUNT"])
+        try:
+            i = int(env["SLURM_ARRAY_TASK_ID"]) - int(env.get("SLURM_ARRAY_TASK_MIN", 0))
+            n = int(env["SLURM_ARRAY_TASK_COUNT"])
+        except ValueError:
+            raise UsageError("SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT are not integers") from None
     else:
         return 0, 1
     if n < 1 or not 0 <= i < n:

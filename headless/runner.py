@@ -1,15 +1,28 @@
 """Batch baking: items -> worker processes (one Blender each) -> outputs + summary.json.
 
-- Each worker process imports `bpy` once and bakes many items (`Baker` reused).
-- An output is complete only once renamed from its temporary name; an item whose outputs all
-  exist with the same config hash is skipped (`force` re-bakes), so a killed batch resumes.
-- A failing item is reported in one line and in `summary.json`; the others go on.
-- SIGTERM/SIGINT: workers stop, temporary files are removed, the summary is written.
+- Each worker process imports `bpy` once and bakes many items (`Baker` reused), one at a time,
+  over its own pipe. The runner watches every worker's process: a worker that dies (kill -9, the
+  out-of-memory killer, a segfault) fails the item it was baking with one line ("worker died
+  (signal 9: SIGKILL ...)"), its temporary files are removed, a fresh worker takes the next item
+  and the batch goes on. Without `bpy` loaded in the runner (the `weartwin` command) even
+  `--workers 1` bakes in a worker process, so nothing an input does can take the runner down;
+  inside a Blender binary (`bpy` already loaded) `--workers 1` bakes in-process.
+- An item fails before baking, in one line, when its manifest line was bad, its options do not
+  validate (`BakeConfig.with_options`) or an output would lie outside `--out`.
+- Resume: an item is skipped as up to date only if every export it would write exists with the
+  same config hash, records this very input (path and sha256 of its current content), and every
+  derived file asked for (`--csv`, `--preview`) exists. `force` re-bakes.
+- Outputs appear only complete (`addon/export/atomic.py`); a killed run's temporary files are
+  removed when the item is baked again.
+- SIGTERM/SIGINT: workers stop, temporary files are removed, the summary is written (exit 130).
+- `summary.json` is always written: done, skipped (up to date, or not a motion file) with the
+  reason, failed with the reason, timings.
 """
 from __future__ import annotations
 
+import collections
 import ctypes
-import dataclasses
+import hashlib
 import json
 import multiprocessing as mp
 import os
@@ -17,54 +30,76 @@ import signal
 import sys
 import time
 import traceback
+import zipfile
+from multiprocessing.connection import wait
 from pathlib import Path
 
 import numpy as np
 
-from addon.config import BakeConfig
-from addon.export.recording import atomic_write
+from addon.config import BakeConfig, ConfigError
+from addon.export.atomic import temp_files_of, write_text
+from addon.export.names import OutputPathError, export_paths, inside, item_files
 from addon.motion import MotionError
 
-from .items import Item
+from .items import NOTES, Item
+
+UP_TO_DATE = "up to date"
 
 
 def expected_outputs(item: Item, out: Path, cfg: BakeConfig) -> list[Path]:
-    stem = out / item.rel
-    if cfg.vary_body > 0:
-        return [stem.with_name(f"{stem.name}__b{k:02d}.npz") for k in range(1, cfg.vary_body + 1)]
-    return [stem.with_name(stem.name + ".npz")]
+    return export_paths(out / item.rel, cfg.vary_body)
 
 
 def item_config(base: BakeConfig, item: Item) -> BakeConfig:
+    """The batch config with the item's manifest options, validated (ConfigError: one line)."""
     opts = item.opts
-    kw = {k: opts[k] for k in ("seed", "vary_body", "body", "height", "fps", "source_fps") if k in opts}
-    cfg = dataclasses.replace(base, **kw)
-    notes = {k: opts[k] for k in ("label", "text") if k in opts}
+    cfg = base.with_options({k: v for k, v in opts.items() if k not in NOTES})
+    notes = {k: opts[k] for k in NOTES if k in opts}
     if notes:
-        cfg = dataclasses.replace(cfg, extra={**cfg.extra, **notes})
+        cfg.extra = {**cfg.extra, **notes}
     return cfg
 
 
 def remove_stale_temp_files(item: Item, out: Path, cfg: BakeConfig) -> None:
-    """Temp files an earlier, killed run left for this item (shards never share items)."""
-    for p in expected_outputs(item, out, cfg):
-        for ext in (".npz", ".csv", ".png"):
-            name = p.with_suffix(ext).name
-            for stale in p.parent.glob(f".{name}.*.part"):
-                stale.unlink(missing_ok=True)
+    """Temp files an earlier, killed run (or a dead worker) left for this item (shards never share items)."""
+    for p in item_files(out / item.rel, cfg.vary_body, csv=True, preview=True):
+        for stale in temp_files_of(p):
+            stale.unlink(missing_ok=True)
 
 
-def _output_hash(path: Path) -> str | None:
+def export_meta(path: Path) -> dict | None:
+    """An export's parsed `meta` (reads only that member); None when missing, unreadable or foreign."""
     try:
-        with np.load(path, allow_pickle=False) as d:
-            return json.loads(str(d["meta"])).get("config_hash")
-    except Exception:  # unreadable or foreign file: not up to date
+        with zipfile.ZipFile(path) as z, z.open("meta.npy") as f:
+            return json.loads(str(np.lib.format.read_array(f, allow_pickle=False)))
+    except Exception:  # noqa: BLE001 - unreadable or foreign file: not up to date
         return None
 
 
-def is_up_to_date(item: Item, out: Path, cfg: BakeConfig) -> bool:
+def file_sha256(path: Path) -> str | None:
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        return None
+    return h.hexdigest()
+
+
+def is_up_to_date(item: Item, out: Path, cfg: BakeConfig, sha256: str | None = None) -> bool:
     h = cfg.signal_hash()
-    return all(p.exists() and _output_hash(p) == h for p in expected_outputs(item, out, cfg))
+    metas = [export_meta(p) for p in expected_outputs(item, out, cfg)]
+    if not all(m and m.get("config_hash") == h for m in metas):
+        return False
+    me = os.path.abspath(item.input)
+    if not all(os.path.abspath(str(m.get("source", {}).get("path", ""))) == me for m in metas):
+        return False    # another input's signals under this name
+    want = [p for p in item_files(out / item.rel, cfg.vary_body, cfg.csv, cfg.preview) if p.suffix != ".npz"]
+    if not all(p.is_file() for p in want):
+        return False
+    sha256 = sha256 or file_sha256(item.input)
+    return sha256 is not None and all(m.get("source", {}).get("sha256") == sha256 for m in metas)
 
 
 def describe_error(item: Item, exc: BaseException) -> str:
@@ -72,6 +107,19 @@ def describe_error(item: Item, exc: BaseException) -> str:
         return str(exc).splitlines()[0]
     msg = str(exc).splitlines()[0] if str(exc) else ""
     return f"{item.input}: {type(exc).__name__}{': ' + msg if msg else ''}"
+
+
+def describe_death(item: Item, exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = "unknown signal"
+        why = f"signal {-exitcode}: {name}" + (", e.g. kill -9 or the out-of-memory killer"
+                                               if -exitcode == signal.SIGKILL else "")
+    else:
+        why = f"exit status {exitcode}"
+    return f"{item.input}: worker died ({why}) while baking it; not retried (run again to retry)"
 
 
 # --- worker side ---------------------------------------------------------------------------
@@ -91,14 +139,25 @@ def _on_term(signum, frame):
     raise SystemExit(128 + signum)  # unwinds through atomic_write, which removes its temp file
 
 
-def _worker_init(cfg_dict: dict) -> None:
+def _worker_main(conn, cfg_dict: dict) -> None:
+    """One worker process: bake the items the runner sends, one at a time, until None."""
     global _BAKER
     _die_with_parent()
     signal.signal(signal.SIGTERM, _on_term)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides
+    if os.getppid() == 1:
+        return
     from addon.bake import Baker
 
     _BAKER = Baker(BakeConfig(**cfg_dict))
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        conn.send(bake_item(job))
 
 
 def bake_item(args: tuple[Item, str, dict]) -> dict:
@@ -113,8 +172,8 @@ def bake_item(args: tuple[Item, str, dict]) -> dict:
     t0 = time.perf_counter()
     remove_stale_temp_files(item, Path(out), cfg)
     try:
-        res = _BAKER.bake_file(item.input, Path(out) / item.rel, label=cfg.extra.get("label"),
-                                   text=cfg.extra.get("text"))
+        res = _BAKER.bake_file(Path(os.path.abspath(item.input)), Path(out) / item.rel,
+                               label=cfg.extra.get("label"), text=cfg.extra.get("text"))
         return {"status": "done", "input": str(item.input), "outputs": [str(p) for p in res.outputs],
                 "frames": res.frames, "seconds": round(time.perf_counter() - t0, 3)}
     except (KeyboardInterrupt, SystemExit):
@@ -123,8 +182,11 @@ def bake_item(args: tuple[Item, str, dict]) -> dict:
         reason = describe_error(item, e)
         if os.environ.get("WEARTWIN_DEBUG"):
             traceback.print_exc()
-        return {"status": "failed", "input": str(item.input), "reason": reason,
-                "seconds": round(time.perf_counter() - t0, 3)}
+        return failed(item, reason, time.perf_counter() - t0)
+
+
+def failed(item: Item, reason: str, seconds: float = 0.0) -> dict:
+    return {"status": "failed", "input": str(item.input), "reason": reason, "seconds": round(seconds, 3)}
 
 
 # --- parent side ---------------------------------------------------------------------------
@@ -132,11 +194,15 @@ class Summary:
     def __init__(self, out: Path):
         self.out = out
         self.done: list[dict] = []
-        self.skipped: list[str] = []
+        self.skipped: list[dict] = []
         self.failed: list[dict] = []
         self.timings: dict = {"items": {}}
         self.t0 = time.perf_counter()
         self.interrupted = False
+
+    @property
+    def up_to_date(self) -> int:
+        return sum(s["reason"] == UP_TO_DATE for s in self.skipped)
 
     def add(self, r: dict) -> None:
         if r["status"] == "done":
@@ -153,25 +219,102 @@ class Summary:
                             frames_per_s=round(frames / wall, 2) if wall > 0 else None)
         data = {"done": self.done, "skipped": self.skipped, "failed": self.failed,
                 "timings": self.timings, "interrupted": interrupted}
-        path = self.out / "summary.json"
-        atomic_write(path, lambda f: f.write(json.dumps(data, indent=2).encode()))
-        return path
+        return write_text(self.out / "summary.json", json.dumps(data, indent=2))
+
+
+class _Worker:
+    """A worker process and its pipe; `job` is the item it is baking (None: idle)."""
+
+    def __init__(self, ctx, cfg_dict: dict):
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_worker_main, args=(child, cfg_dict), daemon=True, name="weartwin-worker")
+        self.proc.start()
+        child.close()
+        self.job = None
+
+    def give(self, job) -> bool:
+        self.job = job
+        try:
+            self.conn.send(job)
+            return True
+        except (BrokenPipeError, OSError):
+            return False
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.proc.is_alive():
+            self.proc.terminate()   # SIGTERM: atomic_write removes its temporary file
+            self.proc.join(timeout)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join()
+        self.conn.close()
+
+
+def _run_workers(todo: list, n: int, cfg_dict: dict, out: Path, report) -> None:
+    ctx = mp.get_context("spawn")
+    # one core per worker: keep BLAS / OpenMP pools from fighting over the cores
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    pending = collections.deque(todo)
+    workers: list[_Worker] = []
+    try:
+        for _ in range(min(n, len(pending))):
+            w = _Worker(ctx, cfg_dict)
+            workers.append(w)
+            w.give(pending.popleft())
+        while any(w.job is not None for w in workers):
+            busy = [w for w in workers if w.job is not None]
+            ready = wait([w.conn for w in busy] + [w.proc.sentinel for w in busy])
+            for w in busy:
+                if w.conn not in ready and w.proc.sentinel not in ready:
+                    continue
+                result = None
+                try:
+                    if w.conn.poll():
+                        result = w.conn.recv()
+                except (EOFError, OSError):
+                    result = None
+                if result is None:
+                    if w.proc.is_alive():       # spurious wake-up
+                        continue
+                    item, _, jcfg = w.job
+                    w.proc.join()
+                    remove_stale_temp_files(item, out, BakeConfig(**jcfg))
+                    report(failed(item, describe_death(item, w.proc.exitcode)))
+                    w.conn.close()
+                    workers.remove(w)
+                    w.job = None
+                    if pending:
+                        w = _Worker(ctx, cfg_dict)
+                        workers.append(w)
+                        w.give(pending.popleft())
+                    continue
+                report(result)
+                w.job = None
+                if pending:
+                    w.give(pending.popleft())
+                else:
+                    w.give(None)
+                    w.job = None
+    finally:
+        for w in workers:   # normal end: they are leaving; interrupt: stop them now
+            if w.job is not None:
+                item, _, jcfg = w.job
+                w.stop()
+                remove_stale_temp_files(item, out, BakeConfig(**jcfg))
+            else:
+                w.proc.join(10)
+                w.stop()
 
 
 def run_batch(items: list[Item], out: Path, cfg: BakeConfig, workers: int = 1, force: bool = False,
-              progress: bool = True) -> Summary:
+              progress: bool = True, skipped: list[dict] | None = None) -> Summary:
     from tqdm import tqdm
 
     out.mkdir(parents=True, exist_ok=True)
     summary = Summary(out)
-    todo = []
-    for it in items:
-        icfg = item_config(cfg, it)
-        if not force and is_up_to_date(it, out, icfg):
-            summary.skipped.append(str(it.input))
-        else:
-            todo.append((it, str(out), icfg.to_dict()))
-    bar = tqdm(total=len(todo), unit="item", disable=not progress, file=sys.stderr,
+    summary.skipped.extend(skipped or [])
+    bar = tqdm(total=len(items), unit="item", disable=not progress, file=sys.stderr,
                dynamic_ncols=True, desc="bake")
     frames = 0
     t0 = time.perf_counter()
@@ -189,28 +332,32 @@ def run_batch(items: list[Item], out: Path, cfg: BakeConfig, workers: int = 1, f
     interrupted = False
     previous = signal.getsignal(signal.SIGTERM)
     signal.signal(signal.SIGTERM, lambda s, f: (_ for _ in ()).throw(KeyboardInterrupt()))
-    pool = None
     try:
-        if workers <= 1 or len(todo) <= 1:
+        todo = []
+        for it in items:
+            if it.error is not None:
+                report(failed(it, it.error))
+                continue
+            try:
+                icfg = item_config(cfg, it)
+                for p in item_files(out / it.rel, icfg.vary_body, icfg.csv, icfg.preview):
+                    inside(out, p)
+            except (ConfigError, OutputPathError) as e:
+                report(failed(it, f"{it.origin or it.input}: {e}"))
+                continue
+            if not force and is_up_to_date(it, out, icfg):
+                summary.skipped.append({"input": str(it.input), "reason": UP_TO_DATE})
+                bar.update(1)
+            else:
+                todo.append((it, str(out), icfg.to_dict()))
+        if todo and (workers > 1 or "bpy" not in sys.modules):
+            _run_workers(todo, max(1, workers), cfg.to_dict(), out, report)
+        else:   # inside a Blender binary: bake in this process
             for args in todo:
                 report(bake_item(args))
-        else:
-            ctx = mp.get_context("spawn")
-            # one core per worker: keep BLAS / OpenMP pools from fighting over the cores
-            for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-                os.environ.setdefault(var, "1")
-            pool = ctx.Pool(min(workers, len(todo)), initializer=_worker_init,
-                            initargs=(cfg.to_dict(),), maxtasksperchild=None)
-            for r in pool.imap_unordered(bake_item, todo, chunksize=1):
-                report(r)
-            pool.close()
-            pool.join()
     except KeyboardInterrupt:
         interrupted = True
         tqdm.write("interrupted: stopping workers, no partial files are kept", file=sys.stderr)
-        if pool is not None:
-            pool.terminate()
-            pool.join()
     finally:
         signal.signal(signal.SIGTERM, previous)
         bar.close()

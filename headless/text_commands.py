@@ -15,6 +15,8 @@ import json
 import sys
 from pathlib import Path
 
+from addon.export.atomic import write_text
+
 SPEC_EXAMPLE = """\
 # study.yaml
 activities:
@@ -92,10 +94,7 @@ def make_motions(jobs, out: Path, backend, force: bool = False, log=print):
         lines.append(json.dumps({"input": str(path.resolve()), "output": f"{label}/{stem}", "label": label,
                                  "text": text}))
     manifest = out / "manifest.jsonl"
-    manifest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = manifest.with_name(".manifest.jsonl.part")
-    tmp.write_text("\n".join(lines) + ("\n" if lines else ""))
-    tmp.replace(manifest)
+    write_text(manifest, "\n".join(lines) + ("\n" if lines else ""))
     return manifest, failed
 
 
@@ -103,7 +102,7 @@ def bake_manifest(manifest: Path, out: Path, cfg, workers: int, force: bool, pro
     from .items import expand_inputs
     from .runner import run_batch
 
-    items = expand_inputs([str(manifest)])
+    items = expand_inputs([str(manifest)], out)
     if not items:
         return None
     return run_batch(items, out, cfg, workers=workers, force=force, progress=progress)
@@ -191,7 +190,7 @@ def synth_jobs(spec: dict, warn=print) -> list[tuple]:
 
 
 def cmd_synth(a) -> int:
-    from addon.config import BakeConfig
+    from addon.config import BakeConfig, ConfigError
     from addon.text2motion import make_backend
 
     try:
@@ -204,7 +203,8 @@ def cmd_synth(a) -> int:
                          imu_sites=tuple(spec.get("imu_sites", ["left_wrist", "right_wrist"])),
                          electrodes=tuple(spec.get("electrodes", ["wrist_wrist"])),
                          vary_body=int(spec.get("vary_body", 3)), seed=int(spec.get("seed", 0)),
-                         height=float(spec.get("height", 1.7)), softbody=bool(spec.get("softbody", False)))
+                         height=float(spec.get("height", 1.7)), softbody=bool(spec.get("softbody", False))
+                         ).validated()   # ConfigError is a ValueError: a usage error
         bad = set(cfg.sensors) - {"imu", "impedance"}
         if bad:
             raise ValueError(f"{a.spec}: unknown sensor(s) {', '.join(sorted(bad))}")
@@ -212,10 +212,10 @@ def cmd_synth(a) -> int:
                                motion_root=spec.get("motion_root"), checkpoint=spec.get("checkpoint"))
         jobs = synth_jobs(spec)
     except (OSError, ValueError) as e:
-        return _usage(str(e))
+        return _usage(f"{a.spec}: {e}" if isinstance(e, ConfigError) else str(e))
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "descriptions.json").write_text(json.dumps(
+    write_text(out / "descriptions.json", json.dumps(
         [{"label": j[0], "text": j[1], "seed": j[2], "motion": f"motions/{j[0]}/{j[3]}.npz"} for j in jobs], indent=1))
     print(f"synth: {len(jobs)} descriptions of {len(spec['activities'])} activities, backend "
           f"{spec.get('backend', 'procedural')}, {max(1, cfg.vary_body)} body shape(s) each")

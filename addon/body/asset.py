@@ -37,16 +37,14 @@ class BodyAsset:
         return self.bone_names.index(name)
 
     def save(self, path) -> None:
-        path = Path(path)
-        tmp = path.with_name(path.name + ".part")
-        with open(tmp, "wb") as f:
-            np.savez_compressed(
-                f, vertices=self.vertices, faces=self.faces, bone_parents=self.bone_parents,
-                bone_heads=self.bone_heads, bone_tails=self.bone_tails,
-                weight_bones=self.weight_bones, weights=self.weights,
-                meta=np.array(json.dumps({"bone_names": self.bone_names, "joint_map": self.joint_map,
-                                          "model": self.model, "params": self.params})))
-        tmp.replace(path)
+        from ..export.atomic import atomic_write
+
+        atomic_write(path, lambda f: np.savez_compressed(
+            f, vertices=self.vertices, faces=self.faces, bone_parents=self.bone_parents,
+            bone_heads=self.bone_heads, bone_tails=self.bone_tails,
+            weight_bones=self.weight_bones, weights=self.weights,
+            meta=np.array(json.dumps({"bone_names": self.bone_names, "joint_map": self.joint_map,
+                                      "model": self.model, "params": self.params}))))
 
     @classmethod
     def load(cls, path) -> "BodyAsset":

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..export.names import variant_label
 from .anny_body import ANNY_EXTRA_SEGMENTS, ANNY_PALM_LEVELS, anny_asset
 from .asset import BodyAsset, tpose_alignment
 
@@ -40,7 +41,7 @@ def variants_for(stem: str, model: str, height: float, n: int, seed: int) -> lis
             params = {key: round(float(rng.uniform(lo, hi)), 3) for key, (lo, hi) in ANNY_RANGES.items()}
         else:
             params = {"betas": [round(float(b), 3) for b in rng.normal(0, 1, 10)]}
-        out.append(BodyVariant(f"b{k:02d}", model, params, round(float(h), 4)))
+        out.append(BodyVariant(variant_label(k), model, params, round(float(h), 4)))
     return out
 
 

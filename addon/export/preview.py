@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .recording import atomic_write
+from .atomic import atomic_write
 
 
 def plot_channels(arrays: dict[str, np.ndarray], title: str = ""):

@@ -1,18 +1,18 @@
 """`Recording`: the simulated signals of one motion on one body, and its `.npz` export.
 
 The `.npz` layout is the contract of DESIGN.md ("Export"); CSV and preview PNG derive from it.
-Files are written to a temporary name beside the target and renamed when complete, so a
-reader (or a resumed batch) never sees half a file.
+Files are written through `atomic.atomic_write` (temporary name beside the target, renamed when
+complete), so a reader (or a resumed batch) never sees half a file.
 """
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from .atomic import atomic_write
 
 SCHEMA_VERSION = 1
 UNITS = {"t": "s", "acc": "m/s^2 (specific force, sensor frame)", "gyro": "rad/s (sensor frame)",
@@ -44,22 +44,6 @@ class Recording:
             out[f"pose.{k}"] = np.asarray(v, dtype=np.float32)
         out["meta"] = np.array(json.dumps({"schema": SCHEMA_VERSION, "units": UNITS, **self.meta}))
         return out
-
-
-def atomic_write(path: Path, write) -> None:
-    """Call write(file_object) on a temporary file beside `path`, then rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_npz(rec: Recording, path: Path) -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..export.recording import atomic_write
+from ..export.atomic import atomic_write
 from ..motion.motion import Motion
 
 

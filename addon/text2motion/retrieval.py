@@ -90,10 +90,9 @@ class MotionLibrary:
                 self._emb = np.load(f, allow_pickle=False)
             else:
                 self._emb = embed(texts)
-                f.parent.mkdir(parents=True, exist_ok=True)
-                tmp = f.with_name(f".{f.name}.{os.getpid()}.npy")
-                np.save(tmp, self._emb)
-                os.replace(tmp, f)
+                from ..export.atomic import atomic_write
+
+                atomic_write(f, lambda fh: np.save(fh, self._emb))
         return self._emb
 
     def search(self, text: str, k: int = 5) -> list[tuple[float, Entry]]:

@@ -284,6 +284,7 @@ class WEARTWIN_OT_bake(bpy.types.Operator):
             self._timer = None
 
     def _finish(self, context):
+        from ..export.names import export_path
         from ..export.preview import write_preview
         from .visual import add_current_paths, add_sensor_axes
 
@@ -295,7 +296,7 @@ class WEARTWIN_OT_bake(bpy.types.Operator):
             add_sensor_axes(rec, coll)
         if s.show_path:
             add_current_paths(rec, coll)
-        stem = session.motion_stem(s) + (f"__{self._rig.variant.label}" if self._rig.variant.label else "")
+        stem = export_path(Path(session.motion_stem(s)), self._rig.variant.label).stem   # names.py owns names
         plot = Path(tempfile.gettempdir()) / f"weartwin_{os.getpid()}_{stem}.png"
         entry = {"recording": rec, "stem": stem, "plot": None, "source": s.motion_path}
         try:
@@ -324,6 +325,7 @@ class WEARTWIN_OT_export(bpy.types.Operator):
     directory: StringProperty(name="Folder", subtype="DIR_PATH", default="")
 
     def execute(self, context):
+        from ..export.names import derived_path, export_path
         from ..export.preview import write_preview
         from ..export.recording import write_csv, write_npz
 
@@ -334,11 +336,12 @@ class WEARTWIN_OT_export(bpy.types.Operator):
         out = Path(bpy.path.abspath(self.directory or s.out_dir))
         rec, stem = entry["recording"], entry["stem"]
         try:
-            written = [write_npz(rec, out / f"{stem}.npz")]
+            npz = write_npz(rec, export_path(out / stem))
+            written = [npz]
             if s.csv:
-                written.append(write_csv(rec, out / f"{stem}.csv"))
+                written.append(write_csv(rec, derived_path(npz, "csv")))
             if s.preview:
-                written.append(write_preview(rec.arrays(), out / f"{stem}.png", f"{stem} — WearTwin"))
+                written.append(write_preview(rec.arrays(), derived_path(npz, "preview"), f"{stem} — WearTwin"))
         except (OSError, ImportError) as e:
             return _fail(self, OSError(f"{out}: cannot write ({e})"))
         self.report({"INFO"}, f"Wrote {', '.join(p.name for p in written)} to {out}")

@@ -1,9 +1,12 @@
-"""Scene settings of the add-on (`scene.weartwin`), mirroring `BakeConfig`."""
+"""Scene settings of the add-on (`scene.weartwin`). The bake options take their default, range and
+tooltip from `BakeConfig` (addon/config.py owns them); `session.config_from_settings` builds and
+validates the BakeConfig."""
 
 import bpy
 from bpy.props import (BoolProperty, CollectionProperty, EnumProperty, FloatProperty, IntProperty,
                        PointerProperty, StringProperty)
 
+from ..config import option
 from ..sensors.impedance.electrodes import PRESET_ELECTRODES, PRESET_PAIRS
 from ..sensors.sites import PRESET_SITES
 
@@ -22,18 +25,33 @@ class WEARTWIN_PG_pair(bpy.types.PropertyGroup):
     name: StringProperty(name="Pair", description="a preset pair or A:B with electrode names")
 
 
+def _bake(name: str, scale: float = 1.0, **kw) -> dict:
+    """Default, min, max and description of BakeConfig field `name` (times `scale`, e.g. Hz -> kHz)."""
+    m = option(name)
+    default = m["default"][0] if isinstance(m["default"], tuple) else m["default"]
+    lo = m["min"] if m["min"] is not None else m["gt"]
+
+    def scaled(x):
+        return x * scale if scale != 1.0 else x
+
+    out = {"default": default if isinstance(default, bool) else scaled(default or 0), "description": m["help"]}
+    if lo is not None:
+        out["min"] = scaled(lo)
+    if m["max"] is not None:
+        out["max"] = scaled(m["max"])
+    return {**out, **kw}
+
+
 def _presets(items):
     return [(k, k.replace("_", " "), "") for k in items]
 
 
 class WEARTWIN_PG_settings(bpy.types.PropertyGroup):
     motion_path: StringProperty(name="Motion file", subtype="FILE_PATH")
-    fps: FloatProperty(name="Output fps", default=60.0, min=1.0, max=1000.0,
-                       description="sampling rate of the simulated signals")
-    source_fps: FloatProperty(name="Source fps", default=0.0, min=0.0,
-                              description="frame rate for files that do not store one (0: from the file)")
-    height: FloatProperty(name="Height", default=1.7, min=0.5, max=2.5, unit="LENGTH",
-                          description="normalized standing height of the body")
+    fps: FloatProperty(name="Output fps", **_bake("fps"))
+    source_fps: FloatProperty(name="Source fps", **_bake("source_fps", min=0.0,
+                              description="frame rate for files that do not store one (0: from the file)"))
+    height: FloatProperty(name="Height", unit="LENGTH", **_bake("height"))
     body_model: EnumProperty(name="Body", items=[
         ("anny", "Anny (free)", "NAVER's Anny body model, shipped"),
         ("smpl", "SMPL-family file", "your licensed SMPL/SMPL-H/SMPL-X file (set in the add-on preferences)")])
@@ -42,7 +60,7 @@ class WEARTWIN_PG_settings(bpy.types.PropertyGroup):
         ("variant", "Seeded variant", "the N-th seeded body-shape variant, as `weartwin bake --vary-body`"),
         ("custom", "Custom (Anny)", "your own Anny phenotype")])
     variant: IntProperty(name="Variant", default=1, min=1, max=99)
-    seed: IntProperty(name="Seed", default=0, min=0)
+    seed: IntProperty(name="Seed", **_bake("seed"))
     gender: FloatProperty(name="Gender", default=0.5, min=0.0, max=1.0, description="0 female .. 1 male")
     age: FloatProperty(name="Age", default=0.5, min=0.0, max=1.0)
     muscle: FloatProperty(name="Muscle", default=0.5, min=0.0, max=1.0)
@@ -62,13 +80,12 @@ class WEARTWIN_PG_settings(bpy.types.PropertyGroup):
     pair_preset: EnumProperty(name="Pair preset", items=_presets(PRESET_PAIRS))
     pair_a: StringProperty(name="A", description="electrode name (preset or defined)")
     pair_b: StringProperty(name="B", description="electrode name (preset or defined)")
-    frequency_khz: FloatProperty(name="Frequency (kHz)", default=50.0, min=0.1, max=10000.0)
-    contact_distance: FloatProperty(name="Contact distance", default=0.01, min=0.0, max=0.1, unit="LENGTH")
-    imu_noise: BoolProperty(name="IMU noise", default=False, description="MEMS noise, bias, scale error")
+    frequency_khz: FloatProperty(name="Frequency (kHz)", **_bake("frequencies", 1e-3))
+    contact_distance: FloatProperty(name="Contact distance", unit="LENGTH", **_bake("contact_distance"))
+    imu_noise: BoolProperty(name="IMU noise", **_bake("imu_noise"))
 
-    softbody: BoolProperty(name="Soft body", default=False, description="soft-body flesh on a proxy cage")
-    softbody_stiffness: FloatProperty(name="Flesh stiffness", default=0.7, min=0.0, max=1.0,
-                                      description="goal weight of the softest flesh (1: rigid skinning)")
+    softbody: BoolProperty(name="Soft body", **_bake("softbody"))
+    softbody_stiffness: FloatProperty(name="Flesh stiffness", **_bake("softbody_stiffness"))
 
     out_dir: StringProperty(name="Export folder", subtype="DIR_PATH", default="//weartwin_export")
     csv: BoolProperty(name="CSV", default=True)

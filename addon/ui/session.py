@@ -8,7 +8,7 @@ import bpy
 
 from ..bake import Baker
 from ..body.variants import BodyVariant, variants_for
-from ..config import BakeConfig
+from ..config import BakeConfig, ConfigError
 from ..motion import load_motion
 from ..motion.procedural import demo_motion
 from ..scene.build import ROLE
@@ -42,15 +42,19 @@ def config_from_settings(s) -> BakeConfig:
     pairs = tuple(p.name for p in s.pairs)
     if "impedance" in sensors and not pairs:
         raise SettingsError("add at least one electrode pair, or switch impedance off")
-    return BakeConfig(fps=s.fps, body=body_model(s), height=s.height, sensors=sensors,
-                      imu_sites=sites or ("left_wrist",),
-                      imu_site_defs={x.name: x.spec for x in s.sites if x.spec.startswith("vertices:")},
-                      electrodes=pairs or ("wrist_wrist",),
-                      electrode_defs={e.name: e.spec for e in s.electrodes},
-                      frequencies=(s.frequency_khz * 1e3,), softbody=s.softbody,
-                      softbody_stiffness=s.softbody_stiffness, seed=s.seed,
-                      source_fps=s.source_fps or None, imu_noise=s.imu_noise,
-                      contact_distance=s.contact_distance, save_path=True, csv=s.csv, preview=s.preview)
+    cfg = BakeConfig(fps=s.fps, body=body_model(s), height=s.height, sensors=sensors,
+                     imu_sites=sites or ("left_wrist",),
+                     imu_site_defs={x.name: x.spec for x in s.sites if x.spec.startswith("vertices:")},
+                     electrodes=pairs or ("wrist_wrist",),
+                     electrode_defs={e.name: e.spec for e in s.electrodes},
+                     frequencies=(s.frequency_khz * 1e3,), softbody=s.softbody,
+                     softbody_stiffness=s.softbody_stiffness, seed=s.seed,
+                     source_fps=s.source_fps or None, imu_noise=s.imu_noise,
+                     contact_distance=s.contact_distance, save_path=True, csv=s.csv, preview=s.preview)
+    try:
+        return cfg.validated()   # the same check as the command line and manifests
+    except ConfigError as e:
+        raise SettingsError(str(e)) from None
 
 
 def body_model(s) -> str:

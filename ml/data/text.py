@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from addon.export.atomic import atomic_write
+
 DIM = 384
 _lock = threading.Lock()
 _model = None
@@ -43,11 +45,9 @@ def _load_disk() -> None:
 
 def _save_disk() -> None:
     f = _cache_file()
-    f.parent.mkdir(parents=True, exist_ok=True)
-    tmp = f.with_name(f".{f.name}.{os.getpid()}.part.npz")
     texts = list(_cache)
-    np.savez(tmp, texts=np.array(texts, dtype=str), emb=np.stack([_cache[t] for t in texts]))
-    os.replace(tmp, f)
+    atomic_write(f, lambda fh: np.savez(fh, texts=np.array(texts, dtype=str),
+                                        emb=np.stack([_cache[t] for t in texts])))
 
 
 def embed(texts) -> np.ndarray:

@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from addon.export.atomic import atomic_write
+
 
 def pick_device(name: str = "auto") -> torch.device:
     if name == "auto":
@@ -193,12 +195,9 @@ def fit(model: torch.nn.Module, n_train: int, loss_fn, sched: Schedule, device: 
 
 
 def _save(path: Path, model, opt, scaler, epoch, bad, best_state, hist: History, done: bool) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part")
-    torch.save({"model": _state(model), "opt": opt.state_dict(), "scaler": scaler.state_dict(), "epoch": epoch,
-                "bad": bad, "best_state": best_state, "history": hist.__dict__, "done": done}, tmp)
-    os.replace(tmp, path)
+    state = {"model": _state(model), "opt": opt.state_dict(), "scaler": scaler.state_dict(), "epoch": epoch,
+             "bad": bad, "best_state": best_state, "history": hist.__dict__, "done": done}
+    atomic_write(path, lambda f: torch.save(state, f))
 
 
 def predict(model: torch.nn.Module, x: np.ndarray, device: torch.device, batch: int = 512) -> np.ndarray:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from addon.export.atomic import write_text
+
 from ..config import RunConfig
 from ..data.calibration import QuantileCalibration, Standardizer
 from ..data.windows import Windows
@@ -136,9 +138,7 @@ def run_protocol(cfg: RunConfig, real: Windows, sim: Windows | None, out: Path, 
                "subjects": te.subject.tolist(), "y_true": te.y.tolist(), "y_pred": np.asarray(pred).tolist(),
                "macro_f1": macro_f1(te.y, pred), "seconds": time.perf_counter() - t0, "history": recipe.history}
         if Dist().main:
-            tmp = fdir / ".result.json.part"
-            tmp.write_text(json.dumps(res))
-            tmp.replace(done)
+            write_text(done, json.dumps(res))
         Dist().barrier()
         results.append(res)
         bar.set_postfix(f1=f"{res['macro_f1']:.3f}")

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from addon.export.atomic import write_text
+
 
 def confusion(results: list[dict], n: int, fraction: float) -> np.ndarray:
     cm = np.zeros((n, n), dtype=np.int64)
@@ -100,9 +102,7 @@ def plot_sweep(metrics: dict, path: Path) -> bool:
 def write_report(out: Path, metrics: dict, results: list[dict]) -> list[Path]:
     out = Path(out)
     written = []
-    tmp = out / ".metrics.json.part"
-    tmp.write_text(json.dumps(metrics, indent=2))
-    tmp.replace(out / "metrics.json")
+    write_text(out / "metrics.json", json.dumps(metrics, indent=2))
     written.append(out / "metrics.json")
     title = (f"{metrics['model']} {metrics['protocol']}: macro-F1 {metrics['macro_f1_mean']:.3f} ± "
              f"{metrics['macro_f1_std']:.3f} (pooled {metrics['pooled_macro_f1']:.3f})")

@@ -121,7 +121,7 @@ class Calibration:
         return y * self.y_std + self.y_mean
 
     def save(self, path) -> Path:
-        from ...export.recording import atomic_write
+        from ...export.atomic import atomic_write
 
         arrays = {"x_mean": self.x_mean, "x_std": self.x_std, "y_mean": self.y_mean, "y_std": self.y_std,
                   "affine_w": self.affine_w, "affine_b": self.affine_b}

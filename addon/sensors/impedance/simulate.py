@@ -10,8 +10,6 @@ see `robust_areas`.
 """
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from ...body.asset import BodyAsset
@@ -63,11 +61,9 @@ def _chords(asset: BodyAsset) -> np.ndarray:
         pass
     chords = BodyGraph(src.vertices, src.faces).chords.astype(np.int32)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.part")
-        with open(tmp, "wb") as f:
-            np.save(f, chords)
-        os.replace(tmp, path)
+        from ...export.atomic import atomic_write
+
+        atomic_write(path, lambda f: np.save(f, chords))
     except OSError:
         pass  # a read-only cache only costs time
     return chords
