@@ -1,0 +1,353 @@
+"""Does pretraining on WearTwin-simulated data beat training from scratch at 10 labels per class?
+
+Targets (real wrist IMU, `../shared/data/imu`): sp_sw_har (23 subjects, leave-one-subject-out)
+and HMP (16 very unbalanced volunteers: those with < 150 windows are merged into groups of
+≥ 150 windows, smallest first; leave-one-group-out). Corpora: `weartwin synth` specs under
+benchmarks/specs/ (relevant to each target, and off-target motion as a control), windowed at
+the target's wrist, cut into nested sizes. Every arm (see benchmarks/sim_gain/arms.py) is
+fine-tuned on the same label budgets (K per class from the training units, validation from the
+budget) and compared with scratch by paired per-unit Δ macro-F1 (seed-averaged), Wilcoxon p
+and a bootstrap 95% CI. Probes first: simulated-only training tested on real, zero-shot text
+retrieval, and signal statistics of simulated vs real windows per class.
+
+    python benchmarks/bench_sim_gain.py --quick                      # 2-core CPU, < 30 min
+    python benchmarks/bench_sim_gain.py --out benchmarks/results/sim_gain   # full sweep (GPU)
+    python benchmarks/bench_sim_gain.py --prepare-only --prep DIR   # bake + window here, then
+    python benchmarks/bench_sim_gain.py --prep DIR --device cuda     # train elsewhere (no bpy)
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from benchmarks.sim_gain import corpora as corp  # noqa: E402
+
+QUICK = {"targets": "sp_sw_har", "budgets": "10", "seeds": "0,1,2", "arms": "scratch,pre_sup", "sizes": "",
+         "corpora": "quick", "steps": 200, "pre_steps": 600, "widths": "32,64,64", "probes": False}
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------------------------------
+# preparation (this machine: bpy for the bakes, the text model for embeddings)
+
+def prepare(a) -> Path:
+    from benchmarks.sim_gain.prepare import class_text_emb, prepare_corpus, prepare_target
+
+    targets = json.loads((corp.SPECS / "targets.json").read_text())
+    prep = Path(a.prep)
+    prep.mkdir(parents=True, exist_ok=True)
+    manifest = {}
+    for t in a.targets.split(","):
+        tc = targets[t]
+        tf = prepare_target(t, tc, Path(a.data), prep, a.fps, a.window, a.stride)
+        entry = {"target": tf.name, "label_map": tc["label_map"], "corpora": {}}
+        for role in a.corpora.split(","):
+            spec_name = tc["corpora"].get(role) or f"{t}_{role}.yaml"
+            spec = corp.SPECS / spec_name
+            if not spec.is_file():
+                log(f"{t}: no corpus spec {spec} for '{role}', skipped")
+                continue
+            exports = Path(a.corpus_dir) / spec.stem / "exports"
+            if not a.reuse_corpora or not exports.is_dir():
+                exports = corp.build(spec, Path(a.corpus_dir) / spec.stem, a.workers, log)
+            f = prepare_corpus([exports], tc["site"], tc["inputs"], prep, f"{t}_{spec.stem}", a.fps, a.window,
+                               a.sim_stride)
+            entry["corpora"][role] = f.name
+        with np.load(tf) as d:
+            classes = d["classes"].tolist()
+        ct = prep / f"classtext_{t}.npy"
+        if not ct.is_file():
+            np.save(ct, class_text_emb(classes))
+        entry["class_text"] = ct.name
+        manifest[t] = entry
+    (prep / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    return prep
+
+
+# ------------------------------------------------------------------------------------------
+# evaluation (numpy + torch + sklearn + scipy)
+
+def budgets_of(s: str) -> list:
+    return ["all" if b in ("all", "100%") else int(b) for b in s.split(",") if b]
+
+
+def sizes_of(s: str) -> list[float]:
+    return [float(x) for x in s.split(",") if x]
+
+
+def probe_stats(T: dict, sim: dict, label_map: dict) -> dict:
+    """Per target class: mean |acc| (m/s²), its within-window sd, mean |gyro| — real vs the
+    simulated windows mapped onto that class. The cheapest view of the sim→real gap."""
+    out = {}
+    x, y = T["x"], T["y"]
+    ch = T["channels"]
+    acc = [i for i, c in enumerate(ch) if ".acc" in c]
+    gyr = [i for i, c in enumerate(ch) if ".gyro" in c]
+
+    def stats(w):
+        if not len(w):
+            return None
+        a = np.linalg.norm(w[..., acc], axis=-1)
+        r = {"n": int(len(w)), "acc_mag_mean": float(a.mean()), "acc_mag_sd_in_window": float(a.std(1).mean()),
+             "acc_mean_xyz": w[..., acc].mean((0, 1)).round(2).tolist()}
+        if gyr:
+            r["gyro_mag_mean"] = float(np.linalg.norm(w[..., gyr], axis=-1).mean())
+        return r
+
+    for k, c in enumerate(T["classes"]):
+        sims = [l for l in np.unique(sim["label"]) if label_map.get(l) == c]
+        out[c] = {"real": stats(x[y == k]), "sim_labels": sims,
+                  "sim": stats(sim["x"][np.isin(sim["label"], sims)]) if sims else None}
+    return out
+
+
+def evaluate(a, prep: Path) -> dict:
+    import torch
+
+    from benchmarks.sim_gain.arms import Setup, Trainer, make_plan, sim_tensors
+    from benchmarks.sim_gain.stats import paired, unit_scores
+
+    dev = a.device if a.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    if dev == "cpu":
+        torch.set_num_threads(max(1, a.threads))
+    setup = Setup(steps=a.steps, pre_steps=a.pre_steps, widths=tuple(int(w) for w in a.widths.split(",")),
+                  rot_deg=a.rot_deg, device=dev, batch=a.batch)
+    manifest = json.loads((prep / "manifest.json").read_text())
+    seeds = [int(s) for s in a.seeds.split(",")]
+    arms = a.arms.split(",")
+    results = {"setup": {**vars(setup), "seeds": seeds, "device": dev, "arms": arms}, "targets": {}}
+    for t in a.targets.split(","):
+        t0 = time.perf_counter()
+        entry = manifest[t]
+        with np.load(prep / entry["target"], allow_pickle=False) as d:
+            T = {k: d[k] for k in d.files}
+        T["classes"], T["channels"] = T["classes"].tolist(), T["channels"].tolist()
+        if a.max_units:    # a smaller study (tests): the first N units only
+            keep = np.isin(T["group"], sorted(set(T["group"].tolist()))[:a.max_units])
+            T = {k: (v[keep] if isinstance(v, np.ndarray) and v.shape[:1] == keep.shape else v) for k, v in T.items()}
+        unit = T["group"]
+        K = len(T["classes"])
+        tr = Trainer(T["x"], T["y"], T["channels"], K, setup)
+        corpora = {r: corp.load(prep / f) for r, f in entry["corpora"].items()}
+        R = {"classes": T["classes"], "n_windows": int(len(T["y"])), "units": sorted(set(unit.tolist())),
+             "unit_of_subject": {s: g for s, g in sorted(set(zip(T["subject"].tolist(), unit.tolist())))},
+             "class_counts": np.bincount(T["y"], minlength=K).tolist(), "corpora": {}, "runs": {}, "probes": {}}
+        for r, c in corpora.items():
+            R["corpora"][r] = {"seconds": corp.total_seconds(c), "windows": int(len(c["label"])),
+                               "labels": {l: int((c["label"] == l).sum()) for l in np.unique(c["label"])},
+                               "texts": int(len(c["texts"]))}
+        # the largest size of every corpus is the whole corpus; sizes above it are dropped
+        sizes = sizes_of(a.sizes)
+        variants = {}      # name -> sim tensors
+        for r, c in corpora.items():
+            full = corp.total_seconds(c)
+            use = [s for s in sizes if s < full * 0.98] + [full]
+            for s in use:
+                sub = corp.nested_subset(c, s)
+                name = f"{r}@{int(round(sub['seconds']))}s"
+                variants[name] = (r, sub)
+        log(f"[{t}] {len(T['y'])} windows, {len(R['units'])} units, corpora "
+            f"{ {k: round(v['seconds']) for k, v in R['corpora'].items()} } s, variants {list(variants)}")
+        # pretraining (budget-independent, once per variant and kind)
+        pre = {}
+        want_text = any(x.startswith("pre_text") or x == "probe" for x in arms) or a.probes
+        want_sup = any(x.startswith("pre_sup") for x in arms)
+        for name, (role, sub) in variants.items():
+            kinds = (["text"] if want_text else []) + (["sup"] if want_sup else [])
+            if role == "off_target" and not a.controls:
+                continue
+            for kind in kinds:
+                st = sim_tensors(sub, entry["label_map"], T["classes"], dev)
+                pre[(kind, name)] = tr.pretrain(kind, seeds, st)
+                log(f"[{t}] pretrained {kind} on {name}: {pre[(kind, name)][1]['seconds']:.0f} s, "
+                    f"loss {pre[(kind, name)][1]['loss'][0]:.3f} -> {pre[(kind, name)][1]['loss'][-1]:.3f}")
+            if want_text and role != "off_target" and a.controls:
+                st = sim_tensors(sub, entry["label_map"], T["classes"], dev, shuffle_texts_seed=0)
+                pre[("text_shuf", name)] = tr.pretrain("text", seeds, st)
+        largest_rel = max((n for n, (r, _) in variants.items() if r != "off_target"),
+                          key=lambda n: variants[n][1]["seconds"], default=None)
+        # probes
+        if a.probes and largest_rel:
+            R["probes"] = probes(tr, T, variants[largest_rel][1], entry, prep, pre.get(("text", largest_rel)), seeds, dev)
+            log(f"[{t}] probes: {json.dumps({k: v for k, v in R['probes'].items() if k != 'signal_stats'})}")
+        for budget in budgets_of(a.budgets):
+            plan = make_plan(T["y"], unit, K, budget, seeds)
+            which_seed = [seeds.index(s) for _, s in plan["models"]]
+            runs = {}
+
+            def record(arm_name, out):
+                sc = unit_scores(plan, out["pred"], T["y"], K)
+                sc["seconds"] = out["seconds"]
+                runs[arm_name] = sc
+                log(f"[{t}] K={budget} {arm_name}: macro-F1 {sc['macro_f1_mean']:.3f} "
+                    f"(pooled {sc['pooled_macro_f1']:.3f}, {out['seconds']:.0f} s)")
+
+            for arm in arms:
+                if arm == "scratch":
+                    record("scratch", tr.finetune(plan))
+                elif arm in ("pre_text", "pre_sup"):
+                    kind = arm.split("_")[1]
+                    for name in variants:
+                        if (kind, name) in pre:
+                            record(f"{arm}[{name}]", tr.finetune(plan, pre[(kind, name)][0], which_seed))
+                        if kind == "text" and ("text_shuf", name) in pre:
+                            record(f"pre_text_shuf[{name}]", tr.finetune(plan, pre[("text_shuf", name)][0], which_seed))
+                elif arm == "pre_ssl":
+                    if ("ssl", t) not in pre:
+                        units_ = R["units"]
+                        pools = [np.nonzero(unit != u)[0] for u in units_ for _ in seeds]
+                        pre[("ssl", t)] = tr.pretrain("ssl", seeds, real_pools=pools)
+                        log(f"[{t}] pretrained ssl: {pre[('ssl', t)][1]['seconds']:.0f} s")
+                    record("pre_ssl", tr.finetune(plan, pre[("ssl", t)][0], list(range(len(plan["models"])))))
+                elif arm.startswith("mix"):
+                    cal = arm.endswith("_cal")
+                    ratio = float(arm[3:].replace("_cal", "") or 1)
+                    if largest_rel is None:
+                        continue
+                    st = sim_tensors(variants[largest_rel][1], entry["label_map"], T["classes"], dev)
+                    if "mix" not in st:
+                        log(f"[{t}] {arm}: no simulated activity maps onto a target class, skipped")
+                        continue
+                    record(f"{arm}[{largest_rel}]", tr.finetune(plan, mix={**st["mix"], "ratio": ratio, "calibrate": cal}))
+            base = runs.get("scratch")
+            comp = {}
+            if base:
+                for k, v in runs.items():
+                    if k != "scratch":
+                        comp[k] = paired(base["per_unit"], v["per_unit"])
+            R["runs"][str(budget)] = {"arms": runs, "vs_scratch": comp}
+        R["pretrain_logs"] = {f"{k[0]}:{k[1]}": v[1] for k, v in pre.items()}
+        R["seconds"] = time.perf_counter() - t0
+        results["targets"][t] = R
+    return results
+
+
+def probes(tr, T, sim: dict, entry: dict, prep: Path, text_net, seeds, dev) -> dict:
+    """Cheap probes: signal statistics; train on simulated windows only (mapped classes), test on
+    every real window; zero-shot retrieval of target-class texts with the text-pretrained encoder."""
+    import torch
+    from sklearn.metrics import f1_score
+
+    from benchmarks.sim_gain.arms import Trainer, sim_tensors
+
+    out = {"signal_stats": probe_stats(T, sim, entry["label_map"])}
+    st = sim_tensors(sim, entry["label_map"], T["classes"], dev)
+    K = len(T["classes"])
+    out["sim_classes_covered"] = [c for c, n in st["mapped"].items() if n]
+    if "mix" in st:
+        m = st["mix"]
+        x_sim = (m["X"] / tr.scale).cpu().numpy()
+        y_sim = m["y"].cpu().numpy()
+        t2 = Trainer(x_sim, y_sim, T["channels"], K, tr.s)
+        plan = {"train": [np.arange(len(y_sim))] * len(seeds), "val": [np.array([], int)] * len(seeds),
+                "test": [np.arange(0)] * len(seeds), "models": [("sim", s) for s in seeds], "seeds": seeds}
+        t2.finetune(plan)   # trains; predictions on the real windows below
+        net = t2.last_net if hasattr(t2, "last_net") else None
+        if net is not None:
+            P = tr.predict(net, [np.arange(len(T["y"]))] * len(seeds))
+            covered = [T["classes"].index(c) for c in out["sim_classes_covered"]]
+            m_cov = np.isin(T["y"], covered)
+            out["sim_only_macro_f1_all_classes"] = float(np.mean([f1_score(T["y"], p, average="macro", labels=np.arange(K), zero_division=0) for p in P]))
+            out["sim_only_macro_f1_covered"] = float(np.mean([f1_score(T["y"][m_cov], p[m_cov], average="macro", labels=covered, zero_division=0) for p in P]))
+            out["sim_only_chance_covered"] = 1.0 / max(1, len(covered))
+    if text_net is not None:
+        ct = torch.from_numpy(np.load(prep / entry["class_text"])).to(dev)      # (K, 5, 384)
+        net, _ = text_net
+        net.eval()
+        with torch.no_grad():
+            M = net.M
+            X = tr.X
+            f1s = []
+            te = net.embed_text(ct.mean(1)[None].expand(M, -1, -1))           # (M, K, D)
+            te = torch.nn.functional.normalize(te, dim=-1)
+            preds = []
+            for a0 in range(0, len(X), 1024):
+                xs = X[a0:a0 + 1024][None].expand(M, -1, -1, -1)
+                se = torch.nn.functional.normalize(net.embed_signal(xs), dim=-1)
+                preds.append(torch.bmm(se, te.transpose(1, 2)).argmax(-1))
+            P = torch.cat(preds, 1).cpu().numpy()
+            for p in P:
+                f1s.append(f1_score(T["y"], p, average="macro", labels=np.arange(K), zero_division=0))
+        out["zero_shot_macro_f1"] = float(np.mean(f1s))
+        out["zero_shot_chance"] = 1.0 / K
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="sp_sw_har, 10 labels/class, 3 seeds, best arm vs scratch")
+    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    ap.add_argument("--out", default=None, help="report folder (default benchmarks/results/sim_gain[_quick])")
+    ap.add_argument("--prep", default=None, help="folder of prepared window files (made here, reused)")
+    ap.add_argument("--prepare-only", action="store_true", help="bake and window the corpora, then stop")
+    ap.add_argument("--corpus-dir", default=str(Path.home() / ".cache" / "weartwin" / "sim_gain"))
+    ap.add_argument("--reuse-corpora", action="store_true", default=True)
+    ap.add_argument("--rebuild-corpora", dest="reuse_corpora", action="store_false")
+    ap.add_argument("--targets", default="sp_sw_har,hmp")
+    ap.add_argument("--corpora", default="relevant,off_target", help="corpus roles of targets.json (specs)")
+    ap.add_argument("--sizes", default="600,3600,18000", help="nested corpus sizes, seconds of simulated signal")
+    ap.add_argument("--budgets", default="1,5,10,20,all", help="labels per class; 'all' = 100%% of training windows")
+    ap.add_argument("--seeds", default="0,1,2,3,4")
+    ap.add_argument("--arms", default="scratch,pre_text,pre_sup,pre_ssl,mix1,mix1_cal,mix4,mix4_cal")
+    ap.add_argument("--no-controls", dest="controls", action="store_false", help="skip off-target / shuffled-text pretraining")
+    ap.add_argument("--no-probes", dest="probes", action="store_false")
+    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--pre-steps", type=int, default=1500)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--widths", default="64,128,128")
+    ap.add_argument("--rot-deg", type=float, default=0.0, help="rotation augmentation of simulated windows in pretraining")
+    ap.add_argument("--fps", type=float, default=25.0)
+    ap.add_argument("--window", type=float, default=2.0)
+    ap.add_argument("--stride", type=float, default=1.0)
+    ap.add_argument("--sim-stride", type=float, default=0.5)
+    ap.add_argument("--workers", type=int, default=1, help="bake workers for weartwin synth")
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--max-units", type=int, default=0, help="evaluate on the first N subjects/groups only (tests)")
+    ap.add_argument("--threads", type=int, default=2)
+    a = ap.parse_args(argv)
+    if a.quick:
+        explicit = {x.split("=")[0].lstrip("-").replace("-", "_") for x in (argv or sys.argv[1:])}
+        for k, v in QUICK.items():
+            if k not in explicit:
+                setattr(a, k, v)
+    a.out = Path(a.out or ROOT / "benchmarks" / "results" / ("sim_gain_quick" if a.quick else "sim_gain"))
+    a.prep = Path(a.prep or a.out / "prep")
+    t0 = time.perf_counter()
+    if not (a.prep / "manifest.json").is_file() or a.prepare_only or not _has_targets(a):
+        prepare(a)
+        log(f"prepared in {time.perf_counter() - t0:.0f} s -> {a.prep}")
+    if a.prepare_only:
+        return 0
+    res = evaluate(a, a.prep)
+    res["seconds_total"] = time.perf_counter() - t0
+    res["command"] = " ".join(["python", "benchmarks/bench_sim_gain.py", *(argv if argv is not None else sys.argv[1:])])
+    from benchmarks.sim_gain.report import write_report
+
+    line = write_report(res, a.out, labels_per_class=10)
+    print(json.dumps(line))
+    return 0
+
+
+def _has_targets(a) -> bool:
+    try:
+        m = json.loads((a.prep / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return all(t in m and (a.prep / m[t]["target"]).is_file() for t in a.targets.split(","))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
