@@ -2,6 +2,8 @@
 arrays as the headless runner, errors as Blender reports."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from conftest import need_shared
@@ -42,6 +44,7 @@ def test_gui_workflow_matches_headless(gui, tmp_path):
     assert bpy.ops.weartwin.import_motion(filepath=str(clip), fps=30.0) == {"FINISHED"}
     body = session.body_object(bpy.context)
     assert body is not None and "Cube" in bpy.data.objects          # the user's scene is kept
+    assert bpy.data.objects["Cube"].hide_get()     # but the default cube no longer swallows the body
     # an electrode on the chest and an IMU site on the left upper arm, from selected vertices
     v = np.array([tuple(x.co) for x in body.data.vertices])
     band = np.nonzero((np.abs(v[:, 0]) < 0.04) & (v[:, 2] > 1.22) & (v[:, 2] < 1.3))[0]
@@ -117,6 +120,13 @@ def test_extension_zip_installs_in_blender(tmp_path):
     names = zipfile.ZipFile(ext).namelist()
     assert "blender_manifest.toml" in names and "__init__.py" in names and "scene/build.py" in names
     assert "weartwin/__init__.py" in zipfile.ZipFile(legacy).namelist()
+    # Blender's own manifest validator (shipped in the bpy wheel; `blender --command extension
+    # validate` runs the same code), strict: the limits Blender enforces on extensions.org
+    validator = Path(bpy.utils.system_resource("SCRIPTS")) / "addons_core" / "bl_pkg" / "cli" / "blender_ext.py"
+    for src in (ext, Path(addon.__file__).parent):
+        v = subprocess.run([sys.executable, str(validator), "validate", str(src)], capture_output=True, text=True,
+                           timeout=120)
+        assert v.returncode == 0, f"{src}: {v.stdout}{v.stderr}"
     code = (f"import bpy; bpy.ops.extensions.package_install_files(filepath={str(ext)!r}, repo='user_default', "
             "enable_on_install=True); bpy.ops.weartwin.demo_motion(); s = bpy.context.scene.weartwin; "
             "s.use_impedance = False; print('RESULT', bpy.ops.weartwin.bake())")

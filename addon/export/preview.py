@@ -1,4 +1,5 @@
-"""Preview PNG of an export: one row per channel group (acc, gyro, |Z|, phase, path length)."""
+"""Preview PNG of an export: one row per channel group (acc, gyro, |Z|, phase, path length,
+skin contact: when the current's path crosses touching skin, which explains steps in |Z|)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,7 +18,7 @@ def plot_channels(arrays: dict[str, np.ndarray], title: str = ""):
     t = arrays["t"]
     groups = []
     for kind, unit in (("acc", "m/s²"), ("gyro", "rad/s"), ("mag", "|Z| (Ω)"), ("phase", "phase (°)"),
-                       ("length", "path (m)")):
+                       ("length", "path (m)"), ("contact", "skin contact")):
         keys = [k for k in arrays if k.endswith("." + kind)]
         if keys:
             groups.append((kind, unit, keys))

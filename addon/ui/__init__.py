@@ -50,12 +50,16 @@ def enable_full_ui() -> bool:
 
 
 def unregister():
-    from .session import RESULTS
+    import sys
 
     for h in list(bpy.app.handlers.load_post):
         if getattr(h, "__name__", "") == "weartwin_seed_defaults":
             bpy.app.handlers.load_post.remove(h)
-    RESULTS.clear()
+    # the session (and numpy with it) exists only once the full UI was enabled: never import it
+    # here, or disabling/quitting without the packages prints "No module named 'numpy'"
+    session = sys.modules.get(__package__ + ".session")
+    if session is not None:
+        session.RESULTS.clear()
     while _MODULES:
         _MODULES.pop().unregister()
     if hasattr(bpy.types, "WEARTWIN_PT_missing"):

@@ -129,7 +129,41 @@ def build_rig(context, cfg: BakeConfig | None = None):
         bpy.ops.object.mode_set(mode="OBJECT")
     rig = baker(cfg).setup(motion, variant, coll)
     context.scene.frame_set(0)
+    hide_default_cube(context)
+    frame_body(context, variant.height)
     return rig
+
+
+def hide_default_cube(context) -> list[str]:
+    """The factory startup cube (2 m, at the origin) would swallow the body up to its neck:
+    hide it (viewport and render; nothing is deleted). Other objects are the user's business."""
+    hidden = []
+    for obj in context.scene.objects:
+        if (obj.type == "MESH" and obj.name.startswith("Cube") and len(obj.data.vertices) == 8
+                and obj.matrix_world.translation.length < 1.0 and max(obj.dimensions) <= 2.5
+                and not obj.hide_get()):
+            obj.hide_set(True)
+            obj.hide_render = True
+            hidden.append(obj.name)
+    return hidden
+
+
+def frame_body(context, height: float) -> None:
+    """Point every 3D viewport of the window at the whole standing body (front-right view)."""
+    from mathutils import Euler
+
+    screen = getattr(context, "screen", None)
+    if screen is None:          # background / no window
+        return
+    for area in screen.areas:
+        if area.type != "VIEW_3D":
+            continue
+        r3d = area.spaces.active.region_3d
+        r3d.view_location = (0.0, 0.0, 0.5 * height)
+        r3d.view_distance = 2.4 * height
+        if r3d.view_perspective != "CAMERA":
+            r3d.view_rotation = Euler((1.35, 0.0, 0.45)).to_quaternion()
+        area.tag_redraw()
 
 
 def _preview_config(s) -> BakeConfig:

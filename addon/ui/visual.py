@@ -86,4 +86,18 @@ def show_image(context, path) -> bpy.types.Image:
         area.type = "IMAGE_EDITOR"
     area.spaces.active.image = img
     area.tag_redraw()
+    win = next(w for w in context.window_manager.windows if area in w.screen.areas[:])
+    # fit once the editor has its size (a new window gets it on its first redraw)
+    bpy.app.timers.register(lambda: fit_image(win, area), first_interval=0.2)
     return img
+
+
+def fit_image(win, area) -> None:
+    """Zoom the Image Editor so the whole plot (title and time axis included) is visible."""
+    try:
+        region = next(r for r in area.regions if r.type == "WINDOW")
+        with bpy.context.temp_override(window=win, screen=win.screen, area=area, region=region):
+            bpy.ops.image.view_all(fit_view=True)
+    except (ReferenceError, StopIteration, RuntimeError):   # the editor was closed meanwhile
+        pass
+    return None

@@ -12,6 +12,21 @@ import bpy
 ZIP, SITE, MOTION, OUT, LOGDIR = sys.argv[sys.argv.index("--") + 1:][:5]
 OUT, LOGDIR = Path(OUT), Path(LOGDIR)
 LOG = []
+PANEL = {"drawn": 0, "since_click": 0}   # calls of the WearTwin sidebar panel's draw()
+
+
+def watch_panel():
+    """Count draws of the WearTwin sidebar panel: a screenshot that should show it but was
+    taken while another tab (Item, Tool, View) was open must fail, not pass silently."""
+    cls = bpy.types.WEARTWIN_PT_motion
+    draw = cls.draw
+
+    def counting_draw(self, context):
+        PANEL["drawn"] += 1
+        PANEL["since_click"] += 1
+        return draw(self, context)
+
+    cls.draw = counting_draw
 
 
 def log(msg):
@@ -41,13 +56,13 @@ def setup():
     prefs = bpy.context.preferences.addons["weartwin"].preferences
     prefs.python_path = SITE        # the update callback brings up the full UI
     assert hasattr(bpy.ops.weartwin, "bake"), "full UI did not register"
+    watch_panel()
     log("add-on installed and enabled: " + ", ".join(m for m in dir(bpy.ops.weartwin) if not m.startswith("_")))
-    for name in ("Cube",):
-        if name in bpy.data.objects:
-            bpy.data.objects.remove(bpy.data.objects[name])
     s = bpy.context.scene.weartwin
     res = bpy.ops.weartwin.import_motion(filepath=MOTION, fps=30.0)
     log(f"import_motion: {res}")
+    cube = bpy.data.objects.get("Cube")      # the default scene's cube stays, hidden, not deleted
+    log(f"default cube: {'hidden' if cube is not None and cube.hide_get() else 'VISIBLE - FAILED'}")
     import numpy as np   # available now: the preferences point at a site-packages with it
 
     body = next(o for o in bpy.data.objects if o.get("weartwin_role") == "body")
@@ -81,16 +96,7 @@ def setup():
                 region.active_panel_category = "WearTwin"
             except (AttributeError, TypeError) as e:
                 log(f"cannot pick the sidebar tab: {e}")
-    body = next(o for o in bpy.data.objects if o.get("weartwin_role") == "body")
-    for o in bpy.context.view_layer.objects:
-        o.select_set(False)
-    body.select_set(True)
-    bpy.context.view_layer.objects.active = body
-    region = next(r for r in view.regions if r.type == "WINDOW")
-    with bpy.context.temp_override(window=win, screen=win.screen, area=view, region=region):
-        bpy.ops.view3d.view_axis(type="FRONT")
-        bpy.ops.view3d.view_selected()
-    body.select_set(False)
+    # the view is the add-on's own framing (session.frame_body), as a new user sees it
 
 
 def click_sidebar_tab():
@@ -105,11 +111,17 @@ def click_sidebar_tab():
     win.event_simulate(type="LEFTMOUSE", value="PRESS", x=x, y=y)
     win.event_simulate(type="LEFTMOUSE", value="RELEASE", x=x, y=y)
     win.event_simulate(type="MOUSEMOVE", value="NOTHING", x=400, y=400)
+    PANEL["since_click"] = 0
     return None
 
 
 def step1():
     try:
+        if PANEL["since_click"] == 0:
+            log("FAILED: the WearTwin sidebar panel was not drawn after clicking its tab "
+                "(another tab is showing); no screenshots taken")
+            return None
+        log(f"WearTwin panel drawn {PANEL['since_click']} time(s) since the tab click")
         shot("gui_workflow.png")
         _, views = areas("VIEW_3D")
         shot("gui_viewport.png", views[0])

@@ -1,6 +1,8 @@
 """Screenshots of the add-on in a real GUI Blender (Debian's `blender` 3.4 under Xvfb).
 
-    python tests/gui/screenshots.py [--out docs/gui] [--motion FILE]
+    python tests/gui/screenshots.py --out FOLDER [--motion FILE]
+
+(`--out docs/gui` refreshes the README's images; nothing is written there unless you ask.)
 
 Builds the legacy add-on zip, starts Blender with an isolated user folder, installs and
 enables the add-on, points its preferences at this venv's site-packages, drives the
@@ -24,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default=str(ROOT / "docs" / "gui"))
+    ap.add_argument("--out", required=True, help="folder for the screenshots (docs/gui refreshes the README's)")
     ap.add_argument("--motion", default=str(ROOT.parent / "shared" / "data" / "motion" / "aistpp" /
                                             "gWA_sFM_cAll_d27_mWA5_ch20.pkl"))
     ap.add_argument("--blender", default=shutil.which("blender") or "blender")
@@ -52,7 +54,17 @@ def main() -> int:
     print(f"logs: {tmp}")
     shots = sorted(out.glob("gui_*.png"))
     print("screenshots:", ", ".join(p.name for p in shots))
-    return 0 if len(shots) == 3 else 1
+    text = drive.read_text() if drive.exists() else ""
+    import re
+
+    sync = re.search(r"bake: \{'FINISHED'\} \(baked (\d+) frames in ([\d.]+) s\)", text)
+    modal = re.search(r"modal bake ended: status 'baked (\d+) frames in ([\d.]+) s'", text)
+    if sync and modal:
+        ts, tm = float(sync.group(2)), float(modal.group(2))
+        print(f"bake time: GUI (modal, Bake button) {tm:.1f} s vs scripted {ts:.1f} s = {tm / ts:.2f}x "
+              f"({modal.group(1)} frames)")
+    failed = "FAILED" in text or "Traceback" in text
+    return 0 if len(shots) == 3 and not failed else 1
 
 
 if __name__ == "__main__":
