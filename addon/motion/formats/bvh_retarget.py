@@ -264,6 +264,12 @@ def retarget(clip: BvhClip, fps: float, bvh_map: dict | None = None, scale: floa
     b = [mapping[n] for n in BODY_JOINTS]
     G_b, P_b = forward_kinematics(clip)
     P0 = rest_positions(clip)
+    # up axis: Y unless the head sits above the pelvis along Z; a Z-up file is turned Y-up first
+    up = np.mean(P_b[:, b[_J["head"]]] - P_b[:, b[0]], axis=0)
+    z_up = abs(up[2]) > abs(up[1]) and up[2] > 0
+    if z_up:
+        C = Y_UP_TO_Z_UP.T
+        G_b, P_b, P0 = C @ G_b @ C.T, P_b @ C.T, P0 @ C.T
     height_units = _estimate_height(clip, b)
     if scale:
         if not scale > 0:
@@ -293,10 +299,7 @@ def retarget(clip: BvhClip, fps: float, bvh_map: dict | None = None, scale: floa
             G[:, j] = G_b[:, b[j]] @ A[j]
             twist_fix[BODY_JOINTS[j]] = round(float(np.degrees(mean)), 1)
 
-    # up axis: Y unless the head sits above the pelvis along Z
-    up = np.mean(P_b[:, b[_J["head"]]] - P_b[:, b[0]], axis=0)
-    z_up = abs(up[2]) > abs(up[1]) and up[2] > 0
-    W = np.eye(3) if z_up else Y_UP_TO_Z_UP
+    W = Y_UP_TO_Z_UP
     L = np.empty_like(G)
     L[:, 0] = W @ G[:, 0]
     par = np.array(BODY_PARENTS[1:])
