@@ -315,6 +315,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     text_commands.register(sub)
 
+    from . import library_command   # h13a: motion libraries (BVH corpora)
+
+    library_command.register(sub)
+
     extra_commands.register(sub)
     return p
 

@@ -304,3 +304,35 @@ def test_shared_bandai_clips_bake(tmp_path, member):
         acc = np.linalg.norm(arrays[f"imu.{s}.acc"], axis=1)
         assert 9.81 * 0.7 < np.median(acc) < 9.81 * 1.4
     assert meta["source"]["bvh"]["preset"] == "bandai"
+
+
+def test_library_label_rules_and_descriptions(tmp_path):
+    from addon.motion.library import describe, list_library, manifest_entries
+
+    assert describe("walk-turn-left", "elderly") == "a person walks, turning left, in an elderly way"
+    assert describe("walk", "normal") == "a person walks"
+    # a Bandai-style layout: the .json side file wins over the file name
+    (tmp_path / "cfg-9").mkdir()
+    (tmp_path / "cfg-9" / "content_label.txt").write_text("dataset-9_walk\ndataset-9_run\n")
+    (tmp_path / "cfg-9" / "style_label.txt").write_text("dataset-9_normal\ndataset-9_tired\n")
+    lib = tmp_path / "dataset-9"
+    lib.mkdir()
+    for k, (c, s, js) in enumerate([("walk", "normal", {"content": 1, "style": 1}), ("walk", "tired", None)]):
+        write_bvh(lib / f"dataset-9_{c}_{s}_{k:03d}.bvh", CMU, n_frames=3)
+        if js:
+            (lib / f"dataset-9_{c}_{s}_{k:03d}.json").write_text(json.dumps(js))
+    clips = list_library(lib, "bandai")
+    assert [(c.content, c.style) for c in clips] == [("run", "tired"), ("walk", "tired")]
+    assert [c.stem for c in list_library(lib, "bandai", {"content": ["walk"]})] == ["dataset-9_walk_tired_001"]
+    z = tmp_path / "dataset-9.zip"                             # the same as a zip, labels from cfg-9 beside it
+    with zipfile.ZipFile(z, "w") as zf:
+        for p in sorted(lib.iterdir()):
+            zf.write(p, f"data/{p.name}")
+    assert [(c.content, c.style) for c in list_library(z, "bandai")] == [("run", "tired"), ("walk", "tired")]
+    clips = list_library(lib, r"regex:_(?P<content>[a-z]+)_(?P<style>[a-z]+)_\d+$")
+    assert [(c.content, c.style) for c in clips] == [("walk", "normal"), ("walk", "tired")]
+    (tmp_path / "labels.csv").write_text("file,label,style\ndataset-9_walk_tired_001.bvh,stroll,slow\n")
+    assert [(c.content, c.style) for c in list_library(lib, f"csv:{tmp_path / 'labels.csv'}")] == [("stroll", "slow")]
+    lines = manifest_entries({"name": "walking", "path": str(z), "label_rule": "bandai", "max_clips": 1})
+    assert len(lines) == 1 and lines[0]["label"] == "walking" and lines[0]["input"].startswith(str(z) + "/data/")
+    assert load_motion(lines[0]["input"]).n_frames == 3
