@@ -231,7 +231,7 @@ def test_bad_bvh_files_one_line_naming_file_and_problem(tmp_path):
         load_motion(f)
     f = write_bvh(tmp_path / "huge.bvh", CMU, n_frames=3)
     f.write_text(f.read_text().replace("Frames: 3", "Frames: 900000000"))
-    with pytest.raises(MotionError, match=r"huge\.bvh: 900000000 frames x \d+ channels .* exceeds the limit"):
+    with pytest.raises(MotionError, match=r"huge\.bvh: 'Frames:' is 900,000,000.*the limit is"):
         load_motion(f)
     nolimb = [j for j in CMU if not j[0].startswith("LeftFore") and j[0] != "LeftHand"]
     with pytest.raises(MotionError, match=r"lacks joints the map needs: LeftForeArm, LeftHand"):

@@ -4,8 +4,8 @@ A member is named by a path that runs through the archive: `corpus/dataset-2.zip
 (the archive's own path, then the member's path inside it). Folders of motions and zips of
 motions therefore look the same to `weartwin bake`, manifests and libraries.
 
-Sizes are checked before anything is decompressed: a member larger than `MAX_MEMBER_BYTES`
-(uncompressed, as the archive's directory says, and again while reading) is refused.
+Sizes are checked before anything is decompressed: a member larger than the `text_bytes` cap
+(`caps.py`; uncompressed, as the archive's directory says, and again while reading) is refused.
 """
 from __future__ import annotations
 
@@ -14,10 +14,8 @@ import os
 import zipfile
 from pathlib import Path
 
+from . import caps
 from .motion import MotionError
-
-# 512 MiB: the largest BVH in the shared corpora is ~1 MB; a long 120 Hz CMU take is ~50 MB.
-MAX_MEMBER_BYTES = 512 << 20
 
 
 def split_archive_path(path) -> tuple[Path, str] | None:
@@ -59,18 +57,18 @@ def _open(path: str, mtime_ns: int, size: int) -> zipfile.ZipFile:
     return zipfile.ZipFile(path)
 
 
-def read_member(archive, member: str, limit: int = MAX_MEMBER_BYTES) -> bytes:
+def read_member(archive, member: str) -> bytes:
     """Bytes of one member; MotionError when it is missing or too large."""
+    limit = int(caps.limit("text_bytes"))
     st = os.stat(archive)
     z = _open(str(Path(archive).resolve()), st.st_mtime_ns, st.st_size)
     try:
         info = z.getinfo(member)
     except KeyError:
         raise MotionError(f"no member '{member}' in {archive}") from None
-    if info.file_size > limit:
-        raise MotionError(f"member is {info.file_size} bytes uncompressed; the limit is {limit}")
+    caps.check("text_bytes", info.file_size, "member size (uncompressed)")
     with z.open(info) as f:
         data = f.read(limit + 1)
     if len(data) > limit:  # the directory lied about the size
-        raise MotionError(f"member is larger than the limit of {limit} bytes")
+        raise MotionError(f"member is larger than its directory entry says and than the limit of {limit:,} bytes")
     return data

@@ -71,10 +71,9 @@ def _read(path: Path, source_fps: float | None, bvh_opts: dict) -> Motion:
             arr = np.lib.format.read_array(f, allow_pickle=False)
         return humanml3d.from_array(arr, source_fps)
     if ext == ".bvh":
-        from ..archive import MAX_MEMBER_BYTES
+        from .. import caps
 
-        if path.stat().st_size > MAX_MEMBER_BYTES:
-            raise MotionError(f"file is {path.stat().st_size} bytes; the BVH limit is {MAX_MEMBER_BYTES}")
+        caps.check("text_bytes", path.stat().st_size, "file size")
         return bvh.from_bytes(path.read_bytes(), source_fps, **bvh_opts)
     raise MotionError(f"unknown motion file extension '{ext}' (expected {', '.join(MOTION_EXTENSIONS)})")
 

@@ -13,9 +13,9 @@ Conventions read as the format defines them:
 
 Retargeting (joint names -> SMPL joints, rest-pose alignment, units) lives in `bvh_retarget`.
 
-Limits, checked before the motion block is allocated: `MAX_BVH_JOINTS` joints and
-`MAX_BVH_VALUES` numbers (frames x channels: 40 M values = 320 MB as float64, about 80 h of a
-50-channel skeleton at 30 fps).
+Limits, checked before anything is allocated (`addon/motion/caps.py`): the file's size
+(`text_bytes`), `Frames:` (`frames`), frames x channels x 8 bytes (`input_bytes`), and at most
+`MAX_BVH_JOINTS` joints.
 """
 from __future__ import annotations
 
@@ -24,10 +24,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import caps
 from ..motion import Motion, MotionError
 
 MAX_BVH_JOINTS = 1000
-MAX_BVH_VALUES = 40_000_000
 
 _POS = ("Xposition", "Yposition", "Zposition")
 _ROT = ("Xrotation", "Yrotation", "Zrotation")
@@ -171,9 +171,8 @@ def parse_bvh(text: str) -> BvhClip:
         raise MotionError(f"'Frames:' is {frames}; at least 2 are needed")
     if not (np.isfinite(frame_time) and frame_time > 0):
         raise MotionError(f"'Frame Time:' is {frame_time}; it must be positive")
-    if frames * n_channels > MAX_BVH_VALUES:
-        raise MotionError(f"{frames} frames x {n_channels} channels = {frames * n_channels} values "
-                          f"exceeds the limit of {MAX_BVH_VALUES}")
+    caps.check("frames", frames, "'Frames:'")
+    caps.check("input_bytes", frames * n_channels * 8, f"the motion block ({frames} frames x {n_channels} channels)")
     rows = [(k + 1, ln) for k, ln in enumerate(lines[i:], start=i) if ln.strip()]
     if len(rows) < frames:
         raise MotionError(f"truncated motion: 'Frames:' says {frames}, the file has {len(rows)} rows")
