@@ -45,6 +45,35 @@ def cmd_library(a) -> int:
     return 0
 
 
+def split_library_activities(spec: dict, spec_dir: Path | None = None, seed: int = 0) -> tuple[list[dict], dict]:
+    """The hook for `weartwin synth`: activities with `source: library` become bake-manifest
+    lines (dicts: input, output, label, text); the spec is returned without them, for the other
+    generators. A relative library `path` is relative to the spec file's folder.
+
+        activities:
+          - name: walking                 # the label ("{content}": each clip's own content)
+            source: library
+            path: ../shared/data/bvh/bandai_namco/dataset-2.zip
+            label_rule: bandai            # bandai | regex:PATTERN | csv:FILE
+            filter: {content: [walk, walk-turn-left, walk-turn-right], style: [normal, elderly]}
+            max_clips: 40                 # seeded choice (spec seed)
+    """
+    from addon.motion.library import manifest_entries
+
+    lines, rest = [], []
+    for act in spec.get("activities", []):
+        if isinstance(act, dict) and act.get("source") == "library":
+            if "path" not in act:
+                raise ValueError(f"activity '{act.get('name')}': source: library needs a 'path'")
+            act = dict(act)
+            if spec_dir is not None and not Path(act["path"]).is_absolute():
+                act["path"] = str(Path(spec_dir) / act["path"])
+            lines += manifest_entries(act, seed)
+        else:
+            rest.append(act)
+    return lines, {**spec, "activities": rest}
+
+
 def register(sub) -> None:
     p = sub.add_parser("library", help="list a motion library (folder or zip) with labels; write a bake manifest",
                        description="List the clips of a motion library with their labels (content, style) and "

@@ -336,3 +336,27 @@ def test_library_label_rules_and_descriptions(tmp_path):
     lines = manifest_entries({"name": "walking", "path": str(z), "label_rule": "bandai", "max_clips": 1})
     assert len(lines) == 1 and lines[0]["label"] == "walking" and lines[0]["input"].startswith(str(z) + "/data/")
     assert load_motion(lines[0]["input"]).n_frames == 3
+
+
+def test_synth_takes_an_activity_from_a_library(tmp_path):
+    from addon.export.recording import read_export
+    from conftest import run_cli
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    walk = np.stack([np.zeros(40), np.zeros(40), np.linspace(0, 1.3, 40)], 1)
+    ang = {"LeftForeArm": np.stack([np.zeros(40), np.zeros(40), -40 * np.sin(np.linspace(0, 6, 40))], 1)}
+    write_bvh(lib / "take_walk_slow.bvh", CMU, walk, n_frames=40, scale=100.0, angles=ang)
+    write_bvh(lib / "take_wave_fast.bvh", CMU, walk, n_frames=40, scale=100.0)
+    spec = tmp_path / "study.json"
+    spec.write_text(json.dumps({"activities": [{
+        "name": "walking", "source": "library", "path": "lib", "max_clips": 5,
+        "label_rule": r"regex:take_(?P<content>[a-z]+)_(?P<style>[a-z]+)", "filter": {"content": ["walk"]}}],
+        "vary_body": 0, "fps": 30, "sensors": ["imu"]}))
+    r = run_cli("synth", spec, "--out", tmp_path / "out", "--quiet")
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = [json.loads(x) for x in (tmp_path / "out" / "manifest.jsonl").read_text().splitlines()]
+    assert [(x["label"], x["text"]) for x in lines] == [("walking", "a person walks in a slow way")]
+    arrays, meta = read_export(tmp_path / "out" / "exports" / "walking" / "take_walk_slow.npz")
+    assert meta["label"] == "walking" and meta["source"]["format"] == "bvh"
+    assert abs(arrays["t"][-1] - 39 / 30) < 1e-9

@@ -200,7 +200,8 @@ def manifest_entries(activity: dict, seed: int = 0) -> list[dict]:
         {name: walking, source: library, path: .../dataset-2.zip, label_rule: bandai,
          filter: {content: [walk, walk-turn-left]}, max_clips: 50}
 
-    label = the activity's `name` (default: each clip's content); text from the clip's labels.
+    label = the activity's `name` (absent or "{content}": each clip's content); text from the
+    clip's labels. Relative `path`s are taken as given (the caller resolves them).
     """
     clips = list_library(activity["path"], activity.get("label_rule", "bandai"), activity.get("filter"),
                          activity.get("max_clips"), seed)
@@ -208,7 +209,8 @@ def manifest_entries(activity: dict, seed: int = 0) -> list[dict]:
         raise LibraryError(f"library {activity['path']}: no clip matches {activity.get('filter') or 'the rule'}")
     out = []
     for k, c in enumerate(clips):
-        label = activity.get("name") or c.content
+        name = activity.get("name") or "{content}"
+        label = name.replace("{content}", c.content).replace("{style}", c.style)
         out.append({"input": str(c.path), "output": f"{label}/{c.stem}", "label": label,
                     "text": describe(c.content, c.style, k)})
     return out
