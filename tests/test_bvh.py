@@ -360,3 +360,92 @@ def test_synth_takes_an_activity_from_a_library(tmp_path):
     arrays, meta = read_export(tmp_path / "out" / "exports" / "walking" / "take_walk_slow.npz")
     assert meta["label"] == "walking" and meta["source"]["format"] == "bvh"
     assert abs(arrays["t"][-1] - 39 / 30) < 1e-9
+
+
+# --- another skeleton family, units and frame rate: a Bandai walk rewritten as a CMU take -----
+_CMU_TREE = [  # name, parent, SMPL joint it carries (None: an extra joint, rotation zero), offset from
+    ("Hips", None, "pelvis"), ("LHipJoint", "Hips", None), ("LeftUpLeg", "LHipJoint", "left_hip"),
+    ("LeftLeg", "LeftUpLeg", "left_knee"), ("LeftFoot", "LeftLeg", "left_ankle"),
+    ("LeftToeBase", "LeftFoot", "left_foot"), ("RHipJoint", "Hips", None), ("RightUpLeg", "RHipJoint", "right_hip"),
+    ("RightLeg", "RightUpLeg", "right_knee"), ("RightFoot", "RightLeg", "right_ankle"),
+    ("RightToeBase", "RightFoot", "right_foot"), ("LowerBack", "Hips", "spine1"), ("Spine", "LowerBack", "spine2"),
+    ("Spine1", "Spine", "spine3"), ("Neck", "Spine1", "neck"), ("Neck1", "Neck", None), ("Head", "Neck1", "head"),
+    ("LeftShoulder", "Spine1", "left_collar"), ("LeftArm", "LeftShoulder", "left_shoulder"),
+    ("LeftForeArm", "LeftArm", "left_elbow"), ("LeftHand", "LeftForeArm", "left_wrist"),
+    ("LeftFingerBase", "LeftHand", None), ("RightShoulder", "Spine1", "right_collar"),
+    ("RightArm", "RightShoulder", "right_shoulder"), ("RightForeArm", "RightArm", "right_elbow"),
+    ("RightHand", "RightForeArm", "right_wrist"), ("RightFingerBase", "RightHand", None)]
+
+
+def _zyx_degrees(R: np.ndarray) -> np.ndarray:
+    """R = Rz(a) Ry(b) Rx(c) -> (a, b, c) degrees."""
+    b = np.arcsin(-np.clip(R[..., 2, 0], -1, 1))
+    a = np.arctan2(R[..., 1, 0], R[..., 0, 0])
+    c = np.arctan2(R[..., 2, 1], R[..., 2, 2])
+    return np.degrees(np.stack([a, b, c], -1))
+
+
+def write_cmu_take(m, path: Path, unit_m: float = 0.0254 / 0.45) -> Path:
+    """A Motion as a CMU-style BVH: T-pose rest, extra joints, 3 ZYX channels, CMU's length unit."""
+    from addon.motion.rotations import Y_UP_TO_Z_UP
+
+    pos = {}
+    for name, parent, smpl in _CMU_TREE:
+        if smpl is not None:
+            pos[name] = TPOSE_BODY[J[smpl]]
+        else:   # extra joints sit on their parent (hip joints, neck1) or a little past it (fingers)
+            pos[name] = pos[parent] + (np.sign(pos[parent][0]) * np.array([0.08, 0, 0]) if "Finger" in name else 0)
+    L = axis_angle_to_matrix(m.rotations)
+    L[:, 0] = Y_UP_TO_Z_UP.T @ L[:, 0]
+    lines = ["HIERARCHY"]
+    depth = {}
+    for k, (name, parent, smpl) in enumerate(_CMU_TREE):
+        d = 0 if parent is None else depth[parent] + 1
+        depth[name] = d
+        nxt = _CMU_TREE[k + 1] if k + 1 < len(_CMU_TREE) else None
+        off = (pos[name] - (pos[parent] if parent else 0)) / unit_m if parent else np.zeros(3)
+        ch = "CHANNELS 6 Xposition Yposition Zposition Zrotation Yrotation Xrotation" if parent is None else \
+            "CHANNELS 3 Zrotation Yrotation Xrotation"
+        lines += ["  " * d + ("ROOT " if parent is None else "JOINT ") + name, "  " * d + "{",
+                  "  " * d + f"  OFFSET {off[0]:.6f} {off[1]:.6f} {off[2]:.6f}", "  " * d + "  " + ch]
+        nd = 0 if nxt is None else depth[nxt[1]] + 1
+        if nd <= d:   # a leaf: End Site, then close this joint and the ones above the next
+            lines += ["  " * d + "  End Site", "  " * d + "  {", "  " * d + "    OFFSET 0 0.5 0", "  " * d + "  }"]
+            for dd in range(d, nd - 1, -1):
+                lines.append("  " * dd + "}")
+    trans = (m.trans @ Y_UP_TO_Z_UP) / unit_m
+    lines += ["MOTION", f"Frames: {m.n_frames}", f"Frame Time: {1 / m.fps:.8f}"]
+    eul = {smpl: _zyx_degrees(L[:, J[smpl]]) for _, _, smpl in _CMU_TREE if smpl}
+    for f in range(m.n_frames):
+        row = list(trans[f])
+        for name, parent, smpl in _CMU_TREE:
+            row += list(eul[smpl][f]) if smpl else [0.0, 0.0, 0.0]
+        lines.append(" ".join(f"{v:.6f}" for v in row))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_cmu_take_at_120hz_in_cmu_units_bakes_as_a_new_user_would(tmp_path):
+    from addon.export.recording import read_export
+    from addon.motion import resample
+    from conftest import run_cli
+
+    src = load_motion(need_shared("bvh/bandai_namco") / "dataset-1" / "dataset-1_walk_normal_001.bvh")
+    m120 = resample(src, 120.0)
+    f = write_cmu_take(m120, tmp_path / "cmu_walk.bvh")
+    m = load_motion(f)
+    b = m.source["bvh"]
+    assert b["preset"] == "cmu" and b["rest_pose"] == "human" and not b["twist_fix"] and m.fps == 120
+    assert b["metres_per_unit"] == pytest.approx(0.0254 / 0.45, rel=1e-3)    # CMU's unit, from the size
+    # the same pose, joint by joint (the CMU file's extra hip, neck and finger joints composed in)
+    d = matrix_to_axis_angle(np.swapaxes(axis_angle_to_matrix(m.rotations), -1, -2) @ axis_angle_to_matrix(m120.rotations))
+    assert np.degrees(np.linalg.norm(d, axis=-1)).max() < 0.01
+    assert np.allclose(m.trans - m.trans[0], m120.trans - m120.trans[0], atol=1e-4)
+    speed = np.linalg.norm(m.trans[-1, :2] - m.trans[0, :2]) / m.duration
+    assert 0.8 < speed < 1.8                                    # walking, m/s
+    r = run_cli("bake", f, "--out", tmp_path / "out", "--sensors", "imu", "--fps", "60", "--quiet")
+    assert r.returncode == 0, r.stderr + r.stdout
+    arrays, meta = read_export(tmp_path / "out" / "cmu_walk.npz")
+    assert abs(arrays["t"][-1] - src.duration) <= 1 / 60 + 1e-9
+    assert all(np.all(np.isfinite(v)) for v in arrays.values())
+    assert meta["source"]["bvh"]["preset"] == "cmu"
