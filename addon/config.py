@@ -71,6 +71,10 @@ class BakeConfig:
     fps: float = opt(60.0, "output sampling rate in Hz", item=True, min=1.0, max=1000.0)
     source_fps: float | None = opt(None, "frame rate of inputs that do not store one (e.g. old MoSh pickles)",
                                    item=True, gt=0.0, max=10000.0)
+    bvh_map: str | None = opt(None, "BVH joint map: a JSON file SMPL joint -> BVH joint name (default: detect "
+                              "CMU/Mixamo/Rokoko/Bandai Namco names)", item=True)
+    bvh_scale: float | None = opt(None, "metres per BVH file unit (default: guessed from the skeleton's leg length)",
+                                  item=True, min=1e-6, max=1e3)
     sensors: tuple[str, ...] = opt(("imu", "impedance"), "comma-separated: imu, impedance", choices=SENSORS,
                                    nonempty=True)
     imu_sites: tuple[str, ...] = opt(DEFAULT_SITES, "IMU sites: presets (left_wrist, right_wrist, ...) or names "
@@ -157,6 +161,8 @@ class BakeConfig:
             if pair not in PRESET_PAIRS and ":" not in pair:
                 raise ConfigError("electrodes", f"unknown pair '{pair}' (presets: {', '.join(PRESET_PAIRS)}; "
                                                 "or A:B)")
+        if self.bvh_map is not None and not Path(self.bvh_map).is_file():
+            raise ConfigError("bvh_map", f"{self.bvh_map}: no such file")
         if self.calibration is not None and not Path(self.calibration).is_file():
             raise ConfigError("calibration", f"{self.calibration}: no such file")
 

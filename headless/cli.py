@@ -237,8 +237,10 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bake", help="bake motion files, folders or manifests",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        description="Bake motion files into sensor exports (<stem>.npz, DESIGN.md schema). "
-                                   "INPUT: motion files (.npz AMASS/GRAB, .pkl AIST++/MoSh, .npy HumanML3D), "
-                                   "folders (searched recursively) or manifests (.txt, .jsonl).",
+                                   "INPUT: motion files (.npz AMASS/GRAB, .pkl AIST++/MoSh, .npy HumanML3D, "
+                                   ".bvh any skeleton), folders (searched recursively), zip archives of .bvh "
+                                   "(read in place; one member: ARCHIVE.zip/path/in/zip.bvh) or manifests "
+                                   "(.txt, .jsonl).",
                        epilog="exit codes: 0 all inputs baked or up to date, 1 some input failed "
                               "(others are written), 2 usage error.\n"
                               "SLURM: without --shard, SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT pick the shard.")
@@ -282,6 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
     from . import extra_commands, text_commands
 
     text_commands.register(sub)
+
+    from . import library_command   # h13a: motion libraries (BVH corpora)
+
+    library_command.register(sub)
 
     extra_commands.register(sub)
     return p

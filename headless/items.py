@@ -1,5 +1,7 @@
 """What a batch bakes: inputs (files, folders, manifests) -> sorted `Item`s -> a shard of them.
 
+Zip archives of BVH files are expanded like folders (members are read in place, output
+`OUT/<zip stem>/<member path>`); one member is `ARCHIVE.zip/path/in/zip.bvh`.
 Manifests: `.txt` (one path per line, `#` comments) or `.jsonl` (one object per line with
 `input`, optional `output` (a stem relative to --out) and per-item options: `label`, `text`
 (an activity description) and the `BakeConfig` fields marked `item=True` (`seed`, `vary_body`,
@@ -26,6 +28,8 @@ from pathlib import Path
 from addon.config import item_fields
 from addon.export.names import OutputPathError, assign_stems, manifest_output
 from addon.motion import MOTION_EXTENSIONS
+from addon.motion.archive import is_archive, list_members
+from addon.motion.formats import ARCHIVE_MOTION_EXTENSIONS
 
 NOTES = ("label", "text")          # stored in meta, not bake options
 MANIFESTS = (".txt", ".jsonl")
@@ -141,9 +145,16 @@ def _walk(folder: Path, skip: Path | None, items: list, skipped: list) -> None:
                 continue
             if f.suffix.lower() in MOTION_EXTENSIONS:
                 items.append(Item(f, _rel_stem(f, folder)))
+            elif is_archive(f):
+                items.extend(_archive_items(f, _rel_stem(f, folder)))
             else:
                 skipped.append({"input": str(f), "reason": f"not a motion file (extension '{f.suffix or 'none'}'; "
                                                            f"motion files: {', '.join(MOTION_EXTENSIONS)})"})
+
+
+def _archive_items(archive: Path, rel: Path) -> list[Item]:
+    """The motion files inside a zip, each an item `ARCHIVE.zip/member` named `rel/member`."""
+    return [Item(archive / m, rel / Path(m).with_suffix("")) for m in list_members(archive, ARCHIVE_MOTION_EXTENSIONS)]
 
 
 def collect_inputs(inputs: list[str], out: Path | None = None) -> Inputs:
@@ -156,6 +167,8 @@ def collect_inputs(inputs: list[str], out: Path | None = None) -> Inputs:
         p = Path(raw)
         if p.is_dir():
             _walk(p, skip, items, skipped)
+        elif is_archive(p):   # a zip of motions is a folder read in place: OUT/<zip stem>/<member>
+            items.extend(_archive_items(p, Path(p.stem)))
         elif p.suffix.lower() in MANIFESTS and p.is_file():
             items.extend(_from_manifest(p))
         else:
