@@ -1,0 +1,2 @@
+"""Daily-living and further exercise activities (filled in below)."""
+GENERATORS: dict = {}
