@@ -31,7 +31,7 @@ def _heading(m):
 
 
 def test_at_least_30_activities_each_parsed_and_valid():
-    assert len(CADENCE) >= 26
+    assert len(CADENCE) >= 30
     for activity in CADENCE:
         text = f"a person does {activity.replace('_', ' ')}"
         assert parse(text).activity == activity, text
@@ -166,3 +166,27 @@ def test_real_walking_statistics_reader():
     root = need_shared("imu/sp_sw_har")
     s = summarize(real_walking(root))
     assert 1.4 < s["acc_sd"][1] < 2.7 and 0.15 < s["power_above_3hz"][1] < 0.45
+
+
+def test_template_descriptions_parse_back_and_name_no_attributes():
+    from addon.text2motion.describe import PHRASES, descriptions, who_for_body
+
+    assert set(PHRASES) == set(CADENCE)
+    for a in PHRASES:
+        for text in descriptions(a, 12, seed=1):
+            assert parse(text).activity == a, text
+            assert not any(w in text.lower().split() for w in ("man", "woman", "tall", "short", "older", "teenager"))
+    assert who_for_body({"gender": 0.9, "age": 0.8}, 1.78) == "an older tall man"
+    assert who_for_body({"gender": 0.1, "age": 0.5}, 1.70) == "a woman"
+    assert who_for_body({"gender": 0.5, "age": 0.4}, 1.62) == "a young short person"
+
+
+def test_daily_activities_put_the_hand_where_it_belongs():
+    for text, lo, hi in (("brushes the teeth", 0.0, 0.32), ("talks on the phone", 0.0, 0.32),
+                         ("combs the hair", 0.0, 0.3), ("eats soup with a spoon", 0.0, 0.32)):
+        P = _joints(_gen(text, fps=30))
+        d = np.linalg.norm(P[:, J["right_wrist"]] - P[:, J["head"]], axis=1)
+        assert lo <= d.min() <= hi, text
+    P = _joints(_gen("does push ups", fps=30))
+    floor = P[0, [J["left_ankle"], J["right_ankle"]], 2].min() - 0.08
+    assert abs(P[:, J["right_wrist"], 2].min() - floor) < 0.12          # hands on the floor

@@ -23,6 +23,8 @@ SIDE = {"one": ["with the left arm", "with the right arm", "with the right hand"
         "both": ["with both arms", ""]}
 STYLE = ["", "with a small range of motion", "with a full range of motion", "while standing upright",
          "in a relaxed way"]
+DAILY = {"eating", "brushing_teeth", "combing_hair", "phone_call", "typing", "writing", "pouring", "wiping",
+         "drinking"}
 WHOLE_BODY_STYLE = ["", "in a relaxed way", "calmly", "without hurrying"]
 WHOLE_BODY = {"walking", "walking_turn", "running", "stairs_up", "stairs_down", "turning", "jumping", "sitting_down",
               "standing_up", "seated", "lying_down", "getting_up", "standing", "walking_in_place", "squats",
@@ -54,9 +56,23 @@ PHRASES = {   # activity -> verb phrases (the subject comes first)
     "seated": ["sits still", "sits quietly on a chair", "is sitting"],
     "lying_down": ["lies down on the bed", "lies down"],
     "getting_up": ["gets up out of bed", "gets up from the bed"],
+    "triceps_extension": ["does triceps extensions", "does overhead triceps extensions"],
+    "bent_over_row": ["does bent over rows", "rows a dumbbell"],
+    "push_ups": ["does push ups", "does press ups"],
+    "lunges": ["does lunges", "does forward lunges"],
+    "chest_fly": ["does chest flys", "does chest flyes"],
+    "eating": ["eats a meal", "eats soup with a spoon", "eats with a fork"],
+    "brushing_teeth": ["brushes the teeth", "brushes their teeth"],
+    "combing_hair": ["combs the hair", "brushes their hair"],
+    "phone_call": ["talks on the phone", "makes a phone call", "answers a phone call"],
+    "typing": ["types on a keyboard", "is typing"],
+    "writing": ["writes in a notebook", "writes with a pen"],
+    "pouring": ["pours water into a glass", "pours a drink"],
+    "wiping": ["wipes the table", "cleans the table"],
 }
 ONE_SIDED = {"bicep_curl", "shoulder_press", "lateral_raise", "front_raise", "waving", "reaching", "drinking",
-             "punching", "arm_circles"}
+             "punching", "arm_circles", "triceps_extension", "bent_over_row", "eating", "brushing_teeth",
+             "combing_hair", "phone_call", "writing", "pouring", "wiping"}
 
 
 def canonical(activity: str) -> str:
@@ -68,7 +84,11 @@ def canonical(activity: str) -> str:
                "turn": "turning", "turning_in_place": "turning", "run": "running", "jogging": "running",
                "jump": "jumping", "stairs": "stairs_up", "climbing_stairs": "stairs_up", "walking_upstairs": "stairs_up",
                "walking_downstairs": "stairs_down", "lying": "lying_down", "lie_down": "lying_down",
-               "get_up": "getting_up",
+               "get_up": "getting_up", "push_up": "push_ups", "pushups": "push_ups", "lunge": "lunges",
+               "row": "bent_over_row", "rows": "bent_over_row", "triceps": "triceps_extension",
+               "tricep_extension": "triceps_extension", "eat": "eating", "phone": "phone_call", "type": "typing",
+               "write": "writing", "pour": "pouring", "wipe": "wiping", "comb_hair": "combing_hair",
+               "brush_teeth": "brushing_teeth", "chest_flys": "chest_fly", "fly": "chest_fly",
                "punch": "punching", "boxing": "punching", "drink": "drinking", "reach": "reaching",
                "jumping_jack": "jumping_jacks", "arm_circle": "arm_circles", "lateral_raises": "lateral_raise",
                "front_raises": "front_raise", "shoulder_presses": "shoulder_press"}
@@ -103,7 +123,7 @@ def template_descriptions(activity: str, n: int, seed: int = 0, who: list[str] |
         parts = [rng.choice(who or WHO), rng.choice(phrases), rng.choice(SPEED)]
         if act in ONE_SIDED:
             parts.append(rng.choice(SIDE["one"] + SIDE["both"] * (act in ("arm_circles", "punching"))))
-        parts.append(rng.choice(WHOLE_BODY_STYLE if act in WHOLE_BODY else STYLE))
+        parts.append(rng.choice(WHOLE_BODY_STYLE if act in WHOLE_BODY | DAILY else STYLE))
         text = " ".join(p for p in parts if p).strip() + "."
         text = text[0].upper() + text[1:]
         if text not in seen:

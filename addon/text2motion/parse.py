@@ -48,25 +48,47 @@ ACTIVITIES = {
     "lying_down": [r"\bl(?:ie|ies|ying|ay|ays) down", r"goes? to bed", r"\bl(?:ie|ies) on (?:the|a) (?:bed|sofa|couch)"],
     "getting_up": [r"gets? (?:up )?out of bed", r"gets? up from (?:the |a )?(?:bed|floor|lying)", r"\bgets? up\b",
                    r"\bgetting up"],
+    # daily living and further exercises
+    "triceps_extension": [r"\btriceps?\b", r"overhead extension", r"skull crusher"],
+    "bent_over_row": [r"\brow(?:s|ing)?\b", r"bent over row"],
+    "push_ups": [r"push ?ups?", r"press ?ups?", r"\bpushes? up\b"],
+    "lunges": [r"\blunge"],
+    "chest_fly": [r"chest fl(?:y|ies|yes)", r"\bfl(?:ies|yes)\b", r"pec fly", r"\bflys?\b"],
+    "eating": [r"\beat(?:s|ing)?\b", r"\bmeal\b", r"\bspoon", r"\bfork\b", r"\bsoup\b"],
+    "brushing_teeth": [r"brush(?:es|ing)? (?:the |his |her |their |one's )?teeth", r"toothbrush", r"brushing teeth"],
+    "combing_hair": [r"\bcomb", r"brush(?:es|ing)? (?:the |his |her |their |one's )?hair"],
+    "phone_call": [r"\bphone", r"\bcall(?:s|ing)?\b", r"talks? on", r"\bmobile\b"],
+    "typing": [r"\btyp(?:e|es|ing)\b", r"keyboard"],
+    "writing": [r"\bwrit(?:e|es|ing)\b", r"\bpen\b", r"notebook", r"\bnotes?\b"],
+    "pouring": [r"\bpour"],
+    "wiping": [r"\bwip(?:e|es|ing)\b", r"clean(?:s|ing)? (?:the |a )?(?:table|surface|window|counter)",
+               r"\bdust(?:s|ing)?\b"],
 }
 # whole-body activities whose cadence counts steps, and those with a turn direction
 GAIT = {"walking", "walking_turn", "running", "stairs_up", "stairs_down"}
 TURNS = {"turning", "walking_turn"}
-STILL = {"standing", "seated"}            # held for `seconds` (default: 8 s)
+STILL = {"standing", "seated", "phone_call", "typing", "writing"}   # held for `seconds`
 # default cadence: repetitions per second at normal speed, and default repetitions
 CADENCE = {"bicep_curl": 0.5, "shoulder_press": 0.45, "lateral_raise": 0.45, "front_raise": 0.45,
            "arm_circles": 1.0, "waving": 2.0, "clapping": 2.5, "reaching": 0.4, "walking_in_place": 0.9,
            "squats": 0.4, "jumping_jacks": 0.9, "punching": 1.4, "drinking": 0.25, "standing": 0.125,
            "walking": 1.85, "walking_turn": 1.8, "running": 2.7, "stairs_up": 1.5, "stairs_down": 1.7,
            "turning": 0.55, "jumping": 0.75, "sitting_down": 1 / 2.2, "standing_up": 1 / 2.2, "seated": 0.125,
-           "lying_down": 1 / 4.8, "getting_up": 1 / 4.8}
+           "lying_down": 1 / 4.8, "getting_up": 1 / 4.8,
+           "triceps_extension": 0.45, "bent_over_row": 0.45, "push_ups": 0.5, "lunges": 0.35, "chest_fly": 0.4,
+           "eating": 0.2, "brushing_teeth": 3.5, "combing_hair": 0.8, "phone_call": 0.125, "typing": 0.1,
+           "writing": 0.1, "pouring": 0.2, "wiping": 0.8}
 DEFAULT_REPS = {"bicep_curl": 6, "shoulder_press": 6, "lateral_raise": 6, "front_raise": 6, "arm_circles": 8,
                 "waving": 6, "clapping": 10, "reaching": 4, "walking_in_place": 8, "squats": 5,
                 "jumping_jacks": 8, "punching": 10, "drinking": 3, "standing": 1,
                 "walking": 16, "walking_turn": 16, "running": 20, "stairs_up": 10, "stairs_down": 10, "turning": 1,
-                "jumping": 5, "sitting_down": 1, "standing_up": 1, "seated": 1, "lying_down": 1, "getting_up": 1}
+                "jumping": 5, "sitting_down": 1, "standing_up": 1, "seated": 1, "lying_down": 1, "getting_up": 1,
+                "triceps_extension": 6, "bent_over_row": 6, "push_ups": 5, "lunges": 6, "chest_fly": 6, "eating": 5,
+                "brushing_teeth": 50, "combing_hair": 8, "phone_call": 1, "typing": 1, "writing": 1, "pouring": 2,
+                "wiping": 8}
 ONE_ARM = {"bicep_curl", "shoulder_press", "lateral_raise", "front_raise", "arm_circles", "waving", "reaching",
-           "punching", "drinking"}
+           "punching", "drinking", "triceps_extension", "bent_over_row", "eating", "brushing_teeth", "combing_hair",
+           "phone_call", "writing", "pouring", "wiping"}
 NUMBERS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve "
                                        "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty".split())}
 SLOW = r"\b(slow|slowly|gently|leisurely|carefully|sluggish)"
@@ -161,7 +183,7 @@ def parse(text: str) -> ActivitySpec:
                 reps = n
                 break
     reps = max(1, min(reps, 200))
-    if activity in ("sitting_down", "standing_up", "seated", "lying_down", "getting_up", "standing") or \
+    if activity in STILL | {"sitting_down", "standing_up", "lying_down", "getting_up"} or \
             (activity == "turning" and reps > 4):
         reps = DEFAULT_REPS[activity]
     amplitude = 1.0
