@@ -55,6 +55,9 @@ def add_bake_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--imu-smoothing", type=float, default=d.imu_smoothing,
                    help="Savitzky-Golay window for derivatives, s (%(default)s)")
     g.add_argument("--imu-noise", action="store_true", help="add MEMS noise, bias, scale error, quantization")
+    g.add_argument("--imu-placement-jitter", type=float, default=d.imu_placement_jitter, metavar="X",
+                   help="watch placement variation 0..2: 1 = 1.5-7.5 cm up the forearm and ±15° about it, "
+                        "seeded per motion and body (default 0: off)")
     g = p.add_argument_group("impedance (Pose2Imp)")
     g.add_argument("--electrodes", type=_csv_list, default=d.electrodes,
                    help="electrode pairs: presets wrist_wrist (default), left_wrist_elbow, right_wrist_elbow, "
@@ -115,6 +118,8 @@ def config_from_args(a: argparse.Namespace):
     if unknown and "imu" in a.sensors:
         raise SystemExit(_usage(f"--imu-sites: unknown site(s) {', '.join(unknown)} (presets: "
                                 f"{', '.join(PRESET_SITES)}; or --imu-site-def NAME=vertices:...)"))
+    if not 0 <= getattr(a, "imu_placement_jitter", 0.0) <= 2:     # also refuses nan
+        raise SystemExit(_usage("--imu-placement-jitter must be within 0..2"))
     if not 0 <= a.softbody_stiffness <= 1:
         raise SystemExit(_usage("--softbody-stiffness must be within 0..1"))
     for pair in a.electrodes:
@@ -132,6 +137,7 @@ def config_from_args(a: argparse.Namespace):
                       imu_noise=a.imu_noise, calibration=a.calibration, save_path=a.save_path,
                       electrode_defs=defs, contact_distance=a.contact_distance, imu_site_defs=site_defs,
                       softbody_stiffness=a.softbody_stiffness,
+                      imu_placement_jitter=getattr(a, "imu_placement_jitter", 0.0),
                       csv=a.csv, preview=a.preview)
 
 
