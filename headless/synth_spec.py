@@ -28,7 +28,8 @@ SOURCES = ("procedural", "text", "library")
 TOP_KEYS = {"activities", "backend", "vary_body", "sensors", "imu_sites", "electrodes", "fps", "seed", "llm_url",
             "llm_model", "library", "motion_root", "checkpoint", "count", "height", "softbody", "imu_noise",
             "imu_placement_jitter", "imu_smoothing"}
-ACTIVITY_KEYS = {"name", "count", "descriptions", "prompts", "source", "library", "pattern", "labels", "match"}
+ACTIVITY_KEYS = {"name", "count", "descriptions", "prompts", "source",
+                 "path", "label_rule", "filter", "max_clips"}          # the last four: library activities
 
 
 class SpecError(ValueError):
@@ -125,7 +126,7 @@ def check_bake_values(spec: dict, path) -> None:
 def source_of(act: dict) -> str:
     if "source" in act:
         return act["source"]
-    if act.get("library"):
+    if act.get("path"):
         return "library"
     return "text" if (act.get("descriptions") or act.get("prompts")) else "procedural"
 
@@ -138,7 +139,8 @@ def check_activities(spec: dict, path) -> None:
     total = 0
     for act in spec["activities"]:
         name = act["name"]
-        if not isinstance(name, str) or not LABEL_RE.match(name) or ".." in name:
+        plain = re.sub(r"\{(content|style)\}", "x", name) if source_of(act) == "library" else name
+        if not isinstance(name, str) or not LABEL_RE.match(plain) or ".." in name:
             raise SpecError(f"{path}: activity name {name!r} is not a safe label (letters, digits, _ - . ; "
                             "no '..' or '/', at most 64 characters)")
         src = source_of(act)
@@ -150,11 +152,14 @@ def check_activities(spec: dict, path) -> None:
             if key in act and (not isinstance(act[key], list) or not all(isinstance(x, str) for x in act[key])):
                 raise SpecError(f"{path}: activity {name!r}: {key} must be a list of sentences")
         if src == "library":
-            if not (act.get("library") or spec.get("library")):
-                raise SpecError(f"{path}: activity {name!r}: source library needs 'library' (a folder or .zip)")
-            if not act.get("pattern") and not act.get("labels"):
-                raise SpecError(f"{path}: activity {name!r}: a library needs a label rule: 'pattern' (a regular "
-                                "expression with a (?P<label>...) group, matched on file paths) or 'labels' (CSV)")
+            if not isinstance(act.get("path"), str) or not act["path"]:
+                raise SpecError(f"{path}: activity {name!r}: source: library needs a 'path' (a folder or .zip)")
+            if "label_rule" in act and not isinstance(act["label_rule"], str):
+                raise SpecError(f"{path}: activity {name!r}: label_rule must be bandai, regex:PATTERN or csv:FILE")
+            if "filter" in act and not isinstance(act["filter"], dict):
+                raise SpecError(f"{path}: activity {name!r}: filter must map content/style to lists of labels")
+            if "max_clips" in act:
+                _int(act["max_clips"], f"activity {name!r}: max_clips", 1, MAX_COUNT, path)
             continue
         if not procedural:
             continue

@@ -27,12 +27,12 @@ activities:
     count: 4
   - name: walking               # any of the 39 procedural activities (see README)
     count: 6
-  - name: bandai_walk           # a motion library: files + a label rule
+  - name: walking               # a motion library: files + a label rule (addon/motion/library.py)
     source: library
-    library: ../shared/data/bvh/bandai_namco/dataset-1   # a folder or .zip
-    pattern: "dataset-1_(?P<label>[a-z-]+)_(?P<style>[a-z]+)"   # or labels: labels.csv (file,label[,style][,text])
-    match: "walk"               # library labels that make this activity (regular expression; default: name)
-    count: 20
+    path: ../shared/data/bvh/bandai_namco/dataset-2.zip   # a folder or .zip (relative: to this file)
+    label_rule: bandai          # bandai | regex:PATTERN | csv:FILE
+    filter: {content: [walk, walk-turn-left, walk-turn-right], style: [normal, elderly]}
+    max_clips: 40               # seeded choice
 backend: procedural           # procedural | retrieval | t2m-gpt
 vary_body: 3                  # body variants b01..bNN: the same bodies for every motion (the 'subjects')
 imu_placement_jitter: 1.0     # watch 1.5-7.5 cm up the forearm, ±15° about it (0: off)
@@ -92,10 +92,11 @@ def _job(j) -> dict:
     return {"label": label, "text": text, "seed": seed, "stem": stem, "source": "text"}
 
 
-def make_motions(jobs, out: Path, backend, force: bool = False, log=print):
+def make_motions(jobs, out: Path, backend, force: bool = False, log=print, extra_lines=()):
     """jobs: dicts (label, text, seed, stem, source[, input]) or (label, text, seed, stem).
     Generates OUT/motions/<label>/<stem>.npz (library jobs keep their `input` file) and
-    writes the manifest; returns (manifest path, failures)."""
+    writes the manifest; returns (manifest path, failures). `extra_lines`: manifest dicts of
+    existing motion files, listed as they are."""
     from addon.motion.motion import MotionError
     from addon.text2motion.io import write_amass
     from addon.text2motion.parse import TextError
@@ -116,6 +117,7 @@ def make_motions(jobs, out: Path, backend, force: bool = False, log=print):
                     continue
         lines.append(json.dumps({"input": str(path.resolve()) if path.exists() else str(path),
                                  "output": f"{label}/{stem}", "label": label, "text": text}))
+    lines += [json.dumps(x) for x in extra_lines]
     manifest = out / "manifest.jsonl"
     manifest.parent.mkdir(parents=True, exist_ok=True)
     tmp = manifest.with_name(".manifest.jsonl.part")
@@ -174,7 +176,7 @@ def _api_key():
     return os.environ.get("OPENAI_API_KEY")
 
 
-def synth_jobs(spec: dict, warn=print) -> list[dict]:
+def synth_jobs(spec: dict, warn=print, spec_dir: Path | None = None) -> list[dict]:
     """One job per motion: procedural (template descriptions of a known activity), text
     (the spec's descriptions or prompts, any backend) or library (files of a motion library)."""
     from addon.text2motion.describe import canonical, descriptions
@@ -191,10 +193,7 @@ def synth_jobs(spec: dict, warn=print) -> list[dict]:
         if src == "library":
             from .synth_library import library_jobs
 
-            got = library_jobs(act, spec, seed, n)
-            if not got:
-                warn(f"warning: activity '{act['name']}': no library file has a matching label")
-            jobs += got
+            jobs += library_jobs(act, spec_dir, seed)
             continue
         texts = list(act.get("descriptions") or [])
         for prompt in act.get("prompts") or []:
@@ -248,7 +247,7 @@ def cmd_synth(a) -> int:
         cfg = synth_config(spec)
         backend = make_backend(spec.get("backend", "procedural"), fps=cfg.fps, library=spec.get("library"),
                                motion_root=spec.get("motion_root"), checkpoint=spec.get("checkpoint"))
-        jobs = synth_jobs(spec)
+        jobs = synth_jobs(spec, spec_dir=Path(a.spec).parent)
     except (OSError, ValueError, SpecError) as e:
         return _usage(str(e))
     out = Path(a.out)
