@@ -84,6 +84,10 @@ class BakeConfig:
                               flag="--imu-site-def", metavar="NAME=vertices:I[,J,K]")
     imu_smoothing: float = opt(0.1, "Savitzky-Golay window for derivatives, s", gt=0.0, max=10.0)
     imu_noise: bool = opt(False, "add MEMS noise, bias, scale error, quantization")
+    # addon/sensors/sites.py PLACEMENT_*: seeded per motion and body; 0 = the preset spot
+    imu_placement_jitter: float = opt(0.0, "watch placement variation: 1 = 1.5-7.5 cm up the forearm and ±15° "
+                                      "about it, seeded per motion and body (0: off)", min=0.0, max=2.0,
+                                      metavar="X")
     # impedance (Pose2Imp)
     electrodes: tuple[str, ...] = opt(DEFAULT_PAIRS, "electrode pairs: presets wrist_wrist, left_wrist_elbow, "
                                       "right_wrist_elbow, or A:B with electrode presets (left_wrist, right_wrist, "
