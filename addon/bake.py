@@ -21,6 +21,7 @@ from .export.preview import write_preview
 from .export.recording import Recording, write_csv, write_npz
 from .motion import Motion, load_motion, resample
 from .motion.rotations import axis_angle_to_matrix
+from .motion.skeleton import BODY_JOINTS
 from .sensors.imu import ImuNoise, angular_velocity, frame_from_points, smoothing_window, specific_force
 from .sensors.sites import make_sites
 
@@ -78,6 +79,20 @@ class Rig:
     t0: float
 
 
+def engine_for(cfg: BakeConfig) -> str:
+    """"fast" or "blender": what `cfg.engine` means for this config. auto picks fast unless a
+    channel needs the whole mesh (impedance, soft body)."""
+    needs_mesh = [what for what, on in (("impedance", "impedance" in cfg.sensors),
+                                        ("soft body", cfg.softbody)) if on]
+    engine = getattr(cfg, "engine", "auto")
+    if engine == "fast" and needs_mesh:
+        raise ValueError(f"--engine fast simulates IMUs only; {' and '.join(needs_mesh)} need(s) "
+                         "the Blender engine (--engine blender or auto)")
+    if engine == "auto":
+        return "blender" if needs_mesh else "fast"
+    return engine
+
+
 class Baker:
     def __init__(self, config: BakeConfig | None = None):
         self.config = config or BakeConfig()
@@ -85,7 +100,14 @@ class Baker:
 
     # -- one motion on one body ------------------------------------------------------------
     def bake(self, motion: Motion, variant: BodyVariant, progress: ProgressFn | None = None) -> Recording:
-        """Build the scene (a fresh, empty one) and simulate every frame."""
+        """Simulate every frame with the engine `config.engine` resolves to: "blender" builds the
+        scene (a fresh, empty one) and evaluates the mesh; "fast" skins the sensor patches
+        outside Blender (`skinning.engine`, no `bpy`), to the same answer."""
+        if engine_for(self.config) == "fast":
+            rec = self.bake_fast(motion, variant)
+            if progress:
+                progress(rec.meta["n_frames"], rec.meta["n_frames"])
+            return rec
         gen = self.frames(self.setup(motion, variant))
         try:
             while True:
@@ -94,6 +116,33 @@ class Baker:
                     progress(done, total)
         except StopIteration as stop:
             return stop.value
+
+    def prepare(self, motion: Motion, variant: BodyVariant):
+        """Motion at the output rate, the variant (SMPL-family: the motion's own betas when the
+        variant has none), its normalized asset and T-pose alignment: both engines start here."""
+        motion = resample(motion, self.config.fps)
+        if variant.model != "anny" and not variant.params and motion.betas is not None:
+            variant = BodyVariant(variant.label, variant.model,
+                                  {"betas": motion.betas[:16].tolist(), "gender": motion.gender}, variant.height)
+        asset, align = self.bodies.get(variant)
+        return motion, variant, asset, align
+
+    def bake_fast(self, motion: Motion, variant: BodyVariant) -> Recording:
+        """The fast engine: IMU sites and joints by skinning just their vertices/bones in numpy."""
+        from .skinning.engine import simulate
+
+        cfg = self.config
+        t0 = time.perf_counter()
+        motion, variant, asset, align = self.prepare(motion, variant)
+        sites = make_sites(asset, cfg.imu_sites, align, cfg.imu_site_defs) if "imu" in cfg.sensors else []
+        site_ids = np.array([s.vertices for s in sites], dtype=np.int64).reshape(-1)
+        timings = {"setup_s": time.perf_counter() - t0}
+        t1 = time.perf_counter()
+        sim = simulate(asset, align, motion, variant.height, site_ids, _foot_vertices(asset), BODY_JOINTS)
+        timings["frames_s"] = time.perf_counter() - t1
+        rec = self._record(motion, variant, asset, sites, sim.vertices, sim.joints, None, timings, t0, "fast")
+        rec.debug["offset"] = sim.offset
+        return rec
 
     def setup(self, motion: Motion, variant: BodyVariant, collection=None) -> Rig:
         """Body, armature, keyed motion, skeleton normalization and (optional) soft flesh.
@@ -108,18 +157,14 @@ class Baker:
         cfg = self.config
         timings = {}
         t0 = time.perf_counter()
-        motion = resample(motion, cfg.fps)
-        if variant.model != "anny" and not variant.params and motion.betas is not None:
-            variant = BodyVariant(variant.label, variant.model,
-                                  {"betas": motion.betas[:16].tolist(), "gender": motion.gender}, variant.height)
-        asset, align = self.bodies.get(variant)
+        motion, variant, asset, align = self.prepare(motion, variant)
         scene = empty_scene() if collection is None else bpy.context.scene
         arm, body = build_body(asset, collection)
-        rest = rest_rotations(arm)
+        rest = rest_rotations(arm, asset.bone_names)
         scale = variant.height / (motion.source_height or 1.7)
         pose = pose_bones(motion, asset, align, rest, translation_scale=scale)
         set_frame_rate(scene, cfg.fps, motion.n_frames)
-        key_pose(arm, pose)
+        key_pose(arm, pose, bone_names=asset.bone_names)
         timings["setup_s"] = time.perf_counter() - t0
 
         # normalization: feet centre at the origin, soles on the floor, on the first frame
@@ -171,6 +216,11 @@ class Baker:
         T = motion.n_frames
         nbuf = np.empty(nv * 3, dtype=np.float32)
         site_pos = np.empty((T, len(site_ids), 3))
+        # joints: heads of the pose bones that follow each SMPL joint (armature space)
+        pose_names = [pb.name for pb in rig.arm.pose.bones]
+        hbuf = np.empty(len(pose_names) * 3, dtype=np.float32)
+        jb = [[pose_names.index(b) for b in asset.joint_map.get(j, []) if b in pose_names] for j in BODY_JOINTS]
+        heads = np.empty((T, len(pose_names), 3))
         t1 = time.perf_counter()
         # mesh-local -> world: the body's parent (armature) carries the normalization offset
         for f in range(T):
@@ -180,6 +230,8 @@ class Baker:
                 Rm, tm = mw[:3, :3], mw[:3, 3]
             if len(site_ids):
                 site_pos[f] = v[site_ids] @ Rm.T + tm
+            rig.arm.pose.bones.foreach_get("head", hbuf)
+            heads[f] = hbuf.reshape(-1, 3) @ Rm.T + tm
             if imp_sim is not None:  # mesh coordinates: lengths and areas do not care
                 me = body.evaluated_get(dg).data
                 if hasattr(me, "vertex_normals"):
@@ -190,9 +242,27 @@ class Baker:
             yield f + 1, T
         timings["frames_s"] = time.perf_counter() - t1
 
+        joints = np.full((T, len(BODY_JOINTS), 3), np.nan)
+        for j, bs in enumerate(jb):
+            if bs:
+                joints[:, j] = heads[:, bs].mean(axis=1)
+        imp = None
+        if imp_sim is not None:
+            imp = lambda: imp_sim.finish(to_world=(Rm, tm))  # noqa: E731
+            timings["impedance_path_searches"] = imp_sim.searches
+        rec = self._record(motion, variant, asset, sites, site_pos, joints, imp, timings, t0, "blender")
+        rec.debug["offset"] = tm
+        return rec
+
+    def _record(self, motion: Motion, variant: BodyVariant, asset, sites, site_pos: np.ndarray,
+                joints: np.ndarray, imp, timings: dict, t0: float, engine: str) -> Recording:
+        """Sensor signals from the sites' world positions (either engine) -> `Recording`."""
+        cfg = self.config
+        T = motion.n_frames
         rec = Recording(t=np.arange(T) / cfg.fps)
         n_pose = min(POSE_JOINTS, len(motion.joint_names))
         rec.pose["rot6d"] = pose_rot6d(motion.rotations[:, :n_pose])
+        rec.pose["joints"] = joints.astype(np.float32)
         rec.debug = {"site_positions": {}, "asset": asset}
         window = smoothing_window(cfg.fps, cfg.imu_smoothing)
         noise = ImuNoise(enabled=cfg.imu_noise)
@@ -206,12 +276,12 @@ class Baker:
             acc, gyro = noise.apply(acc, gyro, cfg.fps, rng)
             rec.imu[s.name] = {"acc": acc, "gyro": gyro}
             rec.debug["site_positions"][s.name] = p.mean(axis=1)
+            rec.debug.setdefault("site_vertices", {})[s.name] = p
             rec.debug.setdefault("site_frames", {})[s.name] = R
             site_meta[s.name] = s.describe()
         pair_meta = {}
-        if imp_sim is not None:
-            rec.imp, pair_meta = imp_sim.finish(to_world=(Rm, tm))
-            timings["impedance_path_searches"] = imp_sim.searches
+        if imp is not None:
+            rec.imp, pair_meta = imp()
             if cfg.calibration:
                 self._calibrate(rec, pair_meta)
         timings["total_s"] = time.perf_counter() - t0
@@ -219,7 +289,11 @@ class Baker:
             "fps": cfg.fps,
             "n_frames": T,
             "sites": site_meta,
+            "engine": engine,
             "pose": {"joints": list(motion.joint_names[:n_pose]),
+                     "joint_positions": "pose.joints: world positions (Z-up, m, after normalization) of "
+                                        "the baked body's joints (head of the bone(s) following each), "
+                                        f"in the order of {list(BODY_JOINTS)}",
                      "rot6d": "local joint rotations (root: Z-up world), 6-D = matrix[:, :2] column-major"},
             "pairs": pair_meta,
             "imu_filter": {"savgol_window": window, "polyorder": 3, "noise": noise.enabled},

@@ -37,6 +37,10 @@ class BakeConfig:
     csv: bool = False
     preview: bool = False
     extra: dict = field(default_factory=dict)  # per-item options from a manifest (label, ...)
+    engine: str = field(default="auto", metadata={
+        "help": "IMU engine: fast skins only the sensor patches outside Blender (same answer, ~100x "
+                "faster); blender evaluates the whole mesh; auto: fast unless impedance or soft body "
+                "needs the mesh", "choices": ("auto", "fast", "blender"), "flag": "--engine"})
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -44,6 +48,6 @@ class BakeConfig:
     def signal_hash(self) -> str:
         """Hash of everything that changes the arrays (not csv/preview/labels)."""
         d = self.to_dict()
-        for k in ("csv", "preview", "extra"):
+        for k in ("csv", "preview", "extra", "engine"):  # engines agree (tests/test_fast_imu.py)
             d.pop(k)
         return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]

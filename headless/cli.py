@@ -55,6 +55,10 @@ def add_bake_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--imu-smoothing", type=float, default=d.imu_smoothing,
                    help="Savitzky-Golay window for derivatives, s (%(default)s)")
     g.add_argument("--imu-noise", action="store_true", help="add MEMS noise, bias, scale error, quantization")
+    from dataclasses import fields
+
+    eng = next(f for f in fields(BakeConfig) if f.name == "engine").metadata
+    g.add_argument("--engine", choices=eng["choices"], default=d.engine, help=eng["help"] + " (%(default)s)")
     g = p.add_argument_group("impedance (Pose2Imp)")
     g.add_argument("--electrodes", type=_csv_list, default=d.electrodes,
                    help="electrode pairs: presets wrist_wrist (default), left_wrist_elbow, right_wrist_elbow, "
@@ -123,6 +127,9 @@ def config_from_args(a: argparse.Namespace):
                                     "or A:B)"))
     if any(f <= 0 for f in a.frequencies) or not a.frequencies:
         raise SystemExit(_usage("--frequencies must be positive numbers in Hz"))
+    if a.engine == "fast" and ("impedance" in a.sensors or a.softbody):
+        raise SystemExit(_usage("--engine fast simulates IMUs only; impedance and --softbody need the whole "
+                                "mesh (--engine blender, or auto)"))
     if a.calibration and not Path(a.calibration).is_file():
         raise SystemExit(_usage(f"--calibration {a.calibration}: no such file"))
     return BakeConfig(fps=a.fps, body=a.body, height=a.height, sensors=tuple(a.sensors),
@@ -131,7 +138,7 @@ def config_from_args(a: argparse.Namespace):
                       seed=a.seed, source_fps=a.source_fps, imu_smoothing=a.imu_smoothing,
                       imu_noise=a.imu_noise, calibration=a.calibration, save_path=a.save_path,
                       electrode_defs=defs, contact_distance=a.contact_distance, imu_site_defs=site_defs,
-                      softbody_stiffness=a.softbody_stiffness,
+                      softbody_stiffness=a.softbody_stiffness, engine=a.engine,
                       csv=a.csv, preview=a.preview)
 
 
