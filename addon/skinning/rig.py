@@ -6,6 +6,11 @@ Blender (armature.cc): an edit bone's rest orientation is `vec_roll_to_mat3(tail
 `use_local_location` (the defaults `scene/build.py` keeps) and no `use_connect`, its pose matrix is
 P_b = P_parent · A_parent⁻¹ · A_b · basis_b (root: A_b · basis_b), and the Armature modifier
 deforms with M_b = P_b · A_b⁻¹ ("chan_mat"). So M_b = M_parent · (A_b · basis_b · A_b⁻¹).
+
+`retarget.pose_bones` keys basis_b = A_bᵀ·D_pᵀ·D_b·A_b, so A_b·basis_b·A_b⁻¹ = D_pᵀ·D_b and the
+chain telescopes: M_b's rotation is the bone's world delta D_b, and its translation keeps the
+head where the parent carries it (`deform_from_deltas`, ~6x cheaper than going through the
+quaternions; `engine.simulate` checks the two agree on the clip's first frames).
 """
 from __future__ import annotations
 
@@ -100,4 +105,22 @@ def deform_matrices(rest: np.ndarray, parents, quaternions: np.ndarray, root_loc
             Mp = M[:, p]
             M[:, b, :, :3] = Mp[:, :, :3] @ local[:, :, :3]
             M[:, b, :, 3] = np.einsum("tij,tj->ti", Mp[:, :, :3], local[:, :, 3]) + Mp[:, :, 3]
+    return M
+
+
+def deform_from_deltas(rest: np.ndarray, parents, D: np.ndarray, displacement: np.ndarray,
+                       bones=None) -> np.ndarray:
+    """The same M_b (T,B,3,4) from world deltas D (T,B,3,3) and the root displacement (T,3),
+    world: M_b·x = D_b·(x − h_b) + M_parent·h_b (root: + h_root + displacement)."""
+    parents = np.asarray(parents)
+    T, B = D.shape[:2]
+    order = np.arange(B) if bones is None else ancestors_closure(parents, bones)
+    M = np.full((T, B, 3, 4), np.nan)
+    for b in order:
+        h = rest[b, :3, 3]
+        p = parents[b]
+        Db = D[:, b]
+        M[:, b, :, :3] = Db
+        carried = h + displacement if p < 0 else M[:, p, :, :3] @ h + M[:, p, :, 3]
+        M[:, b, :, 3] = carried - Db @ h
     return M
