@@ -134,15 +134,129 @@ class Baker:
         cfg = self.config
         t0 = time.perf_counter()
         motion, variant, asset, align = self.prepare(motion, variant)
-        sites = make_sites(asset, cfg.imu_sites, align, cfg.imu_site_defs) if "imu" in cfg.sensors else []
+        sites, feet = self._static(asset, align)
         site_ids = np.array([s.vertices for s in sites], dtype=np.int64).reshape(-1)
         timings = {"setup_s": time.perf_counter() - t0}
         t1 = time.perf_counter()
-        sim = simulate(asset, align, motion, variant.height, site_ids, _foot_vertices(asset), BODY_JOINTS)
+        sim = simulate(asset, align, motion, variant.height, site_ids, feet, BODY_JOINTS)
+        timings["fast_shortcut"] = sim.shortcut
         timings["frames_s"] = time.perf_counter() - t1
         rec = self._record(motion, variant, asset, sites, sim.vertices, sim.joints, None, timings, t0, "fast")
         rec.debug["offset"] = sim.offset
         return rec
+
+    def bake_many(self, pairs, max_frames: int = 2_000_000, use_torch: bool | None = None) -> list:
+        """Many (motion, variant) pairs in one go: on a GPU (config.device cuda, or auto with
+        one available) all clips of a body are skinned together in torch (`skinning.batch`);
+        otherwise one by one (the numpy engine is faster than torch on a CPU). Returns one
+        `Recording` or the exception per pair, in order (a bad clip does not stop the others).
+        use_torch=True runs the torch batch even on the CPU (tests; CI has no GPU)."""
+        from .skinning.batch import resolve_device
+
+        device = resolve_device(getattr(self.config, "device", "auto"))
+        use_torch = device != "cpu" if use_torch is None else use_torch
+        out: list = [None] * len(pairs)
+        if engine_for(self.config) != "fast" or not use_torch:
+            for i, (m, v) in enumerate(pairs):
+                try:
+                    out[i] = self.bake(m, v)
+                except Exception as e:  # noqa: BLE001 - reported per item by the caller
+                    out[i] = e
+            return out
+        groups: dict = {}
+        for i, (m, v) in enumerate(pairs):
+            try:
+                m2, v2, asset, align = self.prepare(m, v)
+            except Exception as e:  # noqa: BLE001
+                out[i] = e
+                continue
+            groups.setdefault(id(asset), []).append((i, m2, v2, asset, align))
+        for group in groups.values():
+            chunk, frames = [], 0
+            for g in group:
+                if chunk and frames + g[1].n_frames > max_frames:
+                    self._bake_chunk(chunk, device, out)
+                    chunk, frames = [], 0
+                chunk.append(g)
+                frames += g[1].n_frames
+            if chunk:
+                self._bake_chunk(chunk, device, out)
+        return out
+
+    def _bake_chunk(self, chunk, device: str, out: list) -> None:
+        from .skinning.batch import body_pack
+
+        cfg = self.config
+        t0 = time.perf_counter()
+        _, _, _, asset, align = chunk[0]
+        sites, feet = self._static(asset, align)
+        window = smoothing_window(cfg.fps, cfg.imu_smoothing)
+        ok = []
+        for i, m, v, _, _ in chunk:
+            if m.n_frames < window or not sites or tuple(m.joint_names[:POSE_JOINTS]) != BODY_JOINTS:
+                # too short for one filter window, or not on the SMPL body tree: numpy path
+                try:
+                    out[i] = self.bake(m, v)
+                except Exception as e:  # noqa: BLE001
+                    out[i] = e
+            else:
+                ok.append((i, m, v))
+        if not ok:
+            return
+        packs = self.__dict__.setdefault("_packs", {})
+        key = (id(asset), tuple(s.vertices for s in sites))
+        lengths = [m.n_frames for _, m, _ in ok]
+        try:
+            if key not in packs or packs[key][0] is not asset:
+                packs[key] = (asset, body_pack(asset, align, np.array([s.vertices for s in sites]).reshape(-1)))
+            res = self._imu_batch(packs[key][1], ok, asset, align, feet, lengths, window, device)
+        except Exception as e:  # noqa: BLE001 - e.g. out of GPU memory: clip by clip in numpy instead
+            import sys
+
+            print(f"weartwin: torch batch on {device} failed ({type(e).__name__}: {str(e).splitlines()[0][:200]}); "
+                  "baking these clips one by one with the numpy engine", file=sys.stderr)
+            for i, m, v in ok:
+                try:
+                    out[i] = self.bake(m, v)
+                except Exception as e:  # noqa: BLE001
+                    out[i] = e
+            return
+        share = (time.perf_counter() - t0) / sum(lengths)
+        start = 0
+        for (i, m, v), n in zip(ok, lengths):
+            sl = slice(start, start + n)
+            signals = {s.name: (res["acc"][sl, k], res["gyro"][sl, k], res["frames"][sl, k])
+                       for k, s in enumerate(sites)}
+            site_pos = res["vertices"][sl].reshape(n, -1, 3)
+            timings = {"frames_s": share * n, "batch_clips": len(ok), "device": device}
+            out[i] = self._record(m, v, asset, sites, site_pos, res["joints"][sl], None, timings,
+                                  time.perf_counter() - share * n, "fast", signals=signals)
+            start += n
+
+    def _imu_batch(self, bp, ok, asset, align, feet, lengths, window, device):
+        from .skinning.batch import imu_batch
+        from .skinning.engine import first_frame_offset
+
+        cfg = self.config
+        return imu_batch(bp, np.concatenate([m.rotations[:, :POSE_JOINTS] for _, m, _ in ok]),
+                         np.concatenate([m.trans for _, m, _ in ok]),
+                         [v.height / (m.source_height or 1.7) for _, m, v in ok],
+                         np.stack([first_frame_offset(asset, align, m, v.height, feet) for _, m, v in ok]),
+                         lengths, cfg.fps, window, device=device)
+
+    def _static(self, asset, align):
+        """IMU sites and foot vertices of an asset, computed once per asset and site config
+        (a batch bakes many motions on the same few bodies)."""
+        cfg = self.config
+        key = (id(asset), cfg.imu_sites if "imu" in cfg.sensors else (), repr(sorted(cfg.imu_site_defs.items())))
+        cache = self.__dict__.setdefault("_static_cache", {})
+        hit = cache.get(key)
+        if hit is None or hit[0] is not asset:
+            if len(cache) > 32:
+                cache.clear()
+            sites = make_sites(asset, cfg.imu_sites, align, cfg.imu_site_defs) if "imu" in cfg.sensors else []
+            hit = cache[key] = (asset, sites, _foot_vertices(asset))
+        return hit[1], hit[2]
 
     def setup(self, motion: Motion, variant: BodyVariant, collection=None) -> Rig:
         """Body, armature, keyed motion, skeleton normalization and (optional) soft flesh.
@@ -255,8 +369,10 @@ class Baker:
         return rec
 
     def _record(self, motion: Motion, variant: BodyVariant, asset, sites, site_pos: np.ndarray,
-                joints: np.ndarray, imp, timings: dict, t0: float, engine: str) -> Recording:
-        """Sensor signals from the sites' world positions (either engine) -> `Recording`."""
+                joints: np.ndarray, imp, timings: dict, t0: float, engine: str,
+                signals: dict | None = None) -> Recording:
+        """Sensor signals from the sites' world positions (either engine) -> `Recording`.
+        signals: site -> (acc, gyro, frames) already computed from them (the torch batch)."""
         cfg = self.config
         T = motion.n_frames
         rec = Recording(t=np.arange(T) / cfg.fps)
@@ -270,9 +386,12 @@ class Baker:
         site_meta = {}
         for k, s in enumerate(sites):
             p = site_pos[:, 3 * k:3 * k + 3]
-            R = frame_from_points(p[:, 0], p[:, 1], p[:, 2])
-            acc = specific_force(p.mean(axis=1), R, cfg.fps, window)
-            gyro = angular_velocity(R, cfg.fps, window)
+            if signals is not None:
+                acc, gyro, R = signals[s.name]
+            else:
+                R = frame_from_points(p[:, 0], p[:, 1], p[:, 2])
+                acc = specific_force(p.mean(axis=1), R, cfg.fps, window)
+                gyro = angular_velocity(R, cfg.fps, window)
             acc, gyro = noise.apply(acc, gyro, cfg.fps, rng)
             rec.imu[s.name] = {"acc": acc, "gyro": gyro}
             rec.debug["site_positions"][s.name] = p.mean(axis=1)
@@ -326,6 +445,25 @@ class Baker:
             "note": "mag/phase are calibrated; mag_sim/phase_sim are the simulated values"}
 
     # -- one file, all its body variants -----------------------------------------------------
+    def write_outputs(self, rec: Recording, path, out_stem: Path, variant: BodyVariant, res: BakeResult,
+                      label: str | None = None, text: str | None = None) -> None:
+        """`out_stem`.npz (`out_stem`__bNN.npz for a body variant) and the optional csv/png."""
+        cfg = self.config
+        if label is not None:
+            rec.meta["label"] = label
+        if text is not None:
+            rec.meta["text"] = text
+        stem = Path(out_stem).name + (f"__{variant.label}" if variant.label else "")
+        target = Path(out_stem).with_name(stem + ".npz")
+        write_npz(rec, target)
+        res.outputs.append(target)
+        if cfg.csv:
+            res.outputs.append(write_csv(rec, target.with_suffix(".csv")))
+        if cfg.preview:
+            title = f"{Path(path).name} — {variant.label or 'default body'}"
+            res.outputs.append(write_preview(rec.arrays(), target.with_suffix(".png"), title))
+        res.frames += len(rec.t)
+
     def bake_file(self, path, out_stem: Path, progress: ProgressFn | None = None,
                   label: str | None = None, text: str | None = None) -> BakeResult:
         """Bake `path` to `out_stem`.npz (or `out_stem`__bNN.npz per body variant)."""
@@ -336,19 +474,6 @@ class Baker:
         out_stem = Path(out_stem)
         for variant in variants_for(Path(path).stem, cfg.body, cfg.height, cfg.vary_body, cfg.seed):
             rec = self.bake(motion, variant, progress)
-            if label is not None:
-                rec.meta["label"] = label
-            if text is not None:
-                rec.meta["text"] = text
-            stem = out_stem.name + (f"__{variant.label}" if variant.label else "")
-            target = out_stem.with_name(stem + ".npz")
-            write_npz(rec, target)
-            res.outputs.append(target)
-            if cfg.csv:
-                res.outputs.append(write_csv(rec, target.with_suffix(".csv")))
-            if cfg.preview:
-                title = f"{Path(path).name} — {variant.label or 'default body'}"
-                res.outputs.append(write_preview(rec.arrays(), target.with_suffix(".png"), title))
-            res.frames += len(rec.t)
+            self.write_outputs(rec, path, out_stem, variant, res, label, text)
         res.seconds = time.perf_counter() - t0
         return res

@@ -41,6 +41,10 @@ class BakeConfig:
         "help": "IMU engine: fast skins only the sensor patches outside Blender (same answer, ~100x "
                 "faster); blender evaluates the whole mesh; auto: fast unless impedance or soft body "
                 "needs the mesh", "choices": ("auto", "fast", "blender"), "flag": "--engine"})
+    device: str = field(default="auto", metadata={
+        "help": "where the fast engine runs batches: cuda skins all clips of a batch at once in torch "
+                "on the GPU; cpu: numpy, clip by clip; auto: cuda when torch sees a GPU",
+        "choices": ("auto", "cpu", "cuda"), "flag": "--device"})
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -48,6 +52,6 @@ class BakeConfig:
     def signal_hash(self) -> str:
         """Hash of everything that changes the arrays (not csv/preview/labels)."""
         d = self.to_dict()
-        for k in ("csv", "preview", "extra", "engine"):  # engines agree (tests/test_fast_imu.py)
+        for k in ("csv", "preview", "extra", "engine", "device"):  # engines agree (tests/test_fast_imu.py)
             d.pop(k)
         return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]

@@ -59,6 +59,8 @@ def add_bake_options(p: argparse.ArgumentParser) -> None:
 
     eng = next(f for f in fields(BakeConfig) if f.name == "engine").metadata
     g.add_argument("--engine", choices=eng["choices"], default=d.engine, help=eng["help"] + " (%(default)s)")
+    dev = next(f for f in fields(BakeConfig) if f.name == "device").metadata
+    g.add_argument("--device", choices=dev["choices"], default=d.device, help=dev["help"] + " (%(default)s)")
     g = p.add_argument_group("impedance (Pose2Imp)")
     g.add_argument("--electrodes", type=_csv_list, default=d.electrodes,
                    help="electrode pairs: presets wrist_wrist (default), left_wrist_elbow, right_wrist_elbow, "
@@ -138,7 +140,7 @@ def config_from_args(a: argparse.Namespace):
                       seed=a.seed, source_fps=a.source_fps, imu_smoothing=a.imu_smoothing,
                       imu_noise=a.imu_noise, calibration=a.calibration, save_path=a.save_path,
                       electrode_defs=defs, contact_distance=a.contact_distance, imu_site_defs=site_defs,
-                      softbody_stiffness=a.softbody_stiffness, engine=a.engine,
+                      softbody_stiffness=a.softbody_stiffness, engine=a.engine, device=a.device,
                       csv=a.csv, preview=a.preview)
 
 

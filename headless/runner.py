@@ -191,7 +191,12 @@ def run_batch(items: list[Item], out: Path, cfg: BakeConfig, workers: int = 1, f
     signal.signal(signal.SIGTERM, lambda s, f: (_ for _ in ()).throw(KeyboardInterrupt()))
     pool = None
     try:
-        if workers <= 1 or len(todo) <= 1:
+        from .fast_batch import bake_items, wants_batch
+
+        if wants_batch(cfg):   # fast engine on a GPU: many clips per torch batch, no Blender
+            for r in bake_items(todo):
+                report(r)
+        elif workers <= 1 or len(todo) <= 1:
             for args in todo:
                 report(bake_item(args))
         else:

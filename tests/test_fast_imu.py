@@ -188,3 +188,58 @@ def test_fast_cli_bake_never_imports_blender(tmp_path):
     assert r.returncode == 0 and "pose.joints" in r.stdout and "engine: fast" in r.stdout
     r = run_cli("bake", src, "--out", tmp_path / "x", "--engine", "fast", "--quiet")   # impedance is on
     assert r.returncode == 2 and "--engine fast" in r.stderr
+
+
+def test_torch_batch_equals_numpy_engine():
+    """Every shared motion on two bodies in one torch batch (CPU here; the same code runs on
+    cuda) gives what the numpy engine gives clip by clip."""
+    paths = [need_shared("motion") / rel for rel in _shared_motions()]
+    motions = [crop(load_motion(p)) for p in paths]
+    short = Motion(rotations=motions[0].rotations[:3], trans=motions[0].trans[:3], fps=motions[0].fps,
+                   joint_names=motions[0].joint_names)         # shorter than the filter window
+    variants = [ANNY, variants_for("x", "anny", 1.7, 1, 5)[0]]
+    pairs = [(m, v) for v in variants for m in motions + [short]]
+    baker = Baker(BakeConfig(sensors=("imu",), fps=FPS, device="cpu"))
+    batch = baker.bake_many(pairs, use_torch=True, max_frames=200)   # several chunks per body
+    for (m, v), got in zip(pairs, batch):
+        want = baker.bake(m, v)
+        assert got.meta["engine"] == "fast" and len(got.t) == len(want.t)
+        for s in want.imu:
+            np.testing.assert_allclose(got.imu[s]["acc"], want.imu[s]["acc"], rtol=0, atol=1e-8)
+            np.testing.assert_allclose(got.imu[s]["gyro"], want.imu[s]["gyro"], rtol=0, atol=1e-8)
+            np.testing.assert_allclose(got.debug["site_positions"][s], want.debug["site_positions"][s], atol=1e-12)
+        np.testing.assert_allclose(got.pose["joints"], want.pose["joints"], atol=1e-6)
+    assert any("batch_clips" in r.meta["timings"] for r in batch)
+
+
+def test_batch_items_write_the_same_exports(tmp_path):
+    """The GPU batch route of `weartwin bake` (headless/fast_batch.py), forced onto the CPU:
+    the same files as the per-item route, a bad input fails alone."""
+    import dataclasses
+
+    from addon.export.recording import read_export
+    from headless.fast_batch import bake_items
+    from headless.items import Item
+    from headless.runner import bake_item
+
+    src = need_shared("motion")
+    bad = tmp_path / "broken.npz"
+    bad.write_bytes(b"not a motion")
+    inputs = [src / "amass" / "dmpl_sample.npz", bad, src / "humanml3d" / "000612_new_joint_vecs.npy"]
+    cfg = BakeConfig(sensors=("imu",), fps=FPS, vary_body=2)
+    todo = [(Item(p, Path(p.stem)), str(tmp_path / "batch"), dataclasses.replace(cfg, extra={"label": p.stem}).to_dict())
+            for p in inputs]
+    results = list(bake_items(todo, use_torch=True))
+    assert [r["status"] for r in results] == ["done", "failed", "done"]
+    assert "broken.npz" in results[1]["reason"] and not list((tmp_path / "batch").glob("broken*"))
+    for item, _, cdict in todo[::2]:
+        one = bake_item((item, str(tmp_path / "single"), cdict))
+        assert one["status"] == "done" and len(one["outputs"]) == 2
+        for f in one["outputs"]:
+            a, ma = read_export(f)
+            b, mb = read_export(tmp_path / "batch" / Path(f).name)
+            assert ma["engine"] == mb["engine"] == "fast" and mb["label"] == item.input.stem
+            assert mb["config"]["extra"]["label"] == item.input.stem
+            assert ma["config_hash"] == mb["config_hash"] and set(a) == set(b)
+            for k in a:
+                np.testing.assert_allclose(b[k], a[k], rtol=0, atol=1e-5)

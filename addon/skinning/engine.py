@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..body.retarget import pose_bones, world_deltas
+from ..motion.skeleton import BODY_JOINTS
 from . import lbs
 from .rig import ancestors_closure, deform_from_deltas, deform_matrices, keyed, rest_matrices
 
@@ -60,6 +61,7 @@ def _deform(asset, alignment, rest, motion, scale, bones, exact: bool = False):
     parents = np.asarray(asset.bone_parents)
     keep = ancestors_closure(parents, bones)
     sub, align = sub_rig(asset, alignment, keep)
+    motion = _body_joints_only(motion, sub)
     if exact:
         pose = pose_bones(motion, sub, align, rest[keep, :3, :3], translation_scale=scale)
         q, loc = keyed(pose.quaternions, pose.root_location)
@@ -69,6 +71,18 @@ def _deform(asset, alignment, rest, motion, scale, bones, exact: bool = False):
         disp = (motion.trans - motion.trans[0]) * scale        # as pose_bones moves the root
         Ms = deform_from_deltas(rest[keep], sub.bone_parents, D, disp)
     return Ms, keep
+
+
+def _body_joints_only(motion, sub):
+    """The motion without the joints no kept bone follows (e.g. fingers for a wrist patch):
+    forward kinematics of the other joints does not depend on them."""
+    n = len(BODY_JOINTS)
+    if len(motion.joint_names) <= n or tuple(motion.joint_names[:n]) != BODY_JOINTS:
+        return motion
+    used = {j for j, bones in sub.joint_map.items() if any(b in sub.bone_names for b in bones)}
+    if not used <= set(BODY_JOINTS):
+        return motion
+    return motion.replace(rotations=motion.rotations[:, :n], joint_names=BODY_JOINTS)
 
 
 CHECK_FRAMES = 4       # frames on which the shortcut is checked against the keyed quaternions
@@ -95,6 +109,20 @@ def _compact(p: lbs.Patch, keep: np.ndarray) -> lbs.Patch:
     return dataclasses.replace(p, bones=remap[p.bones])
 
 
+def first_frame_offset(asset, alignment, motion, height: float, feet, rest=None) -> np.ndarray:
+    """Normalization as `Baker.setup` does it: the float32 vertices of frame 0 set the armature
+    location (float32): feet centred at the origin, soles on the floor. `feet`: foot vertex
+    indices or their `lbs.Patch`."""
+    rest = rest_matrices(asset.bone_heads, asset.bone_tails) if rest is None else rest
+    feet = feet if isinstance(feet, lbs.Patch) else lbs.patch(asset, feet)
+    first_frames = motion.replace(rotations=motion.rotations[:2], trans=motion.trans[:2])
+    scale = height / (motion.source_height or 1.7)
+    M0, keep0 = _deform(asset, alignment, rest, first_frames, scale, feet.used_bones(), exact=True)
+    first = lbs.skin(_compact(feet, keep0), M0[:1])[0].astype(np.float32).astype(np.float64)
+    offset = np.array([-first[:, 0].mean(), -first[:, 1].mean(), -first[:, 2].min()])
+    return offset.astype(np.float32).astype(np.float64)
+
+
 def simulate(asset, alignment: np.ndarray, motion, height: float, vertices, foot_vertices,
              joint_names=()) -> FastPose:
     """`motion` already at the output rate (as `Baker.setup` resamples it)."""
@@ -103,12 +131,7 @@ def simulate(asset, alignment: np.ndarray, motion, height: float, vertices, foot
     parents = np.asarray(asset.bone_parents)
     sensors = lbs.patch(asset, vertices)
     feet = lbs.patch(asset, foot_vertices)
-    # normalization (Baker.setup): float32 vertices of frame 0 -> armature location (float32)
-    first_frames = motion.replace(rotations=motion.rotations[:2], trans=motion.trans[:2])
-    M0, keep0 = _deform(asset, alignment, rest, first_frames, scale, feet.used_bones(), exact=True)
-    first = lbs.skin(_compact(feet, keep0), M0[:1])[0].astype(np.float32).astype(np.float64)
-    offset = np.array([-first[:, 0].mean(), -first[:, 1].mean(), -first[:, 2].min()])
-    offset = offset.astype(np.float32).astype(np.float64)
+    offset = first_frame_offset(asset, alignment, motion, height, feet, rest)
     jb = joint_bones(asset, joint_names)
     flat = np.array(sorted({b for bs in jb for b in bs}), dtype=np.int64)
     head_src = np.where(parents[flat] >= 0, parents[flat], flat)
