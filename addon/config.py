@@ -29,6 +29,12 @@ class BakeConfig:
     vary_body: int = 0                      # N seeded body-shape variants per motion (0: default body)
     seed: int = 0
     source_fps: float | None = None         # override for files without a frame rate
+    bvh_map: str | None = field(default=None, metadata={
+        "help": "BVH joint map: a JSON file SMPL joint -> BVH joint name (default: detect CMU/Mixamo/"
+                "Rokoko/Bandai Namco names)", "flag": "--bvh-map"})
+    bvh_scale: float | None = field(default=None, metadata={
+        "help": "metres per BVH file unit (default: guessed from the skeleton's leg length)",
+        "min": 1e-6, "max": 1e3, "flag": "--bvh-scale"})
     imu_smoothing: float = 0.1              # Savitzky-Golay window, s
     imu_noise: bool = False                 # MEMS noise model (off: ideal sensor)
     calibration: str | None = None          # impedance calibration file (weartwin calibrate)

@@ -51,7 +51,8 @@ def bake_items(todo: list[tuple[Item, str, dict]], use_torch: bool | None = None
             for n, (item, out, cdict) in enumerate(chunk):
                 try:
                     remove_stale_temp_files(item, Path(out), cfg)
-                    motion = load_motion(item.input, source_fps=cfg.source_fps)
+                    motion = load_motion(item.input, source_fps=cfg.source_fps, bvh_map=cfg.bvh_map,
+                                         bvh_scale=cfg.bvh_scale)
                     for v in variants_for(Path(item.input).stem, cfg.body, cfg.height, cfg.vary_body, cfg.seed):
                         pairs.append((motion, v))
                         owner.append(n)

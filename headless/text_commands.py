@@ -72,9 +72,10 @@ def cmd_text2motion(a) -> int:
     return 0
 
 
-def make_motions(jobs, out: Path, backend, force: bool = False, log=print):
+def make_motions(jobs, out: Path, backend, force: bool = False, log=print, extra_lines=()):
     """jobs: (label, text, seed, stem). Writes OUT/motions/<label>/<stem>.npz and the manifest;
-    returns (manifest path, failures)."""
+    returns (manifest path, failures). `extra_lines`: manifest dicts of existing motion files
+    (activities from motion libraries), listed as they are."""
     from addon.motion.motion import MotionError
     from addon.text2motion.io import write_amass
     from addon.text2motion.parse import TextError
@@ -91,6 +92,7 @@ def make_motions(jobs, out: Path, backend, force: bool = False, log=print):
                 continue
         lines.append(json.dumps({"input": str(path.resolve()), "output": f"{label}/{stem}", "label": label,
                                  "text": text}))
+    lines += [json.dumps(x) for x in extra_lines]
     manifest = out / "manifest.jsonl"
     manifest.parent.mkdir(parents=True, exist_ok=True)
     tmp = manifest.with_name(".manifest.jsonl.part")
@@ -210,7 +212,11 @@ def cmd_synth(a) -> int:
             raise ValueError(f"{a.spec}: unknown sensor(s) {', '.join(sorted(bad))}")
         backend = make_backend(spec.get("backend", "procedural"), library=spec.get("library"),
                                motion_root=spec.get("motion_root"), checkpoint=spec.get("checkpoint"))
-        jobs = synth_jobs(spec)
+        # h13a hook: activities with `source: library` are existing clips (library_command.py)
+        from .library_command import split_library_activities
+
+        lib_lines, spec = split_library_activities(spec, Path(a.spec).parent, int(spec.get("seed", 0)))
+        jobs = synth_jobs(spec) if spec["activities"] else []
     except (OSError, ValueError) as e:
         return _usage(str(e))
     out = Path(a.out)
@@ -219,7 +225,9 @@ def cmd_synth(a) -> int:
         [{"label": j[0], "text": j[1], "seed": j[2], "motion": f"motions/{j[0]}/{j[3]}.npz"} for j in jobs], indent=1))
     print(f"synth: {len(jobs)} descriptions of {len(spec['activities'])} activities, backend "
           f"{spec.get('backend', 'procedural')}, {max(1, cfg.vary_body)} body shape(s) each")
-    manifest, failed = make_motions(jobs, out, backend, a.force)
+    if lib_lines:
+        print(f"synth: {len(lib_lines)} clips from motion libraries")
+    manifest, failed = make_motions(jobs, out, backend, a.force, extra_lines=lib_lines)
     summary = bake_manifest(manifest, out / "exports", cfg, a.workers, a.force, not a.quiet and sys.stderr.isatty())
     return _report(summary, failed, out)
 

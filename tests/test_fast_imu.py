@@ -79,6 +79,14 @@ def test_engines_agree_on_every_shared_motion(pair, rel):
         assert_same(blender.bake(m, variant), fast.bake(m, variant))
 
 
+@pytest.mark.parametrize("name", ["dataset-1_walk_normal_001.bvh", "dataset-1_kick_normal_001.bvh", "dataset-1_dance-short_normal_001.bvh"])
+def test_engines_agree_on_bandai_bvh(pair, name):
+    path = need_shared("bvh/bandai_namco/dataset-1") / name
+    m = crop(load_motion(path))
+    blender, fast = pair
+    assert_same(blender.bake(m, ANNY), fast.bake(m, ANNY))
+
+
 def test_rest_matrices_and_weights_are_blenders():
     import bpy
 
