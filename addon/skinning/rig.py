@@ -115,12 +115,13 @@ def deform_from_deltas(rest: np.ndarray, parents, D: np.ndarray, displacement: n
     parents = np.asarray(parents)
     T, B = D.shape[:2]
     order = np.arange(B) if bones is None else ancestors_closure(parents, bones)
-    M = np.full((T, B, 3, 4), np.nan)
+    Dk = np.ascontiguousarray(np.moveaxis(D, 1, 0))          # (B,T,3,3): one bone contiguous
+    t = np.full((B, T, 3), np.nan)
     for b in order:
         h = rest[b, :3, 3]
         p = parents[b]
-        Db = D[:, b]
-        M[:, b, :, :3] = Db
-        carried = h + displacement if p < 0 else M[:, p, :, :3] @ h + M[:, p, :, 3]
-        M[:, b, :, 3] = carried - Db @ h
-    return M
+        if p < 0:
+            t[b] = h + displacement - Dk[b] @ h
+        else:
+            t[b] = (Dk[p] - Dk[b]) @ h + t[p]
+    return np.concatenate([D, np.moveaxis(t, 0, 1)[..., None]], axis=-1)
