@@ -22,10 +22,12 @@ from .export.preview import write_preview
 from .export.recording import Recording, write_csv, write_npz
 from .motion import Motion, load_motion, resample
 from .motion.rotations import axis_angle_to_matrix
+from .motion.skeleton import BODY_JOINTS
 from .sensors.imu import ImuNoise, angular_velocity, frame_from_points, smoothing_window, specific_force
 from .sensors.sites import apply_frame_roll, make_sites, placement_jitter
 
 ProgressFn = Callable[[int, int], None]
+# Sensors this build can simulate (DESIGN.md default: both).
 AVAILABLE_SENSORS = SENSORS   # owned by config.py
 
 
@@ -78,6 +80,20 @@ class Rig:
     t0: float
 
 
+def engine_for(cfg: BakeConfig) -> str:
+    """"fast" or "blender": what `cfg.engine` means for this config. auto picks fast unless a
+    channel needs the whole mesh (impedance, soft body)."""
+    needs_mesh = [what for what, on in (("impedance", "impedance" in cfg.sensors),
+                                        ("soft body", cfg.softbody)) if on]
+    engine = getattr(cfg, "engine", "auto")
+    if engine == "fast" and needs_mesh:
+        raise ValueError(f"--engine fast simulates IMUs only; {' and '.join(needs_mesh)} need(s) "
+                         "the Blender engine (--engine blender or auto)")
+    if engine == "auto":
+        return "blender" if needs_mesh else "fast"
+    return engine
+
+
 class Baker:
     def __init__(self, config: BakeConfig | None = None):
         self.config = config or BakeConfig()
@@ -85,7 +101,14 @@ class Baker:
 
     # -- one motion on one body ------------------------------------------------------------
     def bake(self, motion: Motion, variant: BodyVariant, progress: ProgressFn | None = None) -> Recording:
-        """Build the scene (a fresh, empty one) and simulate every frame."""
+        """Simulate every frame with the engine `config.engine` resolves to: "blender" builds the
+        scene (a fresh, empty one) and evaluates the mesh; "fast" skins the sensor patches
+        outside Blender (`skinning.engine`, no `bpy`), to the same answer."""
+        if engine_for(self.config) == "fast":
+            rec = self.bake_fast(motion, variant)
+            if progress:
+                progress(rec.meta["n_frames"], rec.meta["n_frames"])
+            return rec
         gen = self.frames(self.setup(motion, variant))
         try:
             while True:
@@ -94,6 +117,156 @@ class Baker:
                     progress(done, total)
         except StopIteration as stop:
             return stop.value
+
+    def prepare(self, motion: Motion, variant: BodyVariant):
+        """Motion at the output rate, the variant (SMPL-family: the motion's own betas when the
+        variant has none), its normalized asset and T-pose alignment: both engines start here."""
+        motion = resample(motion, self.config.fps)
+        if variant.model != "anny" and not variant.params and motion.betas is not None:
+            variant = BodyVariant(variant.label, variant.model,
+                                  {"betas": motion.betas[:16].tolist(), "gender": motion.gender}, variant.height)
+        asset, align = self.bodies.get(variant)
+        return motion, variant, asset, align
+
+    def bake_fast(self, motion: Motion, variant: BodyVariant) -> Recording:
+        """The fast engine: IMU sites and joints by skinning just their vertices/bones in numpy."""
+        from .skinning.engine import simulate
+
+        cfg = self.config
+        t0 = time.perf_counter()
+        motion, variant, asset, align = self.prepare(motion, variant)
+        sites, feet = self._static(asset, align, self._placement(motion, variant))
+        site_ids = np.array([s.vertices for s in sites], dtype=np.int64).reshape(-1)
+        timings = {"setup_s": time.perf_counter() - t0}
+        t1 = time.perf_counter()
+        sim = simulate(asset, align, motion, variant.height, site_ids, feet, BODY_JOINTS)
+        timings["fast_shortcut"] = sim.shortcut
+        timings["frames_s"] = time.perf_counter() - t1
+        rec = self._record(motion, variant, asset, sites, sim.vertices, sim.joints, None, timings, t0, "fast")
+        rec.debug["offset"] = sim.offset
+        return rec
+
+    def bake_many(self, pairs, max_frames: int = 2_000_000, use_torch: bool | None = None) -> list:
+        """Many (motion, variant) pairs in one go: on a GPU (config.device cuda, or auto with
+        one available) all clips of a body are skinned together in torch (`skinning.batch`);
+        otherwise one by one (the numpy engine is faster than torch on a CPU). Returns one
+        `Recording` or the exception per pair, in order (a bad clip does not stop the others).
+        use_torch=True runs the torch batch even on the CPU (tests; CI has no GPU)."""
+        from .skinning.batch import resolve_device
+
+        device = resolve_device(getattr(self.config, "device", "auto"))
+        use_torch = device != "cpu" if use_torch is None else use_torch
+        out: list = [None] * len(pairs)
+        # one patch set per body in a torch batch: placement jitter moves it per clip, so clip by clip
+        if engine_for(self.config) != "fast" or not use_torch or self.config.imu_placement_jitter:
+            for i, (m, v) in enumerate(pairs):
+                try:
+                    out[i] = self.bake(m, v)
+                except Exception as e:  # noqa: BLE001 - reported per item by the caller
+                    out[i] = e
+            return out
+        groups: dict = {}
+        for i, (m, v) in enumerate(pairs):
+            try:
+                m2, v2, asset, align = self.prepare(m, v)
+            except Exception as e:  # noqa: BLE001
+                out[i] = e
+                continue
+            groups.setdefault(id(asset), []).append((i, m2, v2, asset, align))
+        for group in groups.values():
+            chunk, frames = [], 0
+            for g in group:
+                if chunk and frames + g[1].n_frames > max_frames:
+                    self._bake_chunk(chunk, device, out)
+                    chunk, frames = [], 0
+                chunk.append(g)
+                frames += g[1].n_frames
+            if chunk:
+                self._bake_chunk(chunk, device, out)
+        return out
+
+    def _bake_chunk(self, chunk, device: str, out: list) -> None:
+        from .skinning.batch import body_pack
+
+        cfg = self.config
+        t0 = time.perf_counter()
+        _, _, _, asset, align = chunk[0]
+        sites, feet = self._static(asset, align)
+        window = smoothing_window(cfg.fps, cfg.imu_smoothing)
+        ok = []
+        for i, m, v, _, _ in chunk:
+            if m.n_frames < window or not sites or tuple(m.joint_names[:POSE_JOINTS]) != BODY_JOINTS:
+                # too short for one filter window, or not on the SMPL body tree: numpy path
+                try:
+                    out[i] = self.bake(m, v)
+                except Exception as e:  # noqa: BLE001
+                    out[i] = e
+            else:
+                ok.append((i, m, v))
+        if not ok:
+            return
+        packs = self.__dict__.setdefault("_packs", {})
+        key = (id(asset), tuple(s.vertices for s in sites))
+        lengths = [m.n_frames for _, m, _ in ok]
+        try:
+            if key not in packs or packs[key][0] is not asset:
+                packs[key] = (asset, body_pack(asset, align, np.array([s.vertices for s in sites]).reshape(-1)))
+            res = self._imu_batch(packs[key][1], ok, asset, align, feet, lengths, window, device)
+        except Exception as e:  # noqa: BLE001 - e.g. out of GPU memory: clip by clip in numpy instead
+            import sys
+
+            print(f"weartwin: torch batch on {device} failed ({type(e).__name__}: {str(e).splitlines()[0][:200]}); "
+                  "baking these clips one by one with the numpy engine", file=sys.stderr)
+            for i, m, v in ok:
+                try:
+                    out[i] = self.bake(m, v)
+                except Exception as e:  # noqa: BLE001
+                    out[i] = e
+            return
+        share = (time.perf_counter() - t0) / sum(lengths)
+        start = 0
+        for (i, m, v), n in zip(ok, lengths):
+            sl = slice(start, start + n)
+            site_pos = res["vertices"][sl].reshape(n, -1, 3)
+            timings = {"frames_s": share * n, "batch_clips": len(ok), "device": device}
+            out[i] = self._record(m, v, asset, sites, site_pos, res["joints"][sl], None, timings,
+                                  time.perf_counter() - share * n, "fast")
+            start += n
+
+    def _imu_batch(self, bp, ok, asset, align, feet, lengths, window, device):
+        from .skinning.batch import imu_batch
+        from .skinning.engine import first_frame_offset
+
+        cfg = self.config
+        return imu_batch(bp, np.concatenate([m.rotations[:, :POSE_JOINTS] for _, m, _ in ok]),
+                         np.concatenate([m.trans for _, m, _ in ok]),
+                         [v.height / (m.source_height or 1.7) for _, m, v in ok],
+                         np.stack([first_frame_offset(asset, align, m, v.height, feet) for _, m, v in ok]),
+                         lengths, cfg.fps, window, device=device)
+
+    def _placement(self, motion: Motion, variant: BodyVariant) -> dict:
+        """Seeded watch placement of this recording (`--imu-placement-jitter`; {} when off)."""
+        cfg = self.config
+        return placement_jitter(cfg.imu_placement_jitter, cfg.seed,
+                                f"{motion.source.get('sha256') or motion.source.get('path')}|{variant.label}",
+                                cfg.imu_sites)
+
+    def _static(self, asset, align, placement: dict | None = None):
+        """IMU sites and foot vertices of an asset, computed once per asset, site config and
+        placement (a batch bakes many motions on the same few bodies)."""
+        cfg = self.config
+        placement = placement or {}
+        key = (id(asset), cfg.imu_sites if "imu" in cfg.sensors else (), repr(sorted(cfg.imu_site_defs.items())),
+               repr(sorted(placement.items())))
+        cache = self.__dict__.setdefault("_static_cache", {})
+        hit = cache.get(key)
+        if hit is None or hit[0] is not asset:
+            if len(cache) > 32:
+                cache.clear()
+            sites = (make_sites(asset, cfg.imu_sites, align, cfg.imu_site_defs, placement)
+                     if "imu" in cfg.sensors else [])
+            hit = cache[key] = (asset, sites, _foot_vertices(asset))
+        return hit[1], hit[2]
 
     def setup(self, motion: Motion, variant: BodyVariant, collection=None) -> Rig:
         """Body, armature, keyed motion, skeleton normalization and (optional) soft flesh.
@@ -108,18 +281,14 @@ class Baker:
         cfg = self.config
         timings = {}
         t0 = time.perf_counter()
-        motion = resample(motion, cfg.fps)
-        if variant.model != "anny" and not variant.params and motion.betas is not None:
-            variant = BodyVariant(variant.label, variant.model,
-                                  {"betas": motion.betas[:16].tolist(), "gender": motion.gender}, variant.height)
-        asset, align = self.bodies.get(variant)
+        motion, variant, asset, align = self.prepare(motion, variant)
         scene = empty_scene() if collection is None else bpy.context.scene
         arm, body = build_body(asset, collection)
-        rest = rest_rotations(arm)
+        rest = rest_rotations(arm, asset.bone_names)
         scale = variant.height / (motion.source_height or 1.7)
         pose = pose_bones(motion, asset, align, rest, translation_scale=scale)
         set_frame_rate(scene, cfg.fps, motion.n_frames)
-        key_pose(arm, pose)
+        key_pose(arm, pose, bone_names=asset.bone_names)
         timings["setup_s"] = time.perf_counter() - t0
 
         # normalization: feet centre at the origin, soles on the floor, on the first frame
@@ -157,10 +326,7 @@ class Baker:
             body.evaluated_get(dg).data.vertices.foreach_get("co", buf)
             return buf.reshape(nv, 3)
 
-        placement = placement_jitter(cfg.imu_placement_jitter, cfg.seed,
-                                     f"{motion.source.get('sha256') or motion.source.get('path')}|{variant.label}",
-                                     cfg.imu_sites)
-        sites = make_sites(asset, cfg.imu_sites, align, cfg.imu_site_defs, placement) if "imu" in cfg.sensors else []
+        sites, _ = self._static(asset, align, self._placement(motion, variant))
         site_ids = np.array([s.vertices for s in sites], dtype=np.int64).reshape(-1)
         imp_sim = None
         if "impedance" in cfg.sensors:
@@ -174,6 +340,11 @@ class Baker:
         T = motion.n_frames
         nbuf = np.empty(nv * 3, dtype=np.float32)
         site_pos = np.empty((T, len(site_ids), 3))
+        # joints: heads of the pose bones that follow each SMPL joint (armature space)
+        pose_names = [pb.name for pb in rig.arm.pose.bones]
+        hbuf = np.empty(len(pose_names) * 3, dtype=np.float32)
+        jb = [[pose_names.index(b) for b in asset.joint_map.get(j, []) if b in pose_names] for j in BODY_JOINTS]
+        heads = np.empty((T, len(pose_names), 3))
         t1 = time.perf_counter()
         # mesh-local -> world: the body's parent (armature) carries the normalization offset
         for f in range(T):
@@ -183,6 +354,8 @@ class Baker:
                 Rm, tm = mw[:3, :3], mw[:3, 3]
             if len(site_ids):
                 site_pos[f] = v[site_ids] @ Rm.T + tm
+            rig.arm.pose.bones.foreach_get("head", hbuf)
+            heads[f] = hbuf.reshape(-1, 3) @ Rm.T + tm
             if imp_sim is not None:  # mesh coordinates: lengths and areas do not care
                 me = body.evaluated_get(dg).data
                 if hasattr(me, "vertex_normals"):
@@ -193,9 +366,27 @@ class Baker:
             yield f + 1, T
         timings["frames_s"] = time.perf_counter() - t1
 
+        joints = np.full((T, len(BODY_JOINTS), 3), np.nan)
+        for j, bs in enumerate(jb):
+            if bs:
+                joints[:, j] = heads[:, bs].mean(axis=1)
+        imp = None
+        if imp_sim is not None:
+            imp = lambda: imp_sim.finish(to_world=(Rm, tm))  # noqa: E731
+            timings["impedance_path_searches"] = imp_sim.searches
+        rec = self._record(motion, variant, asset, sites, site_pos, joints, imp, timings, t0, "blender")
+        rec.debug["offset"] = tm
+        return rec
+
+    def _record(self, motion: Motion, variant: BodyVariant, asset, sites, site_pos: np.ndarray,
+                joints: np.ndarray, imp, timings: dict, t0: float, engine: str) -> Recording:
+        """Sensor signals from the sites' world positions (either engine, or the torch batch) -> `Recording`."""
+        cfg = self.config
+        T = motion.n_frames
         rec = Recording(t=np.arange(T) / cfg.fps)
         n_pose = min(POSE_JOINTS, len(motion.joint_names))
         rec.pose["rot6d"] = pose_rot6d(motion.rotations[:, :n_pose])
+        rec.pose["joints"] = joints.astype(np.float32)
         rec.debug = {"site_positions": {}, "asset": asset}
         window = smoothing_window(cfg.fps, cfg.imu_smoothing)
         noise = ImuNoise(enabled=cfg.imu_noise)
@@ -203,18 +394,19 @@ class Baker:
         site_meta = {}
         for k, s in enumerate(sites):
             p = site_pos[:, 3 * k:3 * k + 3]
+            # one IMU model for both engines: the torch batch hands over skinned positions only
             R = apply_frame_roll(frame_from_points(p[:, 0], p[:, 1], p[:, 2]), s)
             acc = specific_force(p.mean(axis=1), R, cfg.fps, window)
             gyro = angular_velocity(R, cfg.fps, window)
             acc, gyro = noise.apply(acc, gyro, cfg.fps, rng)
             rec.imu[s.name] = {"acc": acc, "gyro": gyro}
             rec.debug["site_positions"][s.name] = p.mean(axis=1)
+            rec.debug.setdefault("site_vertices", {})[s.name] = p
             rec.debug.setdefault("site_frames", {})[s.name] = R
             site_meta[s.name] = s.describe()
         pair_meta = {}
-        if imp_sim is not None:
-            rec.imp, pair_meta = imp_sim.finish(to_world=(Rm, tm))
-            timings["impedance_path_searches"] = imp_sim.searches
+        if imp is not None:
+            rec.imp, pair_meta = imp()
             if cfg.calibration:
                 self._calibrate(rec, pair_meta)
         timings["total_s"] = time.perf_counter() - t0
@@ -222,7 +414,11 @@ class Baker:
             "fps": cfg.fps,
             "n_frames": T,
             "sites": site_meta,
+            "engine": engine,
             "pose": {"joints": list(motion.joint_names[:n_pose]),
+                     "joint_positions": "pose.joints: world positions (Z-up, m, after normalization) of "
+                                        "the baked body's joints (head of the bone(s) following each), "
+                                        f"in the order of {list(BODY_JOINTS)}",
                      "rot6d": "local joint rotations (root: Z-up world), 6-D = matrix[:, :2] column-major"},
             "pairs": pair_meta,
             "imu_filter": {"savgol_window": window, "polyorder": 3, "noise": noise.enabled},
@@ -255,6 +451,24 @@ class Baker:
             "note": "mag/phase are calibrated; mag_sim/phase_sim are the simulated values"}
 
     # -- one file, all its body variants -----------------------------------------------------
+    def write_outputs(self, rec: Recording, path, out_stem: Path, variant: BodyVariant, res: BakeResult,
+                      label: str | None = None, text: str | None = None) -> None:
+        """`out_stem`.npz (`out_stem`__bNN.npz for a body variant) and the optional csv/png."""
+        cfg = self.config
+        if label is not None:
+            rec.meta["label"] = label
+        if text is not None:
+            rec.meta["text"] = text
+        target = export_path(Path(out_stem), variant.label)
+        write_npz(rec, target)
+        res.outputs.append(target)
+        if cfg.csv:
+            res.outputs.append(write_csv(rec, derived_path(target, "csv")))
+        if cfg.preview:
+            title = f"{Path(path).name} — {variant.label or 'default body'}"
+            res.outputs.append(write_preview(rec.arrays(), derived_path(target, "preview"), title))
+        res.frames += len(rec.t)
+
     def bake_file(self, path, out_stem: Path, progress: ProgressFn | None = None,
                   label: str | None = None, text: str | None = None) -> BakeResult:
         """Bake `path` to `out_stem`.npz (or `out_stem`__bNN.npz per body variant)."""
@@ -265,18 +479,6 @@ class Baker:
         out_stem = Path(out_stem)
         for variant in variants_for(Path(path).stem, cfg.body, cfg.height, cfg.vary_body, cfg.seed):
             rec = self.bake(motion, variant, progress)
-            if label is not None:
-                rec.meta["label"] = label
-            if text is not None:
-                rec.meta["text"] = text
-            target = export_path(out_stem, variant.label)
-            write_npz(rec, target)
-            res.outputs.append(target)
-            if cfg.csv:
-                res.outputs.append(write_csv(rec, derived_path(target, "csv")))
-            if cfg.preview:
-                title = f"{Path(path).name} — {variant.label or 'default body'}"
-                res.outputs.append(write_preview(rec.arrays(), derived_path(target, "preview"), title))
-            res.frames += len(rec.t)
+            self.write_outputs(rec, path, out_stem, variant, res, label, text)
         res.seconds = time.perf_counter() - t0
         return res

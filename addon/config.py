@@ -106,6 +106,13 @@ class BakeConfig:
     softbody_stiffness: float = opt(0.7, "goal weight of the softest flesh, 0..1 (1: rigid skinning)",
                                     group="impedance (Pose2Imp)", min=0.0, max=1.0)
     save_path: bool = opt(False, "store the impedance current path per frame", group="impedance (Pose2Imp)")
+    # engine (not part of the signal hash: both engines give the same arrays, tests/test_fast_imu.py)
+    engine: str = opt("auto", "IMU engine: fast skins only the sensor patches outside Blender (same answer, "
+                      "~100x faster); blender evaluates the whole mesh; auto: fast unless impedance or soft body "
+                      "needs the mesh", choices=("auto", "fast", "blender"), group="engine", signal=False)
+    device: str = opt("auto", "where the fast engine runs batches: cuda skins all clips of a batch at once in "
+                      "torch on the GPU; cpu: numpy, clip by clip; auto: cuda when torch sees a GPU",
+                      choices=("auto", "cpu", "cuda"), group="engine", signal=False)
     # output
     csv: bool = opt(False, "also write <stem>.csv", group="output", signal=False)
     preview: bool = opt(False, "also write <stem>.png (plot of the channels)", group="output", signal=False)

@@ -36,11 +36,18 @@ def describe(path: Path, as_json: bool = False) -> str:
                  f"  {len(t)} samples at {meta.get('fps')} Hz, {t[-1] if len(t) else 0:.2f} s",
                  f"  body: {meta.get('body', {}).get('model')} {meta.get('body', {}).get('variant') or 'default'}"
                  f", height {meta.get('body', {}).get('height')} m",
-                 f"  source: {meta.get('source', {}).get('format')} {meta.get('source', {}).get('path')}"]
+                 f"  source: {meta.get('source', {}).get('format')} {meta.get('source', {}).get('path')}",
+                 f"  engine: {meta.get('engine', 'blender')}"]
         for k, v in arrays.items():
             if k == "t":
                 continue
             flat = v.reshape(len(t), -1).astype(np.float64)
+            if k == "pose.joints" and v.ndim == 3:  # (T,22,3) body joints, world, m
+                names = meta.get("pose", {}).get("joints", [])
+                top = names[int(np.argmax(v[0, :, 2]))] if len(names) == v.shape[1] else "?"
+                lines.append(f"  {k:28s} {str(v.shape):12s} world joint positions (m); frame 0 spans "
+                             f"z {v[0, :, 2].min():.2f}..{v[0, :, 2].max():.2f} (highest: {top})")
+                continue
             if flat.shape[1] > 6:  # e.g. the stored current path
                 lines.append(f"  {k:28s} {str(v.shape):12s}")
                 continue

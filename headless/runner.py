@@ -350,7 +350,12 @@ def run_batch(items: list[Item], out: Path, cfg: BakeConfig, workers: int = 1, f
                 bar.update(1)
             else:
                 todo.append((it, str(out), icfg.to_dict()))
-        if todo and (workers > 1 or "bpy" not in sys.modules):
+        from .fast_batch import bake_items, wants_batch
+
+        if todo and wants_batch(cfg):   # fast engine on a GPU: many clips per torch batch, no Blender
+            for r in bake_items(todo):
+                report(r)
+        elif todo and (workers > 1 or "bpy" not in sys.modules):
             _run_workers(todo, max(1, workers), cfg.to_dict(), out, report)
         else:   # inside a Blender binary: bake in this process
             for args in todo:

@@ -50,11 +50,14 @@ def _key_curve(bag, data_path: str, index: int, frames: np.ndarray, values: np.n
     fc.update()
 
 
-def key_pose(arm: bpy.types.Object, pose: BonePose, first_frame: int = 0) -> bpy.types.Action:
+def key_pose(arm: bpy.types.Object, pose: BonePose, first_frame: int = 0,
+             bone_names: list[str] | None = None) -> bpy.types.Action:
+    """`bone_names`: the bones in the order of `pose`'s columns (the asset's order); default
+    Blender's order, which is depth-first and differs from the asset's for SMPL bodies."""
     T = pose.quaternions.shape[0]
     frames = np.arange(first_frame, first_frame + T, dtype=np.float32)
     action, bag = _channelbag(arm, f"{arm.name}Motion")
-    names = [b.name for b in arm.data.bones]
+    names = list(bone_names) if bone_names is not None else [b.name for b in arm.data.bones]
     identity = np.array([1.0, 0, 0, 0])
     for b, name in enumerate(names):
         q = pose.quaternions[:, b]
@@ -63,7 +66,7 @@ def key_pose(arm: bpy.types.Object, pose: BonePose, first_frame: int = 0) -> bpy
         path = f'pose.bones["{name}"].rotation_quaternion'
         for i in range(4):
             _key_curve(bag, path, i, frames, q[:, i], name)
-    root = names[int(np.nonzero([b.parent is None for b in arm.data.bones])[0][0])]
+    root = next(b.name for b in arm.data.bones if b.parent is None)
     for i in range(3):
         _key_curve(bag, f'pose.bones["{root}"].location', i, frames, pose.root_location[:, i], root)
     return action

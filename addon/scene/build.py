@@ -91,10 +91,16 @@ def build_body(asset: BodyAsset, collection: bpy.types.Collection | None = None,
     return arm, body
 
 
-def rest_rotations(arm: bpy.types.Object) -> np.ndarray:
-    """(B,3,3) rest orientation of each bone in armature space, in bone order."""
+def rest_rotations(arm: bpy.types.Object, bone_names: list[str] | None = None) -> np.ndarray:
+    """(B,3,3) rest orientation of each bone in armature space, in the order of `bone_names`
+    (the asset's order; default: Blender's, which lists bones depth-first and so differs from
+    the asset's for e.g. SMPL, where the asset lists them breadth-first)."""
     bones = arm.data.bones
     m = np.empty(len(bones) * 16, dtype=np.float32)
     bones.foreach_get("matrix_local", m)
     # foreach_get flattens Blender matrices column by column
-    return m.reshape(-1, 4, 4).transpose(0, 2, 1)[:, :3, :3].astype(np.float64)
+    R = m.reshape(-1, 4, 4).transpose(0, 2, 1)[:, :3, :3].astype(np.float64)
+    if bone_names is not None:
+        index = {b.name: i for i, b in enumerate(bones)}
+        R = R[[index[n] for n in bone_names]]
+    return R

@@ -1,0 +1,221 @@
+"""IMU engines side by side: the fast engine (numpy, torch batch) against the Blender engine.
+
+Default run (this machine), printed as one table:
+- a 60 s motion (the synthetic mocap-like clip of bench_imu_bake.py, 60 fps, SMPL-H), IMU only,
+  default body: end-to-end frames/s of each engine (Blender: fresh scene, keys, per-frame mesh
+  evaluation; fast: `Baker.bake` with engine=fast), the ratio, and peak memory of each (each
+  engine in its own process: ru_maxrss; tracemalloc peak of the bake itself), and the largest
+  difference between the two engines' signals on that clip;
+- the torch batch on this CPU (frames/s) for reference;
+- with --corpus: `weartwin bake` of the whole shared Bandai corpus (dataset-1 folder +
+  dataset-2.zip) × 4 bodies (--vary-body 4), IMU only, --workers 2: wall time and frames.
+
+GPU (no Blender there): --gpu-pack FILE writes the batch inputs (4 bodies' constants and the
+clip) as .npz; --gpu FILE runs the torch batch on cuda from it and prints frames/s.
+Usage: python benchmarks/bench_fast_imu.py [--seconds 60] [--corpus] [--gpu-pack F | --gpu F]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+
+def _motion(seconds: float):
+    from bench_imu_bake import synthetic_motion
+
+    return synthetic_motion(seconds)
+
+
+def one_engine(engine: str, seconds: float) -> dict:
+    """Bake the clip with one engine in this (fresh) process; figures as a dict."""
+    from addon.bake import Baker
+    from addon.body.variants import BodyVariant
+    from addon.config import BakeConfig
+
+    m = _motion(seconds)
+    baker = Baker(BakeConfig(sensors=("imu",), engine=engine))
+    v = BodyVariant("", "anny", {}, 1.7)
+    runs = []
+    reps = 1 if engine == "blender" else 5
+    baker.bake(m.replace(rotations=m.rotations[:120], trans=m.trans[:120]), v)  # body cache, imports
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        rec = baker.bake(m, v)
+        runs.append(time.perf_counter() - t0)
+    tracemalloc.start()
+    baker.bake(m, v) if engine == "fast" else None
+    peak = tracemalloc.get_traced_memory()[1] if engine == "fast" else None
+    tracemalloc.stop()
+    np.savez(f"/tmp/bench_fast_imu_{engine}_{os.getpid()}.npz",
+             **{f"{s}.{k}": rec.imu[s][k] for s in rec.imu for k in ("acc", "gyro")}, joints=rec.pose["joints"])
+    return {"engine": engine, "frames": len(rec.t), "best_s": min(runs), "median_s": float(np.median(runs)),
+            "tracemalloc_peak_mb": None if peak is None else peak / 1e6,
+            "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "signals": f"/tmp/bench_fast_imu_{engine}_{os.getpid()}.npz"}
+
+
+def run_child(engine: str, seconds: float) -> dict:
+    r = subprocess.run([sys.executable, __file__, "--child", engine, "--seconds", str(seconds)],
+                       capture_output=True, text=True, cwd=ROOT)
+    if r.returncode:
+        raise SystemExit(r.stderr[-2000:])
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def torch_cpu(seconds: float) -> float:
+    from addon.bake import Baker
+    from addon.body.variants import BodyVariant
+    from addon.config import BakeConfig
+
+    m = _motion(seconds)
+    baker = Baker(BakeConfig(sensors=("imu",), device="cpu"))
+    pairs = [(m, BodyVariant("", "anny", {}, 1.7))] * 4
+    baker.bake_many(pairs[:1], use_torch=True)
+    t0 = time.perf_counter()
+    recs = baker.bake_many(pairs, use_torch=True)
+    return sum(len(r.t) for r in recs) / (time.perf_counter() - t0)
+
+
+def corpus() -> dict:
+    shared = ROOT.parent / "shared" / "data" / "bvh" / "bandai_namco"
+    if not shared.exists():
+        shared = Path("/work/shared/data/bvh/bandai_namco")
+    out = Path("/tmp/bench_fast_imu_corpus")
+    import shutil
+
+    shutil.rmtree(out, ignore_errors=True)
+    t0 = time.perf_counter()
+    r = subprocess.run([sys.executable, "-m", "headless", "bake", str(shared / "dataset-1"), str(shared / "dataset-2.zip"),
+                        "--out", str(out), "--sensors", "imu", "--vary-body", "4", "--workers", "2", "--quiet"],
+                       capture_output=True, text=True, cwd=ROOT)
+    wall = time.perf_counter() - t0
+    summary = json.loads((out / "summary.json").read_text())
+    res = {"wall_s": wall, "frames": summary["timings"]["frames"], "done": len(summary["done"]),
+           "failed": len(summary["failed"]), "rc": r.returncode, "stdout": r.stdout.strip()[-300:]}
+    shutil.rmtree(out, ignore_errors=True)
+    return res
+
+
+# --- GPU ------------------------------------------------------------------------------------
+def gpu_pack(path: Path, seconds: float) -> None:
+    from addon.bake import Baker, _foot_vertices
+    from addon.body.variants import BodyVariant, variants_for
+    from addon.config import BakeConfig
+    from addon.sensors.imu import smoothing_window
+    from addon.skinning.batch import body_pack
+    from addon.skinning.engine import first_frame_offset
+
+    baker = Baker(BakeConfig(sensors=("imu",), engine="fast"))
+    m = baker.prepare(_motion(seconds), BodyVariant("", "anny", {}, 1.7))[0]
+    arrays = {"rotations": m.rotations[:, :22], "trans": m.trans, "fps": m.fps,
+              "window": smoothing_window(m.fps, baker.config.imu_smoothing)}
+    for k, v in enumerate([BodyVariant("", "anny", {}, 1.7)] + variants_for("bench", "anny", 1.7, 3, 0)):
+        _, v, asset, align = baker.prepare(m, v)
+        sites, _ = baker._static(asset, align)
+        p = body_pack(asset, align, np.array([s.vertices for s in sites]).reshape(-1))
+        for f in p.__dataclass_fields__:
+            arrays[f"b{k}.{f}"] = getattr(p, f)
+        arrays[f"b{k}.offset"] = first_frame_offset(asset, align, m, v.height, _foot_vertices(asset))
+        arrays[f"b{k}.scale"] = v.height / (m.source_height or 1.7)
+        rec = baker.bake(m, v)
+        arrays[f"b{k}.ref_acc"] = np.stack([rec.imu[s.name]["acc"] for s in sites], 1)
+        arrays[f"b{k}.ref_gyro"] = np.stack([rec.imu[s.name]["gyro"] for s in sites], 1)
+    np.savez_compressed(path, **arrays)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
+def gpu_run(path: Path, frames_per_call: int) -> None:
+    import torch
+
+    from addon.skinning.batch import BodyPack, imu_batch
+
+    d = np.load(path)
+    rot, trans, fps, window = d["rotations"], d["trans"], float(d["fps"]), int(d["window"])
+    T = len(rot)
+    n = max(1, frames_per_call // T)
+    print(f"device: {torch.cuda.get_device_name(0)}; clip {T} frames at {fps:g} fps; {n} clips "
+          f"({n * T:,} frames) per call, 4 bodies")
+    big_rot, big_trans = np.concatenate([rot] * n), np.concatenate([trans] * n)
+    fields = BodyPack.__dataclass_fields__
+    for dtype in (torch.float64, torch.float32):
+        total_frames, total_s, worst = 0, 0.0, (0.0, 0.0)
+        for k in range(4):
+            pack = BodyPack(**{f: (int(d[f"b{k}.{f}"]) if f == "n_sites" else d[f"b{k}.{f}"]) for f in fields})
+            args = (pack, big_rot, big_trans, [float(d[f"b{k}.scale"])] * n, np.tile(d[f"b{k}.offset"], (n, 1)),
+                    [T] * n, fps, window)
+            if k == 0:
+                imu_batch(*args, device="cuda", dtype=dtype)    # warm-up (kernels, allocator)
+            torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            out = imu_batch(*args, device="cuda", dtype=dtype)
+            torch.cuda.synchronize()
+            total_s += time.perf_counter() - t0
+            total_frames += n * T
+            worst = (max(worst[0], np.abs(out["acc"][:T] - d[f"b{k}.ref_acc"]).max()),
+                     max(worst[1], np.abs(out["gyro"][:T] - d[f"b{k}.ref_gyro"]).max()))
+        print(f"  {str(dtype):14s} {total_frames / total_s:14,.0f} frames/s (host arrays in, host arrays out; "
+              f"peak GPU memory {torch.cuda.max_memory_allocated() / 1e9:.1f} GB); "
+              f"vs numpy engine: acc {worst[0]:.1e} m/s², gyro {worst[1]:.1e} rad/s")
+        torch.cuda.reset_peak_memory_stats()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--corpus", action="store_true", help="also bake the Bandai corpus × 4 bodies")
+    ap.add_argument("--child", choices=("fast", "blender"), help=argparse.SUPPRESS)
+    ap.add_argument("--gpu-pack", type=Path)
+    ap.add_argument("--gpu", type=Path)
+    ap.add_argument("--frames-per-call", type=int, default=2_000_000)
+    a = ap.parse_args()
+    if a.child:
+        print(json.dumps(one_engine(a.child, a.seconds)))
+        return
+    if a.gpu_pack:
+        return gpu_pack(a.gpu_pack, a.seconds)
+    if a.gpu:
+        return gpu_run(a.gpu, a.frames_per_call)
+    print(f"{a.seconds:g} s motion (synthetic, 60 fps), IMU only (2 wrist sites), default Anny body, "
+          f"{os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.1f} (shared machine)")
+    res = {e: run_child(e, a.seconds) for e in ("blender", "fast")}
+    b, f = res["blender"], res["fast"]
+    print(f"{'engine':10s} {'frames':>7s} {'frames/s':>12s} {'(median)':>10s} {'bake peak (tracemalloc)':>24s} "
+          f"{'process maxrss':>15s}")
+    for e in ("blender", "fast"):
+        r = res[e]
+        tm = "-" if r["tracemalloc_peak_mb"] is None else f"{r['tracemalloc_peak_mb']:.0f} MB"
+        print(f"{e:10s} {r['frames']:7d} {r['frames'] / r['best_s']:12,.0f} {r['frames'] / r['median_s']:10,.0f} "
+              f"{tm:>24s} {r['maxrss_mb']:12.0f} MB")
+    print(f"speed-up fast/blender: {b['best_s'] / f['best_s']:.0f}x (best), "
+          f"{b['best_s'] / f['median_s']:.0f}x (fast median)")
+    sb, sf = np.load(b["signals"]), np.load(f["signals"])
+    acc = max(np.abs(sb[k] - sf[k]).max() for k in sb.files if k.endswith(".acc"))
+    gyro = max(np.abs(sb[k] - sf[k]).max() for k in sb.files if k.endswith(".gyro"))
+    print(f"engines differ by at most: acc {acc:.1e} m/s², gyro {gyro:.1e} rad/s, joints "
+          f"{np.abs(sb['joints'] - sf['joints']).max():.1e} m")
+    for p in (b["signals"], f["signals"]):
+        Path(p).unlink(missing_ok=True)
+    print(f"torch batch on this CPU (4 clips): {torch_cpu(a.seconds):,.0f} frames/s "
+          "(slower than numpy here; the batch is for GPUs)")
+    if a.corpus:
+        c = corpus()
+        print(f"Bandai corpus (dataset-1 + dataset-2.zip) x 4 bodies, IMU only, 60 fps out, --workers 2: "
+              f"{c['done']} items done, {c['failed']} failed, {c['frames']:,} frames in {c['wall_s']:.0f} s "
+              f"({c['frames'] / c['wall_s']:,.0f} frames/s)  [{c['stdout']}]")
+
+
+if __name__ == "__main__":
+    main()
