@@ -55,7 +55,10 @@ def run(cfg: RunConfig, out: Path, log=None) -> dict:
     from tqdm import tqdm
 
     log = log or (lambda m: tqdm.write(m, file=sys.stderr))
+    from .training.loop import set_threads
+
     dist = Dist().init()
+    set_threads()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if dist.main:
@@ -67,9 +70,8 @@ def run(cfg: RunConfig, out: Path, log=None) -> dict:
     metrics = run_protocol(cfg, real, sim, out, log=log if dist.main else (lambda m: None))
     if dist.main:
         results = [json.loads(p.read_text()) for p in sorted((out / "folds").rglob("result.json"))]
-        keep = {(r["fraction"], r["seed"], r["fold"]) for r in results}
-        results = [r for r in results if (r["fraction"], r["seed"], r["fold"]) in keep
-                   and r["fraction"] in cfg.label_fractions and r["seed"] in cfg.seeds
+        wanted = set(metrics["sweep"])
+        results = [r for r in results if r.get("budget") in wanted and r["seed"] in cfg.seeds
                    and r["fold"] in metrics["folds"]]
         write_report(out, metrics, results)
     dist.barrier()

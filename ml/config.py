@@ -39,7 +39,13 @@ class RunConfig:
     max_folds: int = opt(0, "evaluate only the first N folds (0 = all); for quick looks, reported in metrics")
     val_subjects: float = opt(0.2, "share of training subjects held out for early stopping (at least one)")
     seeds: list = opt([0], "random seeds; every fold is trained once per seed")
-    label_fractions: list = opt([1.0], "low-data sweep: shares of labelled real training windows, e.g. 0.05,0.1,0.2,0.5,1")
+    label_fractions: list = opt([], "label budget as shares of each class's labelled windows of the training subjects, "
+                                "e.g. 0.05,0.1,1 (training AND validation come out of it; default 1 when no "
+                                "--labels-per-class)", kind=float)
+    labels_per_class: list = opt([], "label budget: K labelled windows per class, training AND validation "
+                                 "together, e.g. 1,5,10 (validation by subject where the budget allows, "
+                                 "else stratified windows, else none: fixed --epochs without early stopping)",
+                                 kind=int)
     # optimisation
     epochs: int = opt(30, "maximum epochs (fine-tuning / supervised training)")
     batch_size: int = opt(64, "batch size")

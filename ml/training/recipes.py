@@ -36,6 +36,8 @@ class Recipe:
     def __init__(self, cfg: RunConfig, channels: list[str], classes: list[str], seed: int, fold_dir: Path):
         self.cfg, self.channels, self.classes, self.seed, self.dir = cfg, channels, classes, seed, Path(fold_dir)
         self.history: dict = {}
+        self.key = ""            # the fold's hash: checkpoints of another configuration are not resumed
+        self.pretrain_key = ""
 
     def fit(self, train: Windows, val: Windows, sim: Windows | None) -> None:
         raise NotImplementedError
@@ -91,7 +93,8 @@ class TorchRecipe(Recipe):
             return macro_f1(val.y, predict(m, val.x, self.device).argmax(1))
 
         h = fit(net, len(train), loss_fn, self.schedule(desc), self.device,
-                score_fn=score_fn if len(val) else None, ckpt=self.dir / "finetune.pt", epoch_hook=epoch_hook)
+                score_fn=score_fn if len(val) else None, ckpt=self.dir / "finetune.pt", epoch_hook=epoch_hook,
+                key=self.key)
         self.history["finetune"] = h.to_dict()
         self.net = net
 
@@ -112,7 +115,8 @@ class TorchRecipe(Recipe):
             return m(*(t[i] for t in tensors))
 
         h = fit(task, len(sim), loss_fn, self.schedule(f"{desc} s{self.seed}", self.cfg.pretrain_epochs,
-                                                       self.cfg.pretrain_lr), self.device, ckpt=ckpt)
+                                                       self.cfg.pretrain_lr), self.device, ckpt=ckpt,
+                key=self.pretrain_key or self.key)
         self.history["pretrain"] = h.to_dict()
 
 
