@@ -79,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="model", required=True, metavar="MODEL")
     names = {"rf": "random forest on window statistics (scikit-learn baseline)",
-             "dcl": "DeepConvLSTM (Ordóñez & Roggen 2016)",
+             "dcl": "DeepConvLSTM (Ordóñez & Roggen 2016; per-channel convolutions, pooled LSTM readout)",
+             "resnet": "ResNet-1D (Wang et al. 2017): batch norm, residual blocks, global average pooling",
              "simpharnet": "SImpHARNet: signal↔text contrastive pretraining on --sim, then fine-tuning",
              "multi3net": "Multi3Net+: text/pose/IMU pretraining on --sim, mixture-of-experts classifier"}
     for name, cls in CONFIGS.items():
@@ -113,6 +114,14 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         raise ValueError("--label-fractions must be in (0, 1]")
     if any(k < 1 for k in cfg.labels_per_class):
         raise ValueError("--labels-per-class must be 1 or more")
+    if cfg.shard:
+        from .training.protocol import parse_shard
+
+        parse_shard(cfg.shard)
+    if cfg.lr_schedule not in ("constant", "cosine", "onecycle"):
+        raise ValueError(f"--lr-schedule: unknown '{cfg.lr_schedule}' (constant, cosine, onecycle)")
+    if cfg.model == "dcl" and cfg.readout not in ("mean", "last"):
+        raise ValueError(f"--readout: unknown '{cfg.readout}' (mean, last)")
     if cfg.model == "multi3net" and not 1 <= cfg.experts <= 16:
         raise ValueError("--experts must be 1..16")
     return cfg

@@ -89,3 +89,15 @@ def test_max_folds_and_progress_do_not_invalidate(tiny_data, tmp_path):
     t = p.stat().st_mtime_ns
     train("rf", out=tmp_path / "r", **{**base, "progress": False})
     assert p.stat().st_mtime_ns == t
+
+
+def test_shards_share_a_run_folder(tiny_data, tmp_path):
+    base = dict(data=[str(tiny_data)], trees=10, **TINY)
+    a = train("rf", out=tmp_path / "r", shard="0/2", **base)
+    b = train("rf", out=tmp_path / "r", shard="1/2", **base)
+    assert a["folds"] == ["p0", "p2"] and b["folds"] == ["p1"]
+    stamps = {p: p.stat().st_mtime_ns for p in (tmp_path / "r" / "folds").rglob("result.json")}
+    full = train("rf", out=tmp_path / "r", **base)
+    assert full["folds"] == ["p0", "p1", "p2"]
+    assert all(p.stat().st_mtime_ns == t for p, t in stamps.items())
+    assert full["per_subject"] == {**a["per_subject"], **b["per_subject"]}

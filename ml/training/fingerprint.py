@@ -14,7 +14,7 @@ import numpy as np
 
 # fields that do not change what a single fold computes
 NEUTRAL = {"progress", "resume", "max_folds", "device", "seeds", "label_fractions", "labels_per_class",
-           "final", "data", "sim"}
+           "final", "data", "sim", "shard"}
 
 
 def array_digest(*arrays) -> str:

@@ -32,6 +32,16 @@ class Fold:
     test: list[str]
 
 
+def parse_shard(text: str) -> tuple[int, int]:
+    try:
+        i, n = (int(v) for v in text.split("/"))
+    except ValueError:
+        raise ValueError(f"--shard: expected I/N, got '{text}'") from None
+    if not 0 <= i < n:
+        raise ValueError(f"--shard: need 0 <= I < N, got '{text}'")
+    return i, n
+
+
 def make_folds(subjects: list[str], protocol: str, k: int, seed: int = 0) -> list[Fold]:
     subjects = sorted(subjects)
     if len(subjects) < 3:
@@ -201,6 +211,9 @@ def run_protocol(cfg: RunConfig, real: Windows, sim: Windows | None, out: Path, 
     folds = make_folds(real.subjects, cfg.protocol, cfg.folds)
     if cfg.max_folds:
         folds = folds[:cfg.max_folds]
+    if cfg.shard:
+        i, n = parse_shard(cfg.shard)
+        folds = folds[i::n]
     recipe_cls = RECIPES[cfg.model]
     results = []
     data_digest, sim_digest = windows_digest(real), windows_digest(sim)
