@@ -149,6 +149,10 @@ def main(argv=None) -> int:
 
     if not Dist().main:
         return 0
+    if cfg.final:
+        print(f"{cfg.model}: final model -> {', '.join(metrics['files'])}; "
+              f"label recordings with: weartwin predict {metrics['files'][0]} DATA --out labels.csv")
+        return 0
     print(f"{cfg.model} {cfg.protocol}: macro-F1 {metrics['macro_f1_mean']:.3f} ± {metrics['macro_f1_std']:.3f} "
           f"over {len(metrics['per_subject'])} held-out subjects, pooled {metrics['pooled_macro_f1']:.3f} "
           f"-> {Path(args.out) / 'metrics.json'}")

@@ -62,6 +62,8 @@ class RunConfig:
     aug_warp: float = opt(0.2, "augmentation: sd of the time-warp speed around 1")
     device: str = opt("auto", "auto, cpu, cuda, cuda:N")
     amp: bool = opt(True, "mixed precision on CUDA (ignored on CPU)")
+    final: bool = opt(False, "no evaluation: train on every subject (validation out of the budget as in the folds) "
+                             "and write RUN/model.npz (+ model.ts for deep models) for `weartwin predict`")
     resume: bool = opt(True, "reuse finished folds and continue from the last checkpoint")
     progress: bool = opt(True, "progress bars")
 

@@ -141,10 +141,7 @@ class DCLRecipe(TorchRecipe):
         if sim is not None and len(sim):   # IMUGPT-style: calibrated simulated windows join the training set
             train = Windows.concat([train, sim])
         torch.manual_seed(self.seed)
-        from ..models import DeepConvLSTM
-
-        net = DeepConvLSTM(train.x.shape[2], len(self.classes), c.filters, c.kernel, c.lstm_units,
-                           lstm_layers=c.lstm_layers, dropout=c.dropout, readout=c.readout, batch_norm=c.batch_norm)
+        net = build_net(c, train.x.shape[2], len(self.classes), train.x.shape[1])
         self.supervised(net, train, val, f"dcl s{self.seed}")
 
 
@@ -154,10 +151,31 @@ class ResNetRecipe(TorchRecipe):
         if sim is not None and len(sim):
             train = Windows.concat([train, sim])
         torch.manual_seed(self.seed)
-        from ..models import ResNet1D
-
-        net = ResNet1D(train.x.shape[2], len(self.classes), tuple(c.widths), dropout=c.dropout)
+        net = build_net(c, train.x.shape[2], len(self.classes), train.x.shape[1])
         self.supervised(net, train, val, f"resnet s{self.seed}")
+
+
+def build_net(c: RunConfig, in_channels: int, n_classes: int, window: int) -> nn.Module:
+    """The network of a run's configuration (also how an exported model is rebuilt)."""
+    from .. import models
+
+    if c.model == "dcl":
+        return models.DeepConvLSTM(in_channels, n_classes, c.filters, c.kernel, c.lstm_units,
+                                   lstm_layers=c.lstm_layers, dropout=c.dropout, readout=c.readout,
+                                   batch_norm=c.batch_norm)
+    if c.model == "resnet":
+        return models.ResNet1D(in_channels, n_classes, tuple(c.widths), dropout=c.dropout)
+    if c.model == "simpharnet":
+        return models.SImpHARNet(in_channels, n_classes, c.dim, tau=c.tau, learnable_tau=c.learnable_tau)
+    if c.model == "multi3net":
+        n = max(1, len(c.sites))
+        if in_channels % n:
+            raise ValueError(f"{in_channels} channels do not split over {n} wrists")
+        return models.Multi3Net(n, in_channels // n, n_classes, joints=22, dim=c.dim, n_experts=c.experts,
+                                tau=c.tau, learnable_tau=c.learnable_tau, max_frames=max(window, 16),
+                                layers=c.layers, heads=c.heads, lambda_pose2imu=c.lambda_pose2imu,
+                                lambda_recon=c.lambda_recon, lambda_balance=c.lambda_balance)
+    raise ValueError(f"{c.model}: not a neural network model")
 
 
 def _texts(w: Windows) -> list[str]:
