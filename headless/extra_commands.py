@@ -10,7 +10,9 @@ import subprocess
 import sys
 
 ML_COMMANDS = {
-    "train": "train an activity-recognition model (rf, dcl, simpharnet, multi3net) with LOSO evaluation",
+    "train": "train an activity-recognition model (rf, dcl, resnet, simpharnet, multi3net) with LOSO evaluation",
+    "compare": "paired per-subject comparison of two training runs (Wilcoxon, bootstrap CI, plot)",
+    "predict": "label new recordings with a model exported by `weartwin train ... --final`",
 }
 
 

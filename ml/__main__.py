@@ -12,8 +12,16 @@ def main(argv=None) -> int:
         from .text2motion.cli import main as t2m_main
 
         return t2m_main(argv[1:])
+    if argv[0] == "compare":
+        from .evaluation.compare import main as compare_main
+
+        return compare_main(argv[1:])
+    if argv[0] == "predict":
+        from .inference.predict import main as predict_main
+
+        return predict_main(argv[1:])
     if argv[0] != "train":
-        print(f"python -m ml: unknown command '{argv[0]}' (known: train, t2m)", file=sys.stderr)
+        print(f"python -m ml: unknown command '{argv[0]}' (known: train, compare, predict, t2m)", file=sys.stderr)
         return 2
     from .cli import main as train_main
 

@@ -55,7 +55,10 @@ def run(cfg: RunConfig, out: Path, log=None) -> dict:
     from tqdm import tqdm
 
     log = log or (lambda m: tqdm.write(m, file=sys.stderr))
+    from .training.loop import set_threads
+
     dist = Dist().init()
+    set_threads()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if dist.main:
@@ -64,13 +67,62 @@ def run(cfg: RunConfig, out: Path, log=None) -> dict:
     log(f"{cfg.model}: {len(real)} real windows of {cfg.window:g} s, {len(real.subjects)} subjects, "
         f"{len(real.classes)} classes {real.classes}, channels {real.channels}"
         + (f"; {len(sim)} simulated windows" if sim is not None else ""))
+    if cfg.final:
+        return train_final(cfg, real, sim, out, log)
     metrics = run_protocol(cfg, real, sim, out, log=log if dist.main else (lambda m: None))
     if dist.main:
         results = [json.loads(p.read_text()) for p in sorted((out / "folds").rglob("result.json"))]
-        keep = {(r["fraction"], r["seed"], r["fold"]) for r in results}
-        results = [r for r in results if (r["fraction"], r["seed"], r["fold"]) in keep
-                   and r["fraction"] in cfg.label_fractions and r["seed"] in cfg.seeds
+        wanted = set(metrics["sweep"])
+        results = [r for r in results if r.get("budget") in wanted and r["seed"] in cfg.seeds
                    and r["fold"] in metrics["folds"]]
         write_report(out, metrics, results)
     dist.barrier()
     return metrics
+
+
+def train_final(cfg: RunConfig, real: Windows, sim: Windows | None, out: Path, log) -> dict:
+    """Train on every subject and export RUN/model.npz (+ .ts); label the training recordings
+    with the in-memory model into RUN/final_predictions.csv (what `weartwin predict` must reproduce)."""
+    import numpy as np
+
+    from .inference import model_file
+    from .inference.predict import label_rows, write_csv
+    from .training.fingerprint import fold_hash, windows_digest
+    from .training.protocol import Fold, budgets, prepare_fold
+    from .training.recipes import RECIPES
+
+    budget = budgets(cfg)[0]
+    seed = cfg.seeds[0]
+    fold = Fold("final", [])
+    tr, va, _, sm, audit = prepare_fold(real, sim, fold, cfg, seed, budget)
+    fdir = out / "final"
+    fdir.mkdir(parents=True, exist_ok=True)
+    recipe = RECIPES[cfg.model](cfg, real.channels, real.classes, seed, fdir)
+    recipe.key = fold_hash(cfg.to_dict(), windows_digest(real), windows_digest(sim), [], seed, budget.key + "final")
+    recipe.fit(tr, va, sm)
+    written = model_file.save(out / "model.npz", recipe, cfg, real.channels, real.classes,
+                              tr.extra["normalization"], real.x.shape[1])
+    seqs = [s for d in cfg.data for s in load_dataset(d, cfg.format, require_labels=False)]
+    loaded = model_file.load(out / "model.npz")
+    if cfg.model == "rf":
+        model = loaded            # trees walked in numpy; checked against sklearn here
+        from .inference.predict import windows_for_prediction
+        from .training.recipes import window_features
+
+        x, _ = windows_for_prediction(seqs, real.channels, cfg.fps, cfg.window, cfg.stride, cfg.site_map, cfg.label_map)
+        ours = loaded.proba(x).argmax(1)
+        theirs = recipe.rf.predict(window_features(((x - loaded.mean) / loaded.std).astype(np.float32)))
+        if not np.array_equal(np.asarray(loaded.classes)[ours], np.asarray(real.classes)[theirs]):
+            raise RuntimeError("exported forest disagrees with scikit-learn")
+    else:
+        model = loaded
+        model.net = recipe.net.cpu().eval()      # predictions of the trained network itself
+    rows = label_rows(model, seqs)
+    write_csv(rows, out / "final_predictions.csv")
+    info = {"model": cfg.model, "final": True, "files": [str(p) for p in written],
+            "predictions": str(out / "final_predictions.csv"), "classes": real.classes, "channels": real.channels,
+            "labelled": audit["labelled"], "validation": audit["validation"], "history": recipe.history,
+            "config": cfg.to_dict(), "windows": len(real), "subjects": real.subjects}
+    (out / "final.json").write_text(json.dumps(info, indent=2))
+    log(f"{cfg.model}: final model on {len(real.subjects)} subjects -> {', '.join(map(str, written))}")
+    return info

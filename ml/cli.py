@@ -65,7 +65,7 @@ def _add_fields(p: argparse.ArgumentParser, cls) -> None:
         elif isinstance(default, bool):
             p.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=help_)
         elif isinstance(default, list):
-            kind = type(default[0]) if default else str
+            kind = f.metadata.get("kind") or (type(default[0]) if default else str)
             p.add_argument(flag, type=_parse_list(kind), default=argparse.SUPPRESS, help=help_)
         elif isinstance(default, dict):
             p.add_argument(flag, type=_parse_map, default=argparse.SUPPRESS, help=help_)
@@ -79,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="model", required=True, metavar="MODEL")
     names = {"rf": "random forest on window statistics (scikit-learn baseline)",
-             "dcl": "DeepConvLSTM (Ordóñez & Roggen 2016)",
+             "dcl": "DeepConvLSTM (Ordóñez & Roggen 2016; per-channel convolutions, pooled LSTM readout)",
+             "resnet": "ResNet-1D (Wang et al. 2017): batch norm, residual blocks, global average pooling",
              "simpharnet": "SImpHARNet: signal↔text contrastive pretraining on --sim, then fine-tuning",
              "multi3net": "Multi3Net+: text/pose/IMU pretraining on --sim, mixture-of-experts classifier"}
     for name, cls in CONFIGS.items():
@@ -111,6 +112,16 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         raise ValueError(f"--calibrate: unknown '{cfg.calibrate}' (none, quantile, quantile-class)")
     if any(not 0 < f <= 1 for f in cfg.label_fractions):
         raise ValueError("--label-fractions must be in (0, 1]")
+    if any(k < 1 for k in cfg.labels_per_class):
+        raise ValueError("--labels-per-class must be 1 or more")
+    if cfg.shard:
+        from .training.protocol import parse_shard
+
+        parse_shard(cfg.shard)
+    if cfg.lr_schedule not in ("constant", "cosine", "onecycle"):
+        raise ValueError(f"--lr-schedule: unknown '{cfg.lr_schedule}' (constant, cosine, onecycle)")
+    if cfg.model == "dcl" and cfg.readout not in ("mean", "last"):
+        raise ValueError(f"--readout: unknown '{cfg.readout}' (mean, last)")
     if cfg.model == "multi3net" and not 1 <= cfg.experts <= 16:
         raise ValueError("--experts must be 1..16")
     return cfg
@@ -138,10 +149,15 @@ def main(argv=None) -> int:
 
     if not Dist().main:
         return 0
+    if cfg.final:
+        print(f"{cfg.model}: final model -> {', '.join(metrics['files'])}; "
+              f"label recordings with: weartwin predict {metrics['files'][0]} DATA --out labels.csv")
+        return 0
     print(f"{cfg.model} {cfg.protocol}: macro-F1 {metrics['macro_f1_mean']:.3f} ± {metrics['macro_f1_std']:.3f} "
           f"over {len(metrics['per_subject'])} held-out subjects, pooled {metrics['pooled_macro_f1']:.3f} "
           f"-> {Path(args.out) / 'metrics.json'}")
-    for fr, m in metrics["sweep"].items():
+    for key, m in metrics["sweep"].items():
         if len(metrics["sweep"]) > 1:
-            print(f"  {float(fr) * 100:g}% labels: {m['macro_f1_mean']:.3f} ± {m['macro_f1_std']:.3f}")
+            what = f"{key[1:]} labels per class" if key.startswith("k") else f"{float(key) * 100:g}% labels"
+            print(f"  {what}: {m['macro_f1_mean']:.3f} ± {m['macro_f1_std']:.3f}")
     return 0

@@ -37,17 +37,33 @@ class RunConfig:
     protocol: str = opt("loso", "loso (leave one subject out) or kfold (K subject groups, --folds)")
     folds: int = opt(5, "number of subject groups for --protocol kfold")
     max_folds: int = opt(0, "evaluate only the first N folds (0 = all); for quick looks, reported in metrics")
+    shard: str = opt("", "I/N: evaluate only folds I, I+N, ... (0-based), for N processes sharing one run folder; "
+                         "a last run without --shard collects every fold (reused) into metrics.json")
     val_subjects: float = opt(0.2, "share of training subjects held out for early stopping (at least one)")
     seeds: list = opt([0], "random seeds; every fold is trained once per seed")
-    label_fractions: list = opt([1.0], "low-data sweep: shares of labelled real training windows, e.g. 0.05,0.1,0.2,0.5,1")
+    label_fractions: list = opt([], "label budget as shares of each class's labelled windows of the training subjects, "
+                                "e.g. 0.05,0.1,1 (training AND validation come out of it; default 1 when no "
+                                "--labels-per-class)", kind=float)
+    labels_per_class: list = opt([], "label budget: K labelled windows per class, training AND validation "
+                                 "together, e.g. 1,5,10 (validation by subject where the budget allows, "
+                                 "else stratified windows, else none: fixed --epochs without early stopping)",
+                                 kind=int)
     # optimisation
     epochs: int = opt(30, "maximum epochs (fine-tuning / supervised training)")
     batch_size: int = opt(64, "batch size")
     lr: float = opt(1e-3, "learning rate (AdamW)")
     weight_decay: float = opt(1e-4, "AdamW weight decay")
     patience: int = opt(8, "early stopping: epochs without better validation macro-F1")
+    lr_schedule: str = opt("constant", "learning-rate schedule per step: constant, cosine (to 1 %), onecycle")
+    warmup: float = opt(0.0, "share of the steps with a linear warm-up (cosine)")
+    augment: bool = opt(False, "augment training windows: random rotation of each sensor triad, scaling, time-warp")
+    aug_rotation: float = opt(30.0, "augmentation: largest rotation, degrees (random axis)")
+    aug_scale: float = opt(0.1, "augmentation: sd of the per-window, per-channel scale factor around 1")
+    aug_warp: float = opt(0.2, "augmentation: sd of the time-warp speed around 1")
     device: str = opt("auto", "auto, cpu, cuda, cuda:N")
     amp: bool = opt(True, "mixed precision on CUDA (ignored on CPU)")
+    final: bool = opt(False, "no evaluation: train on every subject (validation out of the budget as in the folds) "
+                             "and write RUN/model.npz (+ model.ts for deep models) for `weartwin predict`")
     resume: bool = opt(True, "reuse finished folds and continue from the last checkpoint")
     progress: bool = opt(True, "progress bars")
 
@@ -76,11 +92,29 @@ class RFConfig(RunConfig):
 
 @dataclass
 class DCLConfig(RunConfig):
-    filters: int = opt(64, "DeepConvLSTM: convolution filters")
+    filters: int = opt(64, "DeepConvLSTM: convolution filters (per sensor channel: kernels run along time only)")
     kernel: int = opt(5, "DeepConvLSTM: kernel length")
     lstm_units: int = opt(128, "DeepConvLSTM: LSTM units")
+    lstm_layers: int = opt(1, "DeepConvLSTM: LSTM layers (2 = the paper; 1 trains better, Bock et al. 2021)")
+    readout: str = opt("mean", "DeepConvLSTM: classifier input: mean (LSTM outputs pooled over time) or last (step)")
+    batch_norm: bool = opt(True, "DeepConvLSTM: batch normalization after each convolution")
     dropout: float = opt(0.5, "dropout before the classifier")
+    epochs: int = opt(60, "maximum epochs")
+    patience: int = opt(15, "early stopping: epochs without better validation macro-F1")
+    lr_schedule: str = opt("cosine", "learning-rate schedule per step: constant, cosine (to 1 %), onecycle")
+    augment: bool = opt(True, "augment training windows: random rotation of each sensor triad, scaling, time-warp")
     model: str = "dcl"
+
+
+@dataclass
+class ResNetConfig(RunConfig):
+    widths: list = opt([64, 128, 128], "ResNet-1D: filters of the three residual blocks (kernels 7, 5, 3)", kind=int)
+    dropout: float = opt(0.2, "dropout before the classifier")
+    epochs: int = opt(60, "maximum epochs")
+    patience: int = opt(15, "early stopping: epochs without better validation macro-F1")
+    lr_schedule: str = opt("cosine", "learning-rate schedule per step: constant, cosine (to 1 %), onecycle")
+    augment: bool = opt(True, "augment training windows: random rotation of each sensor triad, scaling, time-warp")
+    model: str = "resnet"
 
 
 @dataclass
@@ -113,4 +147,4 @@ class Multi3NetConfig(RunConfig):
     model: str = "multi3net"
 
 
-CONFIGS = {"rf": RFConfig, "dcl": DCLConfig, "simpharnet": SImpHARConfig, "multi3net": Multi3NetConfig}
+CONFIGS = {"rf": RFConfig, "dcl": DCLConfig, "resnet": ResNetConfig, "simpharnet": SImpHARConfig, "multi3net": Multi3NetConfig}

@@ -75,3 +75,37 @@ def test_window_features():
     x = np.random.default_rng(0).normal(size=(3, 50, 4)).astype(np.float32)
     f = window_features(x)
     assert f.shape == (3, 40) and np.isfinite(f).all()
+
+
+def test_resnet_and_dcl_variants():
+    from ml.models import ResNet1D
+
+    x = torch.randn(4, 50, 6)
+    assert ResNet1D(6, 5, (16, 32, 32)).eval()(x).shape == (4, 5)
+    for layers, readout in ((1, "mean"), (2, "last")):
+        m = DeepConvLSTM(6, 5, filters=8, lstm_units=16, lstm_layers=layers, readout=readout).eval()
+        assert m(x).shape == (4, 5)
+    # channels meet first in the LSTM: its input is filters x channels
+    assert DeepConvLSTM(6, 5, filters=8, lstm_units=16).lstm.input_size == 48
+
+
+def test_augmentation_rotates_scales_and_warps():
+    from ml.data.augment import Augment, random_rotations, triads
+
+    ch = [f"left_wrist.{q}" for q in ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")]
+    assert triads(ch) == [[0, 1, 2], [3, 4, 5]]
+    R = random_rotations(64, 30.0, torch.Generator().manual_seed(0), "cpu")
+    assert torch.allclose(R @ R.transpose(1, 2), torch.eye(3).expand(64, 3, 3), atol=1e-5)
+    ang = torch.rad2deg(torch.arccos(((R.diagonal(dim1=1, dim2=2).sum(1) - 1) / 2).clamp(-1, 1)))
+    assert ang.max() <= 30.01 and ang.max() > 10
+    mean, std = np.array([0, 0, 9.8, 0, 0, 0], np.float32), np.array([2, 2, 2, 1, 1, 1], np.float32)
+    raw = torch.randn(8, 40, 6) * 3
+    x = (raw - torch.tensor(mean)) / torch.tensor(std)
+    rot = Augment(ch, mean, std, rotation_deg=45, scale_sigma=0, warp_sigma=0)(x)
+    back = rot * torch.tensor(std) + torch.tensor(mean)
+    for t in ([0, 1, 2], [3, 4, 5]):               # a rotation keeps each triad's length, sample by sample
+        assert torch.allclose(back[..., t].norm(dim=-1), raw[..., t].norm(dim=-1), atol=1e-4)
+    assert not torch.allclose(back, raw, atol=1e-3)
+    warp = Augment(ch, mean, std, rotation_deg=0, scale_sigma=0, warp_sigma=0.3)(x)
+    assert torch.allclose(warp[:, 0], x[:, 0], atol=1e-5) and torch.allclose(warp[:, -1], x[:, -1], atol=1e-5)
+    assert not torch.allclose(warp, x)

@@ -42,7 +42,7 @@ def test_folds_never_touch_held_out_subjects(tiny_data):
     real, _ = load_windows(cfg)
     sim = real.subset(np.arange(20))      # stand-in simulated windows, to exercise calibration
     for fold in make_folds(real.subjects, "loso", 0):
-        tr, va, te, sm, audit = prepare_fold(real, sim, fold, cfg, seed=0, fraction=1.0)
+        tr, va, te, sm, audit = prepare_fold(real, sim, fold, cfg, seed=0, budget=1.0)
         held = set(fold.test)
         assert set(te.subject) == held
         for step in ("train", "val", "normalization", "calibration"):

@@ -54,7 +54,7 @@ class Windows:
         return Windows(np.concatenate([p.x for p in parts]), np.concatenate([p.y for p in parts]),
                        np.concatenate([p.subject for p in parts]), np.concatenate([p.seq for p in parts]),
                        np.concatenate([p.synthetic for p in parts]), np.concatenate([p.text for p in parts]),
-                       a.channels, a.classes, a.fps, pose, present)
+                       a.channels, a.classes, a.fps, pose, present, dict(a.extra))
 
 
 def make_windows(seqs: list[Sequence], channels: list[str], fps: float = 50.0, window_s: float = 2.0,

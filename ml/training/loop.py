@@ -84,6 +84,8 @@ class Schedule:
     seed: int = 0
     progress: bool = True
     desc: str = "train"
+    lr_schedule: str = "constant"   # constant, cosine, onecycle (per step)
+    warmup: float = 0.0             # share of steps with a linear warm-up (cosine)
 
 
 @dataclass
@@ -106,26 +108,63 @@ def _state(model):
     return {k: v.detach().clone().cpu() for k, v in m.state_dict().items()}
 
 
+def load_checkpoint(path: Path, warn=None) -> dict | None:
+    """A checkpoint written by `fit`, loaded weights-only (tensors, numbers, strings, lists and
+    dicts; no code). Anything else is refused: None, with one line through `warn`."""
+    try:
+        st = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:   # pickle payloads, truncated or foreign files
+        (warn or _warn)(f"{path}: not a weights-only checkpoint, ignored and recomputed "
+                        f"({type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ''})")
+        return None
+    if not isinstance(st, dict) or "model" not in st:
+        (warn or _warn)(f"{path}: not a WearTwin training checkpoint, ignored and recomputed")
+        return None
+    return st
+
+
+def _warn(msg: str) -> None:
+    import sys
+
+    print(f"warning: {msg}", file=sys.stderr)
+
+
 def fit(model: torch.nn.Module, n_train: int, loss_fn, sched: Schedule, device: torch.device,
-        score_fn=None, ckpt: Path | None = None, epoch_hook=None) -> History:
+        score_fn=None, ckpt: Path | None = None, epoch_hook=None, key: str = "", param_groups=None,
+        plateau_hook=None) -> History:
     """Train in place; at the end the model holds the best-scoring weights (or the last ones
     without `score_fn`). `epoch_hook(model, epoch)` may freeze/unfreeze parameters; it
-    returns True when it changed which parameters train."""
+    returns True when it changed which parameters train. `plateau_hook(model, epoch)` is
+    called when the validation score has not improved for `sched.patience` epochs, before
+    early stopping: returning True (it changed the model, e.g. unfroze the encoder) resets
+    the patience instead of stopping. A checkpoint is resumed only when it was written with
+    the same `key` (the fold's hash); `param_groups(model)` may give per-group learning-rate
+    multipliers as [(params, lr_mult), ...]."""
     from tqdm import tqdm
 
     dist = Dist()
     base = model.to(device)
     use_amp = sched.amp and device.type == "cuda"
-    opt = torch.optim.AdamW([p for p in base.parameters()], lr=sched.lr, weight_decay=sched.weight_decay)
+    groups = param_groups(base) if param_groups else [(list(base.parameters()), 1.0)]
+    opt = torch.optim.AdamW([{"params": list(ps), "lr": sched.lr * m} for ps, m in groups],
+                            lr=sched.lr, weight_decay=sched.weight_decay)
+    for g in opt.param_groups:
+        g["base_lr"] = g["lr"]
+    steps_per_epoch = max(1, (n_train // dist.world) // sched.batch_size) if n_train // dist.world >= sched.batch_size else 1
+    total_steps = max(1, steps_per_epoch * sched.epochs)
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     hist, start, bad, best_state = History(), 0, 0, None
-    if ckpt is not None and Path(ckpt).is_file():
-        st = torch.load(ckpt, map_location="cpu", weights_only=False)
+    st = load_checkpoint(ckpt) if ckpt is not None and Path(ckpt).is_file() else None
+    if st is not None and st.get("key", "") != key:
+        st = None          # written for another configuration or data: start again
+    if st is not None:
         base.load_state_dict(st["model"])
         opt.load_state_dict(st["opt"])
         scaler.load_state_dict(st["scaler"])
         hist = History(**st["history"])
         start, bad, best_state = st["epoch"] + 1, st["bad"], st["best_state"]
+        if st.get("plateau_fired") and plateau_hook is not None:
+            plateau_hook(base, start - 1)
         if st.get("done"):
             start = sched.epochs
     wrapped = None
@@ -143,6 +182,8 @@ def fit(model: torch.nn.Module, n_train: int, loss_fn, sched: Schedule, device: 
         rng.permutation(n_train)
     t0 = time.perf_counter()
     epoch = start
+    step = start * steps_per_epoch
+    plateau_fired = bool(st.get("plateau_fired")) if st is not None else False
     for epoch in range(start, sched.epochs):
         changed = bool(epoch_hook(base, epoch)) if epoch_hook else False
         if wrapped is None or changed:
@@ -156,6 +197,11 @@ def fit(model: torch.nn.Module, n_train: int, loss_fn, sched: Schedule, device: 
             it = bar = tqdm(it, desc=f"{sched.desc} {epoch + 1}/{sched.epochs}", leave=False, mininterval=0.5)
         for b in it:
             idx = perm[b * sched.batch_size:(b + 1) * sched.batch_size] if nb > 1 else perm
+            if sched.lr_schedule != "constant":
+                f = _lr_factor(sched.lr_schedule, step / total_steps, sched.warmup)
+                for g in opt.param_groups:
+                    g["lr"] = g["base_lr"] * f
+            step += 1
             with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=use_amp):
                 loss = loss_fn(wrapped, idx)
             opt.zero_grad(set_to_none=True)
@@ -180,12 +226,17 @@ def fit(model: torch.nn.Module, n_train: int, loss_fn, sched: Schedule, device: 
             else:
                 bad += 1
             stop = dist.agree(bad >= sched.patience)
+            if stop and plateau_hook is not None and not plateau_fired:
+                plateau_fired = True
+                if plateau_hook(base, epoch):      # e.g. the encoder unfreezes: patience starts again
+                    stop, bad, wrapped = False, 0, None
         else:
             hist.best_epoch, best_state = epoch, None
         hist.seconds += time.perf_counter() - t0
         t0 = time.perf_counter()
         if ckpt is not None and dist.main:
-            _save(ckpt, base, opt, scaler, epoch, bad, best_state, hist, done=stop or epoch + 1 == sched.epochs)
+            _save(ckpt, base, opt, scaler, epoch, bad, best_state, hist, done=stop or epoch + 1 == sched.epochs,
+                  key=key, plateau_fired=plateau_fired)
         if stop:
             break
     if best_state is not None:
@@ -194,9 +245,27 @@ def fit(model: torch.nn.Module, n_train: int, loss_fn, sched: Schedule, device: 
     return hist
 
 
-def _save(path: Path, model, opt, scaler, epoch, bad, best_state, hist: History, done: bool) -> None:
+def _lr_factor(kind: str, progress: float, warmup: float) -> float:
+    """Learning-rate multiplier at `progress` in [0, 1) of all training steps."""
+    progress = min(max(progress, 0.0), 1.0)
+    if kind == "cosine":
+        if warmup > 0 and progress < warmup:
+            return max(progress / warmup, 0.01)
+        p = (progress - warmup) / max(1e-9, 1 - warmup)
+        return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * p))
+    if kind == "onecycle":      # linear up over the first 30 %, cosine down to 1 % (Smith & Topin)
+        if progress < 0.3:
+            return 0.04 + 0.96 * progress / 0.3
+        return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * (progress - 0.3) / 0.7))
+    return 1.0
+
+
+def _save(path: Path, model, opt, scaler, epoch, bad, best_state, hist: History, done: bool, key: str = "",
+          plateau_fired: bool = False) -> None:
     state = {"model": _state(model), "opt": opt.state_dict(), "scaler": scaler.state_dict(), "epoch": epoch,
-             "bad": bad, "best_state": best_state, "history": hist.__dict__, "done": done}
+             "bad": bad, "best_state": best_state, "history": dict(hist.__dict__), "done": done, "key": key,
+             "plateau_fired": plateau_fired}
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, lambda f: torch.save(state, f))
 
 
@@ -209,3 +278,28 @@ def predict(model: torch.nn.Module, x: np.ndarray, device: torch.device, batch: 
             xb = torch.from_numpy(np.ascontiguousarray(x[i:i + batch])).to(device)
             out.append(model(xb).float().cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
+
+
+def free_cores() -> int:
+    """CPU cores this process may use that other work is not already using: the affinity set
+    minus the 1-minute load average (at least 1). WEARTWIN_THREADS overrides."""
+    env = os.environ.get("WEARTWIN_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:
+        n = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        load = 0.0
+    return max(1, min(n, int(n - load + 0.5)))
+
+
+def set_threads() -> int:
+    """torch intra-op threads follow the free cores (two threads on a busy two-core machine
+    ran a step 20x slower than one)."""
+    n = free_cores()
+    torch.set_num_threads(n)
+    return n

@@ -19,6 +19,7 @@ from addon.export.atomic import write_text
 from ..config import RunConfig
 from ..data.calibration import QuantileCalibration, Standardizer
 from ..data.windows import Windows
+from .fingerprint import fold_hash, windows_digest
 from .loop import Dist
 from .recipes import RECIPES, macro_f1
 
@@ -31,6 +32,16 @@ class LeakageError(RuntimeError):
 class Fold:
     name: str
     test: list[str]
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    try:
+        i, n = (int(v) for v in text.split("/"))
+    except ValueError:
+        raise ValueError(f"--shard: expected I/N, got '{text}'") from None
+    if not 0 <= i < n:
+        raise ValueError(f"--shard: need 0 <= I < N, got '{text}'")
+    return i, n
 
 
 def make_folds(subjects: list[str], protocol: str, k: int, seed: int = 0) -> list[Fold]:
@@ -55,36 +66,121 @@ def split_validation(subjects: list[str], share: float, seed: int) -> tuple[list
     return sorted(set(subjects) - set(val)), val
 
 
-def subsample(w: Windows, fraction: float, seed: int) -> Windows:
-    """A stratified share of labelled windows (at least one per class present)."""
-    if fraction >= 1.0:
-        return w
-    rng = np.random.default_rng([seed, 5, int(fraction * 1e6)])
+@dataclass(frozen=True)
+class Budget:
+    """How many labelled real windows a fold may use (training AND validation together):
+    `k` per class (`--labels-per-class`), or a `fraction` of each class (`--label-fractions`)."""
+    fraction: float = 1.0
+    k: int = 0
+
+    @staticmethod
+    def parse(value) -> "Budget":
+        if isinstance(value, Budget):
+            return value
+        if isinstance(value, str) and value.startswith("k"):
+            return Budget(k=int(value[1:]))
+        return Budget(fraction=float(value))
+
+    @property
+    def key(self) -> str:          # "1", "0.1", "k10": metrics' sweep keys and fold folder names
+        return f"k{self.k}" if self.k else f"{self.fraction:g}"
+
+    @property
+    def folder(self) -> str:
+        return f"k{self.k}" if self.k else f"frac{self.fraction:g}"
+
+    @property
+    def full(self) -> bool:
+        return not self.k and self.fraction >= 1.0
+
+
+def budgets(cfg: RunConfig) -> list[Budget]:
+    ks = [Budget(k=int(k)) for k in getattr(cfg, "labels_per_class", [])]
+    fr = list(cfg.label_fractions) or ([] if ks else [1.0])
+    return ks + [Budget(fraction=float(f)) for f in fr]
+
+
+def draw_budget(y: np.ndarray, budget: Budget, seed: int, n_classes: int) -> np.ndarray:
+    """Indices of the labelled windows: per class `k` (all when fewer) or round(fraction·n)
+    (at least one), drawn at random, the same for the same seed and budget."""
+    if budget.full:
+        return np.arange(len(y))
+    rng = np.random.default_rng([seed, 5, budget.k, int(budget.fraction * 1e6)])
     keep = []
-    for c in np.unique(w.y):
-        idx = np.nonzero(w.y == c)[0]
-        n = max(1, int(round(fraction * len(idx))))
+    for c in range(n_classes):
+        idx = np.nonzero(y == c)[0]
+        if not len(idx):
+            continue
+        n = min(len(idx), budget.k) if budget.k else max(1, int(round(budget.fraction * len(idx))))
         keep.append(rng.choice(idx, n, replace=False))
-    return w.subset(np.sort(np.concatenate(keep)))
+    return np.sort(np.concatenate(keep)) if keep else np.zeros(0, np.int64)
+
+
+MIN_VAL_PER_CLASS = 3   # below this many labelled windows in a class, validation comes from nowhere
+
+
+def split_budget(y: np.ndarray, subject: np.ndarray, share: float, seed: int, full: bool):
+    """Split labelled windows into training and validation, both out of the same budget.
+
+    1. by subject (as with full labels): some labelled subjects validate, the others train;
+       tried on up to 50 subject draws, kept when every class has windows on both sides;
+    2. else stratified windows: each class with at least MIN_VAL_PER_CLASS windows gives
+       round(share·n) (1 or more, leaving 2 or more for training) to validation;
+    3. else (e.g. 1 or 2 labels per class) no validation: the caller trains a fixed number of
+       epochs without early stopping.
+    Returns (train_idx, val_idx, how) with how in {"subjects", "windows", "none"}."""
+    subjects = sorted(set(subject.tolist()))
+    classes = set(y.tolist())
+    for attempt in range(1 if full else 50):
+        if len(subjects) < 2:
+            break
+        tr_s, va_s = split_validation(subjects, share, seed if attempt == 0 else seed * 1000 + attempt)
+        va = np.isin(subject, va_s)
+        if full or (set(y[~va].tolist()) == classes and set(y[va].tolist()) == classes):
+            return np.nonzero(~va)[0], np.nonzero(va)[0], "subjects"
+    rng = np.random.default_rng([seed, 7])
+    val = []
+    for c in sorted(classes):
+        idx = np.nonzero(y == c)[0]
+        if len(idx) >= MIN_VAL_PER_CLASS:
+            n = min(len(idx) - 2, max(1, int(round(share * len(idx)))))
+            val.append(rng.choice(idx, n, replace=False))
+    if not val:
+        return np.arange(len(y)), np.zeros(0, np.int64), "none"
+    val = np.sort(np.concatenate(val))
+    return np.setdiff1d(np.arange(len(y)), val), val, "windows"
+
+
+def class_counts(w: Windows) -> dict:
+    n = np.bincount(w.y, minlength=len(w.classes))
+    return {c: int(k) for c, k in zip(w.classes, n)}
 
 
 def _mask(w: Windows, subjects) -> np.ndarray:
     return np.isin(w.subject, list(subjects))
 
 
-def prepare_fold(real: Windows, sim: Windows | None, fold: Fold, cfg: RunConfig, seed: int, fraction: float):
-    """Split, subsample, fit normalization and calibration on training subjects; returns
+def prepare_fold(real: Windows, sim: Windows | None, fold: Fold, cfg: RunConfig, seed: int, budget=1.0):
+    """Draw the label budget from the training subjects, split it into training and
+    validation, fit normalization and calibration on the training windows; returns
     (train, val, test, sim, audit) with every array normalized."""
+    budget = Budget.parse(budget)
     held = set(fold.test)
-    trainval_subj = [s for s in real.subjects if s not in held]
-    train_subj, val_subj = split_validation(trainval_subj, cfg.val_subjects, seed)
-    train = subsample(real.subset(np.nonzero(_mask(real, train_subj))[0]), fraction, seed)
-    val = real.subset(np.nonzero(_mask(real, val_subj))[0])
+    pool = real.subset(np.nonzero(~_mask(real, held))[0])
+    lab = pool.subset(draw_budget(pool.y, budget, seed, len(pool.classes)))
+    tr_i, va_i, how = split_budget(lab.y, lab.subject, cfg.val_subjects, seed, budget.full)
+    train, val = lab.subset(tr_i), lab.subset(va_i)
     test = real.subset(np.nonzero(_mask(real, held))[0])
     norm = Standardizer().fit(train.x)
     audit = {"fold": fold.name, "test": sorted(held), "train": sorted(set(train.subject.tolist())),
-             "val": val_subj, "normalization": sorted(set(train.subject.tolist())), "calibration": [],
-             "windows": {"train": len(train), "val": len(val), "test": len(test)}}
+             "val": sorted(set(val.subject.tolist())), "normalization": sorted(set(train.subject.tolist())),
+             "calibration": [], "windows": {"train": len(train), "val": len(val), "test": len(test)},
+             "budget": budget.key, "validation": how,
+             "labelled": {"train": class_counts(train), "val": class_counts(val),
+                          "total": len(train) + len(val)}}
+    if how == "none":
+        audit["validation_note"] = (f"budget too small for validation (< {MIN_VAL_PER_CLASS} labelled windows in "
+                                    f"every class): no early stopping, fixed {cfg.epochs} epochs")
     sim_out = None
     if sim is not None and len(sim):
         if cfg.calibrate in ("quantile", "quantile-class"):
@@ -103,38 +199,62 @@ def prepare_fold(real: Windows, sim: Windows | None, fold: Fold, cfg: RunConfig,
             raise LeakageError(f"fold {fold.name}: held-out subject(s) {sorted(held & set(audit[step]))} in {step}")
     tr, va, te = (w.subset(np.arange(len(w))) for w in (train, val, test))
     tr.x, va.x, te.x = norm.transform(train.x), norm.transform(val.x), norm.transform(test.x)
+    tr.extra["normalization"] = norm.state()
     return tr, va, te, sim_out, audit
 
 
 def run_protocol(cfg: RunConfig, real: Windows, sim: Windows | None, out: Path, log=print) -> dict:
-    """Train and evaluate every (fraction, seed, fold); write per-fold results under
-    out/folds/ (reused on resume) and return the metrics dict (see `summarize`)."""
+    """Train and evaluate every (budget, seed, fold); write per-fold results under
+    out/folds/ (reused on resume only when the fold's hash matches) and return the metrics
+    dict (see `summarize`)."""
     from tqdm import tqdm
 
     out = Path(out)
     folds = make_folds(real.subjects, cfg.protocol, cfg.folds)
     if cfg.max_folds:
         folds = folds[:cfg.max_folds]
+    if cfg.shard:
+        i, n = parse_shard(cfg.shard)
+        folds = folds[i::n]
     recipe_cls = RECIPES[cfg.model]
     results = []
-    jobs = [(fr, seed, fold) for fr in cfg.label_fractions for seed in cfg.seeds for fold in folds]
+    data_digest, sim_digest = windows_digest(real), windows_digest(sim)
+    jobs = [(b, seed, fold) for b in budgets(cfg) for seed in cfg.seeds for fold in folds]
     t_start = time.perf_counter()
     bar = tqdm(jobs, desc=f"{cfg.model} {cfg.protocol}", disable=not cfg.progress, unit="fold")
-    for fraction, seed, fold in bar:
-        fdir = out / "folds" / f"frac{fraction:g}" / f"seed{seed}" / fold.name
+    for budget, seed, fold in bar:
+        fdir = out / "folds" / budget.folder / f"seed{seed}" / fold.name
         done = fdir / "result.json"
+        key = fold_hash(cfg.to_dict(), data_digest, sim_digest, fold.test, seed, budget.key)
         if cfg.resume and done.is_file():
-            results.append(json.loads(done.read_text()))
-            continue
+            try:
+                old = json.loads(done.read_text())
+            except (OSError, json.JSONDecodeError):
+                old = {}
+            if old.get("hash") == key:
+                results.append(old)
+                continue
+            log(f"{cfg.model} budget={budget.key} seed={seed} fold={fold.name}: configuration or data changed "
+                f"since {done} was written; recomputing")
+        if Dist().main and fdir.is_dir():
+            for stale in ("result.json", "finetune.pt", "pretrain.pt"):
+                if (fdir / stale).is_file() and not (cfg.resume and stale.endswith(".pt")):
+                    (fdir / stale).unlink()
+        Dist().barrier()
         fdir.mkdir(parents=True, exist_ok=True)
-        tr, va, te, sm, audit = prepare_fold(real, sim, fold, cfg, seed, fraction)
+        tr, va, te, sm, audit = prepare_fold(real, sim, fold, cfg, seed, budget)
         recipe = recipe_cls(cfg, real.channels, real.classes, seed, fdir)
+        recipe.key = key
         if sm is not None and cfg.calibrate == "none" and hasattr(recipe, "shared_pretrain"):
+            pkey = fold_hash(cfg.to_dict(), "", sim_digest, [], seed, "pretrain")
             recipe.shared_pretrain = out / "pretrain" / f"seed{seed}.pt"   # same for every fold
+            recipe.pretrain_key = pkey
         t0 = time.perf_counter()
         recipe.fit(tr, va, sm)
         pred = recipe.predict(te.x)
-        res = {"fraction": fraction, "seed": seed, "fold": fold.name, "audit": audit,
+        res = {"fraction": budget.fraction, "budget": budget.key, "seed": seed, "fold": fold.name, "hash": key,
+               "audit": audit, "labelled_train": audit["labelled"]["train"],
+               "labelled_val": audit["labelled"]["val"], "validation": audit["validation"],
                "subjects": te.subject.tolist(), "y_true": te.y.tolist(), "y_pred": np.asarray(pred).tolist(),
                "macro_f1": macro_f1(te.y, pred), "seconds": time.perf_counter() - t0, "history": recipe.history}
         if Dist().main:
@@ -142,8 +262,9 @@ def run_protocol(cfg: RunConfig, real: Windows, sim: Windows | None, out: Path, 
         Dist().barrier()
         results.append(res)
         bar.set_postfix(f1=f"{res['macro_f1']:.3f}")
-        log(f"{cfg.model} frac={fraction:g} seed={seed} fold={fold.name}: macro-F1 {res['macro_f1']:.3f} "
-            f"({len(te)} windows, {res['seconds']:.1f} s)")
+        log(f"{cfg.model} budget={budget.key} seed={seed} fold={fold.name}: macro-F1 {res['macro_f1']:.3f} "
+            f"({len(te)} windows; labelled {len(tr)} train + {len(va)} val, {audit['validation']}; "
+            f"{res['seconds']:.1f} s)")
     return summarize(cfg, real, results, folds, time.perf_counter() - t_start)
 
 
@@ -159,28 +280,92 @@ def _per_subject(results) -> dict:
     return out
 
 
+def class_scores(y_true, y_pred, n: int) -> dict:
+    """Per-class F1 (None for a class neither true nor predicted) and the confusion matrix
+    (rows: true, columns: predicted, counts)."""
+    yt, yp = np.asarray(y_true, dtype=int), np.asarray(y_pred, dtype=int)
+    cm = np.zeros((n, n), dtype=np.int64)
+    np.add.at(cm, (yt, yp), 1)
+    tp = np.diag(cm).astype(float)
+    denom = cm.sum(0) + cm.sum(1)
+    f1 = [None if d == 0 else float(2 * t / d) for t, d in zip(tp, denom)]
+    return {"per_class_f1": f1, "confusion": cm.tolist()}
+
+
+def _mean_sd(values) -> dict:
+    v = np.asarray([x for x in values if x is not None], dtype=float)
+    if not len(v):
+        return {"mean": None, "sd": None, "n": 0}
+    return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0, "n": int(len(v))}
+
+
+def _labelled(rs) -> dict:
+    """Per fold (first seed's numbers, seeds draw alike-sized budgets): labelled windows used."""
+    out = {}
+    for r in rs:
+        out.setdefault(r["fold"], {})[f"seed{r['seed']}"] = {
+            "train": r.get("labelled_train"), "val": r.get("labelled_val"),
+            "total": sum((r.get("labelled_train") or {}).values()) + sum((r.get("labelled_val") or {}).values()),
+            "validation": r.get("validation"), "hash": r.get("hash")}
+    return out
+
+
+def summarize_budget(results: list[dict], classes: list[str], seeds: list[int]) -> dict:
+    n = len(classes)
+    per_seed_subject: dict = {}
+    pooled_seed, per_class_seed = [], []
+    for seed in seeds:
+        sr = [r for r in results if r["seed"] == seed]
+        if not sr:
+            continue
+        yt = np.concatenate([r["y_true"] for r in sr]).astype(int)
+        yp = np.concatenate([r["y_pred"] for r in sr]).astype(int)
+        pooled_seed.append(macro_f1(yt, yp))
+        per_class_seed.append(class_scores(yt, yp, n)["per_class_f1"])
+        for s, v in _per_subject(sr).items():
+            per_seed_subject.setdefault(s, {})[seed] = v[0]
+    per = {s: float(np.mean(list(v.values()))) for s, v in sorted(per_seed_subject.items())}
+    vals = np.array(list(per.values()))
+    seed_means = [float(np.mean([per_seed_subject[s][sd] for s in per_seed_subject if sd in per_seed_subject[s]]))
+                  for sd in seeds if any(sd in v for v in per_seed_subject.values())]
+    yt_all = np.concatenate([r["y_true"] for r in results]).astype(int)
+    yp_all = np.concatenate([r["y_pred"] for r in results]).astype(int)
+    pooled = class_scores(yt_all, yp_all, n)       # counts summed over seeds
+    subj_detail = {}
+    for s in per:
+        yt = np.concatenate([np.array(r["y_true"])[np.array(r["subjects"]) == s] for r in results]).astype(int)
+        yp = np.concatenate([np.array(r["y_pred"])[np.array(r["subjects"]) == s] for r in results]).astype(int)
+        subj_detail[s] = {"macro_f1": per[s], "macro_f1_per_seed": {str(k): v for k, v in per_seed_subject[s].items()},
+                          **class_scores(yt, yp, n)}
+    per_class = {c: _mean_sd([pcs[i] for pcs in per_class_seed]) for i, c in enumerate(classes)}
+    return {"macro_f1_mean": float(vals.mean()), "macro_f1_std": float(vals.std(ddof=0)),
+            "pooled_macro_f1": float(np.mean(pooled_seed)), "pooled_per_seed": pooled_seed,
+            "per_subject": per,
+            "seed_macro_f1": {"per_seed": seed_means, **_mean_sd(seed_means)},
+            "seed_pooled_macro_f1": _mean_sd(pooled_seed),
+            "per_class_f1": per_class, "confusion": pooled["confusion"],
+            "per_subject_detail": subj_detail, "labelled": _labelled(results)}
+
+
 def summarize(cfg: RunConfig, real: Windows, results: list[dict], folds, seconds: float) -> dict:
-    by_frac: dict = {}
+    """metrics.json (DESIGN.md "Training results"): headline figures of the largest budget,
+    and for every budget the same figures under `sweep`."""
+    by_budget: dict = {}
     for r in results:
-        by_frac.setdefault(r["fraction"], []).append(r)
-    sweep = {}
-    for fr, rs in sorted(by_frac.items()):
-        per = {s: float(np.mean(v)) for s, v in sorted(_per_subject(rs).items())}
-        pooled = []
-        for seed in cfg.seeds:
-            sr = [r for r in rs if r["seed"] == seed]
-            if sr:
-                pooled.append(macro_f1(np.concatenate([r["y_true"] for r in sr]),
-                                       np.concatenate([r["y_pred"] for r in sr])))
-        vals = np.array(list(per.values()))
-        sweep[f"{fr:g}"] = {"macro_f1_mean": float(vals.mean()), "macro_f1_std": float(vals.std(ddof=0)),
-                            "pooled_macro_f1": float(np.mean(pooled)), "pooled_per_seed": pooled,
-                            "per_subject": per}
-    main = max(by_frac)     # the headline figures: the largest labelled share
-    head = sweep[f"{main:g}"]
+        by_budget.setdefault(r.get("budget", f"{r['fraction']:g}"), []).append(r)
+    order = [b.key for b in budgets(cfg) if b.key in by_budget]
+    sweep = {key: summarize_budget(by_budget[key], real.classes, list(cfg.seeds)) for key in order}
+    full = [b for b in budgets(cfg) if b.full and b.key in sweep]
+    frac = sorted((b for b in budgets(cfg) if not b.k and b.key in sweep), key=lambda b: b.fraction)
+    ks = sorted((b for b in budgets(cfg) if b.k and b.key in sweep), key=lambda b: b.k)
+    main = full[0] if full else (frac[-1] if frac else ks[-1])
+    head = sweep[main.key]
     return {"model": cfg.model, "protocol": cfg.protocol, "macro_f1_mean": head["macro_f1_mean"],
             "macro_f1_std": head["macro_f1_std"], "pooled_macro_f1": head["pooled_macro_f1"],
-            "per_subject": head["per_subject"], "classes": real.classes, "config": cfg.to_dict(),
-            "label_fraction": main, "sweep": sweep, "seeds": list(cfg.seeds),
+            "per_subject": head["per_subject"], "per_class_f1": head["per_class_f1"],
+            "confusion": head["confusion"], "seed_macro_f1": head["seed_macro_f1"],
+            "classes": real.classes, "config": cfg.to_dict(),
+            "label_fraction": main.fraction, "budget": main.key, "sweep": sweep, "seeds": list(cfg.seeds),
             "folds": [f.name for f in folds], "windows": len(real), "channels": real.channels,
-            "subjects": real.subjects, "seconds": seconds}
+            "subjects": real.subjects, "seconds": seconds,
+            "threads": __import__("torch").get_num_threads()}

@@ -36,6 +36,8 @@ class Recipe:
     def __init__(self, cfg: RunConfig, channels: list[str], classes: list[str], seed: int, fold_dir: Path):
         self.cfg, self.channels, self.classes, self.seed, self.dir = cfg, channels, classes, seed, Path(fold_dir)
         self.history: dict = {}
+        self.key = ""            # the fold's hash: checkpoints of another configuration are not resumed
+        self.pretrain_key = ""
 
     def fit(self, train: Windows, val: Windows, sim: Windows | None) -> None:
         raise NotImplementedError
@@ -51,7 +53,9 @@ class RFRecipe(Recipe):
         x, y = train.x, train.y
         if sim is not None and len(sim):
             x, y = np.concatenate([x, sim.x]), np.concatenate([y, sim.y])
-        self.rf = RandomForestClassifier(self.cfg.trees, n_jobs=-1, random_state=self.seed,
+        from .loop import free_cores
+
+        self.rf = RandomForestClassifier(self.cfg.trees, n_jobs=free_cores(), random_state=self.seed,
                                          class_weight="balanced_subsample")
         self.rf.fit(window_features(x), y)
         self.history = {"val_macro_f1": macro_f1(val.y, self.predict(val.x)) if len(val) else None}
@@ -69,7 +73,18 @@ class TorchRecipe(Recipe):
         c = self.cfg
         return Schedule(epochs=c.epochs if epochs is None else epochs, batch_size=c.batch_size,
                         lr=c.lr if lr is None else lr, weight_decay=c.weight_decay, patience=c.patience,
-                        amp=c.amp, seed=self.seed, progress=c.progress, desc=desc)
+                        amp=c.amp, seed=self.seed, progress=c.progress, desc=desc, lr_schedule=c.lr_schedule,
+                        warmup=c.warmup)
+
+    def augmenter(self, train: Windows):
+        c = self.cfg
+        norm = train.extra.get("normalization")
+        if not c.augment or norm is None:
+            return None
+        from ..data.augment import Augment
+
+        return Augment(self.channels, norm["mean"], norm["std"], c.aug_rotation, c.aug_scale, c.aug_warp,
+                       seed=self.seed, device=self.device)
 
     def _class_weights(self, y: np.ndarray) -> torch.Tensor:
         counts = np.bincount(y, minlength=len(self.classes)).astype(np.float64)
@@ -77,21 +92,24 @@ class TorchRecipe(Recipe):
         return torch.tensor(w, dtype=torch.float32, device=self.device)
 
     def supervised(self, net: nn.Module, train: Windows, val: Windows, desc: str, epoch_hook=None,
-                   extra_loss=None):
+                   extra_loss=None, plateau_hook=None, param_groups=None):
         X = torch.from_numpy(train.x).to(self.device)
         Y = torch.from_numpy(train.y).to(self.device)
         weights = self._class_weights(train.y)
+        aug = self.augmenter(train)
 
         def loss_fn(m, idx):
             i = torch.from_numpy(idx).to(self.device)
-            loss = F.cross_entropy(m(X[i]).float(), Y[i], weight=weights)
+            xb = X[i] if aug is None else aug(X[i])
+            loss = F.cross_entropy(m(xb).float(), Y[i], weight=weights)
             return loss + extra_loss() if extra_loss else loss
 
         def score_fn(m):
             return macro_f1(val.y, predict(m, val.x, self.device).argmax(1))
 
         h = fit(net, len(train), loss_fn, self.schedule(desc), self.device,
-                score_fn=score_fn if len(val) else None, ckpt=self.dir / "finetune.pt", epoch_hook=epoch_hook)
+                score_fn=score_fn if len(val) else None, ckpt=self.dir / "finetune.pt", epoch_hook=epoch_hook,
+                key=self.key, plateau_hook=plateau_hook if len(val) else None, param_groups=param_groups)
         self.history["finetune"] = h.to_dict()
         self.net = net
 
@@ -112,7 +130,8 @@ class TorchRecipe(Recipe):
             return m(*(t[i] for t in tensors))
 
         h = fit(task, len(sim), loss_fn, self.schedule(f"{desc} s{self.seed}", self.cfg.pretrain_epochs,
-                                                       self.cfg.pretrain_lr), self.device, ckpt=ckpt)
+                                                       self.cfg.pretrain_lr), self.device, ckpt=ckpt,
+                key=self.pretrain_key or self.key)
         self.history["pretrain"] = h.to_dict()
 
 
@@ -122,9 +141,41 @@ class DCLRecipe(TorchRecipe):
         if sim is not None and len(sim):   # IMUGPT-style: calibrated simulated windows join the training set
             train = Windows.concat([train, sim])
         torch.manual_seed(self.seed)
-        net = __import__("ml.models", fromlist=["DeepConvLSTM"]).DeepConvLSTM(
-            train.x.shape[2], len(self.classes), c.filters, c.kernel, c.lstm_units, dropout=c.dropout)
+        net = build_net(c, train.x.shape[2], len(self.classes), train.x.shape[1])
         self.supervised(net, train, val, f"dcl s{self.seed}")
+
+
+class ResNetRecipe(TorchRecipe):
+    def fit(self, train, val, sim):
+        c = self.cfg
+        if sim is not None and len(sim):
+            train = Windows.concat([train, sim])
+        torch.manual_seed(self.seed)
+        net = build_net(c, train.x.shape[2], len(self.classes), train.x.shape[1])
+        self.supervised(net, train, val, f"resnet s{self.seed}")
+
+
+def build_net(c: RunConfig, in_channels: int, n_classes: int, window: int) -> nn.Module:
+    """The network of a run's configuration (also how an exported model is rebuilt)."""
+    from .. import models
+
+    if c.model == "dcl":
+        return models.DeepConvLSTM(in_channels, n_classes, c.filters, c.kernel, c.lstm_units,
+                                   lstm_layers=c.lstm_layers, dropout=c.dropout, readout=c.readout,
+                                   batch_norm=c.batch_norm)
+    if c.model == "resnet":
+        return models.ResNet1D(in_channels, n_classes, tuple(c.widths), dropout=c.dropout)
+    if c.model == "simpharnet":
+        return models.SImpHARNet(in_channels, n_classes, c.dim, tau=c.tau, learnable_tau=c.learnable_tau)
+    if c.model == "multi3net":
+        n = max(1, len(c.sites))
+        if in_channels % n:
+            raise ValueError(f"{in_channels} channels do not split over {n} wrists")
+        return models.Multi3Net(n, in_channels // n, n_classes, joints=22, dim=c.dim, n_experts=c.experts,
+                                tau=c.tau, learnable_tau=c.learnable_tau, max_frames=max(window, 16),
+                                layers=c.layers, heads=c.heads, lambda_pose2imu=c.lambda_pose2imu,
+                                lambda_recon=c.lambda_recon, lambda_balance=c.lambda_balance)
+    raise ValueError(f"{c.model}: not a neural network model")
 
 
 def _texts(w: Windows) -> list[str]:
@@ -222,7 +273,7 @@ class Multi3NetRecipe(TorchRecipe):
                         extra_loss=net.balance_loss)
 
 
-RECIPES = {"rf": RFRecipe, "dcl": DCLRecipe, "simpharnet": SImpHARRecipe, "multi3net": Multi3NetRecipe}
+RECIPES = {"rf": RFRecipe, "dcl": DCLRecipe, "resnet": ResNetRecipe, "simpharnet": SImpHARRecipe, "multi3net": Multi3NetRecipe}
 
 
 def save_history(path: Path, hist: dict) -> None:

@@ -9,14 +9,6 @@ import numpy as np
 from addon.export.atomic import write_text
 
 
-def confusion(results: list[dict], n: int, fraction: float) -> np.ndarray:
-    cm = np.zeros((n, n), dtype=np.int64)
-    for r in results:
-        if r["fraction"] == fraction:
-            np.add.at(cm, (np.array(r["y_true"], dtype=int), np.array(r["y_pred"], dtype=int)), 1)
-    return cm
-
-
 def plot_confusion(cm: np.ndarray, classes: list[str], path: Path, title: str) -> None:
     import matplotlib
 
@@ -50,14 +42,14 @@ def plot_curves(results: list[dict], path: Path, title: str) -> bool:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    runs = [(r["fold"], r["seed"], r["fraction"], r["history"]) for r in results if r.get("history")]
+    runs = [(r["fold"], r["seed"], r.get("budget", r["fraction"]), r["history"]) for r in results if r.get("history")]
     if not any("finetune" in h or "pretrain" in h for *_, h in runs):
         return False
     has_pre = any("pretrain" in h for *_, h in runs)
     fig, axes = plt.subplots(1, 3 if has_pre else 2, figsize=(13 if has_pre else 9, 3.6))
     for fold, seed, fr, h in runs:
         ft = h.get("finetune", {})
-        lab = f"{fold} s{seed} f{fr:g}"
+        lab = f"{fold} s{seed} {fr}"
         if ft.get("loss"):
             axes[0].plot(ft["loss"], lw=0.8, alpha=0.7, label=lab)
         if ft.get("score"):
@@ -86,12 +78,18 @@ def plot_sweep(metrics: dict, path: Path) -> bool:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fr = sorted(metrics["sweep"], key=float)
-    m = [metrics["sweep"][f]["macro_f1_mean"] for f in fr]
-    s = [metrics["sweep"][f]["macro_f1_std"] for f in fr]
     fig, ax = plt.subplots(figsize=(5, 3.5))
-    ax.errorbar([float(f) * 100 for f in fr], m, yerr=s, marker="o", capsize=3)
-    ax.set(xscale="log", xlabel="labelled real training data (%)", ylabel="macro-F1 (held-out subjects)",
+    for kind, label in (("k", "labelled windows per class"), ("f", "labelled share (%)")):
+        keys = [k for k in metrics["sweep"] if k.startswith("k") == (kind == "k")]
+        if not keys:
+            continue
+        xs = [float(k[1:]) if kind == "k" else float(k) * 100 for k in keys]
+        order = np.argsort(xs)
+        m = [metrics["sweep"][keys[i]]["macro_f1_mean"] for i in order]
+        s = [metrics["sweep"][keys[i]]["macro_f1_std"] for i in order]
+        ax.errorbar([xs[i] for i in order], m, yerr=s, marker="o", capsize=3, label=label)
+    ax.legend(fontsize=7)
+    ax.set(xscale="log", xlabel="label budget (training + validation)", ylabel="macro-F1 (held-out subjects)",
            title=f"{metrics['model']}: low-data sweep", ylim=(0, 1))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -106,7 +104,7 @@ def write_report(out: Path, metrics: dict, results: list[dict]) -> list[Path]:
     written.append(out / "metrics.json")
     title = (f"{metrics['model']} {metrics['protocol']}: macro-F1 {metrics['macro_f1_mean']:.3f} ± "
              f"{metrics['macro_f1_std']:.3f} (pooled {metrics['pooled_macro_f1']:.3f})")
-    cm = confusion(results, len(metrics["classes"]), metrics["label_fraction"])
+    cm = np.asarray(metrics["confusion"])
     plot_confusion(cm, metrics["classes"], out / "confusion.png", title)
     written.append(out / "confusion.png")
     if plot_curves(results, out / "curves.png", title):

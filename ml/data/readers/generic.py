@@ -36,7 +36,7 @@ def numeric(path: Path, header: list[str], rows: list[list[str]], cols) -> np.nd
         raise DataError(f"{path}: non-numeric or short row ({e})") from None
 
 
-def read(path: Path, warn, site: str = "wrist", **_):
+def read(path: Path, warn, site: str = "wrist", require_labels: bool = True, **_):
     header, rows = read_table(path / "index.csv")
     for need in ("file", "subject"):
         if need not in header:
@@ -56,6 +56,8 @@ def read(path: Path, warn, site: str = "wrist", **_):
                 labels = np.array([row[h.index("label")] for row in data], dtype=object)
             elif entry.get("label"):
                 labels = entry["label"]
+            elif not require_labels:        # recordings to be labelled by `weartwin predict`
+                labels = ""
             else:
                 raise DataError(f"{f}: no label column and no label in index.csv")
             if not np.all(np.isfinite(acc)):

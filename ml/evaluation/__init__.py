@@ -1,0 +1,1 @@
+"""Evaluation beyond one run: paired statistics between runs (`stats`), `weartwin compare`."""

@@ -1,0 +1,33 @@
+"""Paired statistics for two methods evaluated on the same held-out subjects.
+
+`paired(a, b)` takes {subject: score} for each method and compares them subject by subject:
+Δ = b − a per subject, its mean, a bootstrap 95 % CI over subjects (percentile, resampling
+subjects with replacement) and the two-sided Wilcoxon signed-rank p-value (scipy).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def paired(per_subject_a: dict, per_subject_b: dict, n_boot: int = 10000, seed: int = 0) -> dict:
+    """Δ = B − A on the subjects both have. Returns {"n", "delta_mean", "ci95": [lo, hi],
+    "wilcoxon_p", "per_subject_delta": {subject: Δ}}; `wilcoxon_p` is 1.0 when every Δ is 0
+    and None with fewer than 2 subjects."""
+    common = sorted(set(per_subject_a) & set(per_subject_b))
+    delta = np.array([float(per_subject_b[s]) - float(per_subject_a[s]) for s in common])
+    out = {"n": len(common), "delta_mean": float(delta.mean()) if len(delta) else None,
+           "ci95": [None, None], "wilcoxon_p": None,
+           "per_subject_delta": {s: float(d) for s, d in zip(common, delta)}}
+    if len(delta) < 2:
+        return out
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(delta), size=(int(n_boot), len(delta)))
+    boot = delta[idx].mean(axis=1)
+    out["ci95"] = [float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5))]
+    if np.all(delta == 0):
+        out["wilcoxon_p"] = 1.0
+    else:
+        from scipy.stats import wilcoxon
+
+        out["wilcoxon_p"] = float(wilcoxon(delta, zero_method="wilcox", alternative="two-sided").pvalue)
+    return out

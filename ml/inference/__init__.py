@@ -1,0 +1,1 @@
+"""Trained models that leave a run: `model_file` (save/load, no pickle), `predict` (CLI)."""
