@@ -372,3 +372,9 @@ def test_a_hostile_calibration_file_is_refused_before_use(tmp_path):
     np.savez(tmp_path / "evil.npz", **{**arrays, "meta": np.array(_json.dumps(meta))})
     with pytest.raises(CalibrationError, match="evil.npz: damaged calibration file"):
         Calibration.load(tmp_path / "evil.npz")
+
+
+def test_every_cap_is_documented_in_the_readme():
+    readme = (ROOT / "README.md").read_text()
+    for var, default, unit in limits.LIMITS.values():
+        assert f"`{var}`" in readme, var
