@@ -5,14 +5,8 @@ Every input is checked against these *before* anything is decompressed or built 
 small hostile file cannot make WearTwin allocate gigabytes. Each cap can be raised (or
 lowered) by an environment variable, read at the time of the check:
 
-| variable | default | what it bounds |
-| --- | --- | --- |
-| `WEARTWIN_MAX_FRAMES` | 1,000,000 | frames of one motion (about 2.3 h at 120 fps) |
-| `WEARTWIN_MAX_INPUT_BYTES` | 1 GiB | data in one input file, once decompressed / unpickled |
-| `WEARTWIN_MAX_PICKLE_OBJECTS` | 2,000,000 | pickle opcodes executed while reading one file |
-| `WEARTWIN_MAX_TEXT_BYTES` | 256 MiB | a text input (BVH, ...) read into memory |
-| `WEARTWIN_LLM_TIMEOUT` | 60 | seconds for the whole request to an `--llm-url` endpoint |
-| `WEARTWIN_LLM_MAX_BYTES` | 1 MiB | size of an `--llm-url` endpoint's reply |
+`LIMITS` below is the one list of them (variable, default, unit); README.md documents them
+for users ("Size caps").
 
 Readers call `check(name, value, what)` (or `check_file_size`) and let `LimitError`
 (a `ValueError`) become their one-line error: "<file>: <what> is N; the limit is M (raise

@@ -352,3 +352,29 @@ def test_text_inputs_are_size_checked_before_reading(tmp_path, monkeypatch):
     monkeypatch.setenv("WEARTWIN_MAX_TEXT_BYTES", "1000")
     with pytest.raises(limits.LimitError, match="WEARTWIN_MAX_TEXT_BYTES"):
         limits.read_text(f)
+
+
+def test_a_hostile_calibration_file_is_refused_before_use(tmp_path):
+    """`--calibration` files travel too: a huge dilation would pad the signal by terabytes."""
+    import json as _json
+
+    from addon.sensors.impedance.calibration import FEATURES, Calibration, CalibrationError
+
+    F = len(FEATURES)
+    cal = Calibration("cnn", "wrist_wrist", np.zeros(F), np.ones(F), np.zeros(2), np.ones(2), np.zeros((F, 2)),
+                      np.zeros(2), [(np.zeros((4, F, 3)), np.zeros(4), 1), (np.zeros((2, 4, 1)), np.zeros(2), 1)])
+    good = cal.save(tmp_path / "good.npz")
+    assert Calibration.load(good).predict(np.ones((5, F))).shape == (5, 2)
+    with np.load(good) as d:
+        arrays = {k: d[k] for k in d.files}
+    meta = _json.loads(str(arrays["meta"]))
+    meta["dilations"] = [10**12, 1]
+    np.savez(tmp_path / "evil.npz", **{**arrays, "meta": np.array(_json.dumps(meta))})
+    with pytest.raises(CalibrationError, match="evil.npz: damaged calibration file"):
+        Calibration.load(tmp_path / "evil.npz")
+
+
+def test_every_cap_is_documented_in_the_readme():
+    readme = (ROOT / "README.md").read_text()
+    for var, default, unit in limits.LIMITS.values():
+        assert f"`{var}`" in readme, var

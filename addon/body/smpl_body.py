@@ -2,7 +2,11 @@
 
 The user points `--body` to a model file (`.npz`, or `.pkl`) or a folder of them. Model files
 are read with WearTwin's restricted loaders (smplx itself would `pickle.load` or
-`np.load(allow_pickle=True)` them) and handed to `smplx` as its `data_struct`; smplx then
+`np.load(allow_pickle=True)` them): the chumpy objects and scipy sparse matrices inside the
+original SMPL pickles become inert records (no chumpy or scipy class is ever imported or
+called); sparse matrices are rebuilt densely from their (data, indices, indptr, shape) after
+every index is checked, and the model's shapes and face/joint indices are validated. The plain
+arrays are handed to `smplx` as its `data_struct`; smplx then
 shapes the body (betas) in its rest T-pose. The rig's rest pose *is* the SMPL rest pose, so
 motion rotations apply without any T-pose alignment. Pose-corrective blend shapes are not
 used: Blender skins with linear blend skinning only.

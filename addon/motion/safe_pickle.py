@@ -145,7 +145,7 @@ def _counted(fn):
     def op(self):
         self._budget.ops += 1
         if self._budget.ops > self._budget.max_ops:
-            limits.check("pickle_objects", self._budget.ops, "pickle operations")
+            limits.check("pickle_objects", self._budget.ops, "length of the pickle")
         return fn(self)
     return op
 

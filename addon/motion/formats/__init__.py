@@ -116,6 +116,9 @@ def load_motion(path, source_fps: float | None = None, bvh_map=None, bvh_scale: 
         raise MotionError(f"{path}: not a readable pickle ({e or 'truncated'})") from None
     except PermissionError:
         raise MotionError(f"{path}: permission denied") from None
+    except MemoryError:
+        raise MotionError(f"{path}: out of memory while reading it (lower WEARTWIN_MAX_INPUT_BYTES "
+                          "to refuse such files early)") from None
     except (ValueError, OSError, KeyError, TypeError, IndexError, AttributeError) as e:
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise MotionError(f"{path}: unreadable ({msg})") from None

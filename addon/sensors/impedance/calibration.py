@@ -145,11 +145,42 @@ class Calibration:
             meta = json.loads(str(a["meta"]))
         except Exception as e:  # noqa: BLE001 - any unreadable file is the same user error
             raise CalibrationError(f"{path}: not a WearTwin calibration file ({e})") from None
-        if meta.get("format") != "weartwin-impedance-calibration" or tuple(meta["features"]) != FEATURES:
+        if (not isinstance(meta, dict) or meta.get("format") != "weartwin-impedance-calibration"
+                or tuple(meta.get("features") or ()) != FEATURES):
             raise CalibrationError(f"{path}: not a WearTwin calibration file for this version")
-        conv = [(a[f"conv{i}_w"], a[f"conv{i}_b"], d) for i, d in enumerate(meta["dilations"])]
-        return cls(meta["kind"], meta["pair"], a["x_mean"], a["x_std"], a["y_mean"], a["y_std"],
-                   a["affine_w"], a["affine_b"], conv, meta["has_phase"], meta.get("report", {}))
+        try:
+            conv = [(a[f"conv{i}_w"], a[f"conv{i}_b"], d) for i, d in enumerate(meta["dilations"])]
+            cal = cls(meta["kind"], meta["pair"], a["x_mean"], a["x_std"], a["y_mean"], a["y_std"],
+                      a["affine_w"], a["affine_b"], conv, meta["has_phase"], meta.get("report", {}))
+            cal.validate()
+        except (KeyError, TypeError, ValueError) as e:
+            raise CalibrationError(f"{path}: damaged calibration file ({e})") from None
+        return cal
+
+    def validate(self) -> None:
+        """Shapes, sizes and values a stranger's file could get wrong (a huge dilation would pad
+        the signal by terabytes), checked before anything is computed."""
+        F = len(FEATURES)
+        if self.kind not in ("affine", "cnn") or not isinstance(self.pair, str):
+            raise ValueError("unknown model kind or pair")
+        shapes = {"x_mean": (F,), "x_std": (F,), "y_mean": (2,), "y_std": (2,), "affine_w": (F, 2),
+                  "affine_b": (2,)}
+        for k, shape in shapes.items():
+            v = np.asarray(getattr(self, k))
+            if v.shape != shape or v.dtype.kind not in "fiu" or not np.all(np.isfinite(v)):
+                raise ValueError(f"'{k}' must be {shape} finite numbers")
+        if np.any(np.asarray(self.x_std) == 0) or np.any(np.asarray(self.y_std) == 0):
+            raise ValueError("zero scale")
+        cin = F
+        for i, (w, b, d) in enumerate(self.conv):
+            w, b = np.asarray(w), np.asarray(b)
+            if (w.ndim != 3 or w.shape[1] != cin or not 1 <= w.shape[2] <= 64 or not 1 <= w.shape[0] <= 1024
+                    or b.shape != (w.shape[0],) or not isinstance(d, int) or not 1 <= d <= 1024
+                    or not (np.all(np.isfinite(w)) and np.all(np.isfinite(b)))):
+                raise ValueError(f"convolution {i} has bad shape, kernel, dilation or values")
+            cin = w.shape[0]
+        if self.conv and cin != 2:
+            raise ValueError("the last convolution must give 2 outputs")
 
 
 def score(cal_or_none, Xs, Ys) -> dict:

@@ -25,7 +25,10 @@ def detect(path: Path) -> bool:
 
 
 def read_one(f: Path, root: Path) -> Sequence:
+    from addon.motion.safe_pickle import check_npz  # pure numpy: declared sizes before inflating
+
     try:
+        check_npz(f)
         with np.load(f, allow_pickle=False) as d:
             arrays = {k: d[k] for k in d.files}
         meta = json.loads(str(arrays.pop("meta")))
