@@ -78,7 +78,8 @@ class BakeConfig:
     imu_site_defs: dict = opt({}, "your own IMU site from mesh vertices (origin, along, side; or a patch whose "
                               "centre is the origin); add NAME to --imu-sites; repeatable",
                               flag="--imu-site-def", metavar="NAME=vertices:I[,J,K]")
-    imu_smoothing: float = opt(0.1, "Savitzky-Golay window for derivatives, s", gt=0.0, max=10.0)
+    imu_smoothing: float = opt(0.1, "Savitzky-Golay window for derivatives, s (0: the shortest, 5 samples)",
+                               min=0.0, max=10.0)
     imu_noise: bool = opt(False, "add MEMS noise, bias, scale error, quantization")
     # impedance (Pose2Imp)
     electrodes: tuple[str, ...] = opt(DEFAULT_PAIRS, "electrode pairs: presets wrist_wrist, left_wrist_elbow, "
