@@ -9,7 +9,9 @@ Each option is one field declared with `opt(...)`; from those fields
 The resolved config is saved in each export's `meta.config`; `signal_hash()` (the fields that
 change the arrays) decides whether an output is up to date.
 
-Adding an option = adding one `opt(...)` line here (and using it in the bake).
+Adding an option = adding one `opt(...)` line here (or a plain `field(default=..., metadata={"help":
+..., "min": ..., "max": ..., "choices": ..., "flag": "--x-y"})`; missing keys take `OPTION_KEYS`'
+values) and using it in the bake.
 """
 from __future__ import annotations
 
@@ -53,7 +55,6 @@ def opt(default, help: str, *, flag: str | None = "", group: str = "sampling and
     strings (per element for tuples); `negatable`: a bool flag with a --no- form."""
     meta = {"help": help, "flag": flag, "group": group, "item": item, "signal": signal, "min": min, "max": max,
             "gt": gt, "choices": choices, "nonempty": nonempty, "metavar": metavar, "negatable": negatable}
-    assert set(meta) == set(OPTION_KEYS)
     if isinstance(default, (dict, list)):
         return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
     return field(default=default, metadata=meta)
@@ -109,7 +110,7 @@ class BakeConfig:
     def __post_init__(self):
         # one spelling per value, so equal configs hash equally (30 == 30.0, lists == tuples)
         for f in dataclasses.fields(self):
-            v, kind = getattr(self, f.name), _kinds()[f.name]
+            v, kind = getattr(self, f.name), _kinds()[f.name].rstrip("?")
             if kind == "float" and isinstance(v, int) and not isinstance(v, bool):
                 setattr(self, f.name, float(v))
             elif kind.startswith("tuple") and isinstance(v, list):
