@@ -43,18 +43,21 @@ class ConfigError(ValueError):
 # metadata keys of an option and their values when a field leaves them out (a plain
 # `field(default=..., metadata={"help": ..., "min": ...})` works too)
 OPTION_KEYS = {"help": "", "flag": "", "group": "sampling and sensors", "item": False, "signal": True, "min": None,
-               "max": None, "gt": None, "choices": None, "nonempty": False, "metavar": None, "negatable": False}
+               "max": None, "gt": None, "choices": None, "nonempty": False, "metavar": None, "negatable": False,
+               "const": None}
 
 
 def opt(default, help: str, *, flag: str | None = "", group: str = "sampling and sensors", item: bool = False,
         signal: bool = True, min=None, max=None, gt=None, choices=None, nonempty: bool = False,
-        metavar: str | None = None, negatable: bool = False):
+        metavar: str | None = None, negatable: bool = False, const=None):
     """A bake option. `flag`: '' derives `--name-with-dashes`, None means no command-line flag;
     `item`: a manifest item may set it; `signal`: part of `signal_hash()` (changes the arrays);
     `min`/`max` inclusive, `gt` exclusive lower bound (per element for tuples); `choices` for
-    strings (per element for tuples); `negatable`: a bool flag with a --no- form."""
+    strings (per element for tuples); `negatable`: a bool flag with a --no- form; `const`: the value of
+    the bare flag (`--imu-noise` alone = `--imu-noise smartwatch`)."""
     meta = {"help": help, "flag": flag, "group": group, "item": item, "signal": signal, "min": min, "max": max,
-            "gt": gt, "choices": choices, "nonempty": nonempty, "metavar": metavar, "negatable": negatable}
+            "gt": gt, "choices": choices, "nonempty": nonempty, "metavar": metavar, "negatable": negatable,
+            "const": const}
     if isinstance(default, (dict, list)):
         return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
     return field(default=default, metadata=meta)
