@@ -9,7 +9,9 @@ Each option is one field declared with `opt(...)`; from those fields
 The resolved config is saved in each export's `meta.config`; `signal_hash()` (the fields that
 change the arrays) decides whether an output is up to date.
 
-Adding an option = adding one `opt(...)` line here (and using it in the bake).
+Adding an option = adding one `opt(...)` line here (or a plain `field(default=..., metadata={"help":
+..., "min": ..., "max": ..., "choices": ..., "flag": "--x-y"})`; missing keys take `OPTION_KEYS`'
+values) and using it in the bake.
 """
 from __future__ import annotations
 
@@ -41,19 +43,21 @@ class ConfigError(ValueError):
 # metadata keys of an option and their values when a field leaves them out (a plain
 # `field(default=..., metadata={"help": ..., "min": ...})` works too)
 OPTION_KEYS = {"help": "", "flag": "", "group": "sampling and sensors", "item": False, "signal": True, "min": None,
-               "max": None, "gt": None, "choices": None, "nonempty": False, "metavar": None, "negatable": False}
+               "max": None, "gt": None, "choices": None, "nonempty": False, "metavar": None, "negatable": False,
+               "const": None}
 
 
 def opt(default, help: str, *, flag: str | None = "", group: str = "sampling and sensors", item: bool = False,
         signal: bool = True, min=None, max=None, gt=None, choices=None, nonempty: bool = False,
-        metavar: str | None = None, negatable: bool = False):
+        metavar: str | None = None, negatable: bool = False, const=None):
     """A bake option. `flag`: '' derives `--name-with-dashes`, None means no command-line flag;
     `item`: a manifest item may set it; `signal`: part of `signal_hash()` (changes the arrays);
     `min`/`max` inclusive, `gt` exclusive lower bound (per element for tuples); `choices` for
-    strings (per element for tuples); `negatable`: a bool flag with a --no- form."""
+    strings (per element for tuples); `negatable`: a bool flag with a --no- form; `const`: the value of
+    the bare flag (`--imu-noise` alone = `--imu-noise smartwatch`)."""
     meta = {"help": help, "flag": flag, "group": group, "item": item, "signal": signal, "min": min, "max": max,
-            "gt": gt, "choices": choices, "nonempty": nonempty, "metavar": metavar, "negatable": negatable}
-    assert set(meta) == set(OPTION_KEYS)
+            "gt": gt, "choices": choices, "nonempty": nonempty, "metavar": metavar, "negatable": negatable,
+            "const": const}
     if isinstance(default, (dict, list)):
         return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
     return field(default=default, metadata=meta)
@@ -82,7 +86,8 @@ class BakeConfig:
     imu_site_defs: dict = opt({}, "your own IMU site from mesh vertices (origin, along, side; or a patch whose "
                               "centre is the origin); add NAME to --imu-sites; repeatable",
                               flag="--imu-site-def", metavar="NAME=vertices:I[,J,K]")
-    imu_smoothing: float = opt(0.1, "Savitzky-Golay window for derivatives, s", gt=0.0, max=10.0)
+    imu_smoothing: float = opt(0.1, "Savitzky-Golay window for derivatives, s (0: the shortest, 5 samples)",
+                               min=0.0, max=10.0)
     imu_noise: bool = opt(False, "add MEMS noise, bias, scale error, quantization")
     # addon/sensors/sites.py PLACEMENT_*: seeded per motion and body; 0 = the preset spot
     imu_placement_jitter: float = opt(0.0, "watch placement variation: 1 = 1.5-7.5 cm up the forearm and ±15° "
@@ -123,7 +128,7 @@ class BakeConfig:
     def __post_init__(self):
         # one spelling per value, so equal configs hash equally (30 == 30.0, lists == tuples)
         for f in dataclasses.fields(self):
-            v, kind = getattr(self, f.name), _kinds()[f.name]
+            v, kind = getattr(self, f.name), _kinds()[f.name].rstrip("?")
             if kind == "float" and isinstance(v, int) and not isinstance(v, bool):
                 setattr(self, f.name, float(v))
             elif kind.startswith("tuple") and isinstance(v, list):

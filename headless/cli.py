@@ -72,6 +72,8 @@ def add_bake_options(p: argparse.ArgumentParser) -> None:
         else:
             kw.update(default=default, type={"int": int, "float": float, "str": str, "tuple_str": _csv_list,
                                              "tuple_float": _floats}[kind])
+            if m["const"] is not None:   # a bare flag means this value
+                kw.update(nargs="?", const=m["const"])
         g.add_argument(flag, **kw)
 
 

@@ -346,7 +346,8 @@ def run_batch(items: list[Item], out: Path, cfg: BakeConfig, workers: int = 1, f
                 report(failed(it, f"{it.origin or it.input}: {e}"))
                 continue
             if not force and is_up_to_date(it, out, icfg):
-                summary.skipped.append({"input": str(it.input), "reason": UP_TO_DATE})
+                summary.skipped.append({"input": str(it.input), "reason": UP_TO_DATE,
+                                        "outputs": [str(p) for p in expected_outputs(it, out, icfg)]})
                 bar.update(1)
             else:
                 todo.append((it, str(out), icfg.to_dict()))

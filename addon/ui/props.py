@@ -82,7 +82,7 @@ class WEARTWIN_PG_settings(bpy.types.PropertyGroup):
     pair_b: StringProperty(name="B", description="electrode name (preset or defined)")
     frequency_khz: FloatProperty(name="Frequency (kHz)", **_bake("frequencies", 1e-3))
     contact_distance: FloatProperty(name="Contact distance", unit="LENGTH", **_bake("contact_distance"))
-    imu_noise: BoolProperty(name="IMU noise", **_bake("imu_noise"))
+    imu_noise: BoolProperty(name="IMU noise", default=False, description=option("imu_noise")["help"])
 
     softbody: BoolProperty(name="Soft body", **_bake("softbody"))
     softbody_stiffness: FloatProperty(name="Flesh stiffness", **_bake("softbody_stiffness"))
