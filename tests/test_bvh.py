@@ -281,6 +281,10 @@ def test_shared_bandai_clips_bake(tmp_path, member):
     m = load_motion(path)
     assert m.source["bvh"]["preset"] == "bandai" and m.source["bvh"]["units"] == "cm"
     assert 1.5 < m.source_height < 1.9 and m.fps == 30
+    # a rest pose that is no human pose: the preset's twists, the same for every clip (no activity leaks in)
+    other = load_motion(need_shared("bvh/bandai_namco") / "dataset-1" / "dataset-1_bow_normal_001.bvh")
+    assert m.source["bvh"]["twist_fix"] == other.source["bvh"]["twist_fix"]
+    assert "preset" in m.source["bvh"]["rest_pose"]
     # knees bend backwards (about SMPL's +X) and the arms hang (shoulders turned down, about -Z/+Z)
     knee = m.rotations[:, J["left_knee"]]
     bent = np.linalg.norm(knee, axis=1) > np.radians(20)

@@ -22,9 +22,13 @@ have no SMPL counterpart (extra spine, neck or shoulder-twist joints) into the m
 
 Some exports (Bandai Namco) have a rest pose that is no human pose (every bone along its local
 X, legs flipped) and carry the difference in their rotations: offsets then fix a bone's
-direction but not its twist. Where a joint's twist about its bone, averaged over the clip, is
-beyond `TWIST_LIMIT_DEG` from SMPL's (anatomically impossible for a clip mean), the alignment
-is re-centred on the clip's mean twist; the correction is recorded in `source.bvh.twist_fix`.
+direction but not its twist. For such skeletons each joint's alignment is turned about its
+bone by a constant: for a preset, the one measured on its corpus (`PRESET_TWIST_DEG`: the
+median over the Bandai clips of each joint's clip-mean twist, so every clip of the skeleton
+gets the same alignment, whatever its activity); for an unknown skeleton, the clip's own mean
+twist (then the alignment depends on the clip: `source.bvh.rest_pose` says so). In a
+human-looking rest pose a clip-mean twist beyond `TWIST_LIMIT_DEG` (impossible in a body) is
+re-centred the same way. The corrections are recorded in `source.bvh.twist_fix`.
 
 **Units.** Standing height is estimated as 2.14 × the hip-to-ankle chain length (SMPL's
 proportion); the file unit is the one of m, cm, mm, inch, dm, ft that makes it 1.2-2.3 m,
@@ -78,6 +82,15 @@ def _mirror(limbs: dict) -> dict:
 
 
 PRESETS = {"cmu": _mirror(_LIMBS_CMU), "rokoko": _mirror(_LIMBS_ROKOKO), "bandai": _mirror(_LIMBS_BANDAI)}
+
+# Twist of each joint's alignment about its SMPL bone (degrees, parents first), for presets whose
+# rest pose is no human pose. Bandai Namco: the median, over 465 clips of both datasets (all 24
+# contents), of the clip-mean twist that centres each joint (`benchmarks/bench_bandai.py` corpus).
+PRESET_TWIST_DEG = {"bandai": {
+    "left_hip": 105.9, "right_hip": -165.7, "spine1": 90.2, "left_knee": -1.7, "right_knee": 1.3,
+    "left_ankle": -1.1, "right_ankle": -2.8, "spine3": -1.0, "left_foot": 0.0, "right_foot": 0.1, "neck": -1.7,
+    "left_collar": -84.1, "right_collar": -89.6, "head": -1.7, "left_shoulder": 2.3, "right_shoulder": -2.8,
+    "left_elbow": 12.2, "right_elbow": -4.2, "left_wrist": 5.4, "right_wrist": -6.0}}
 
 
 def normalize_name(name: str) -> str:
@@ -259,7 +272,10 @@ def metres_per_unit(height_units: float) -> tuple[float, str]:
     return 1.7 / height_units, "unknown (scaled to a 1.7 m body)"
 
 
-def retarget(clip: BvhClip, fps: float, bvh_map: dict | None = None, scale: float | None = None) -> Motion:
+def retarget(clip: BvhClip, fps: float, bvh_map: dict | None = None, scale: float | None = None,
+             twist: str = "auto") -> Motion:
+    """twist: 'auto' (preset constants, else the clip's mean for a rest pose that is no human
+    pose) or 'clip' (always the clip's mean where the rest pose is no human pose)."""
     mapping, preset = resolve_map(clip, bvh_map)
     b = [mapping[n] for n in BODY_JOINTS]
     G_b, P_b = forward_kinematics(clip)
@@ -278,6 +294,7 @@ def retarget(clip: BvhClip, fps: float, bvh_map: dict | None = None, scale: floa
     else:
         s, unit = metres_per_unit(height_units)
     human_rest = rest_is_human(b, P0)
+    preset_twist = PRESET_TWIST_DEG.get(preset) if twist == "auto" and not human_rest else None
     A: list = [None] * len(BODY_JOINTS)
     T, J = len(clip.motion), len(BODY_JOINTS)
     G = np.empty((T, J, 3, 3))
@@ -292,9 +309,12 @@ def retarget(clip: BvhClip, fps: float, bvh_map: dict | None = None, scale: floa
         if p < 0:
             continue
         axis = _twist_axis(j, b)
-        th = _twist_angles(np.swapaxes(G[:, p], -1, -2) @ G[:, j], axis)
-        mean = float(np.angle(np.mean(np.exp(1j * th))))
-        if not human_rest or abs(np.degrees(mean)) > TWIST_LIMIT_DEG:
+        if preset_twist is not None:
+            mean = np.radians(preset_twist.get(BODY_JOINTS[j], 0.0))
+        else:
+            th = _twist_angles(np.swapaxes(G[:, p], -1, -2) @ G[:, j], axis)
+            mean = float(np.angle(np.mean(np.exp(1j * th))))
+        if preset_twist is not None or not human_rest or abs(np.degrees(mean)) > TWIST_LIMIT_DEG:
             A[j] = A[j] @ axis_angle_to_matrix(-mean * axis)
             G[:, j] = G_b[:, b[j]] @ A[j]
             twist_fix[BODY_JOINTS[j]] = round(float(np.degrees(mean)), 1)
@@ -312,4 +332,5 @@ def retarget(clip: BvhClip, fps: float, bvh_map: dict | None = None, scale: floa
                           "bvh": {"preset": preset, "units": unit, "metres_per_unit": s,
                                   "height_m": round(height_units * s, 3), "joints": len(clip.names),
                                   "frames": len(clip.motion), "map": names, "rest_pose": "human" if human_rest else
-                                  "not a human pose: twists centred on the clip", "twist_fix": twist_fix}})
+                                  f"not a human pose: twists from the '{preset}' preset" if preset_twist is not None
+                                  else "not a human pose: twists centred on this clip", "twist_fix": twist_fix}})
