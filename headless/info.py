@@ -67,6 +67,10 @@ def describe(path: Path, as_json: bool = False) -> str:
 def _bvh_lines(b: dict | None) -> list[str]:
     if not b:
         return []
-    mapped = sum(v is not None for v in b["map"].values())
-    return [f"  BVH: {b['joints']} joints, preset {b['preset']}, {mapped}/22 SMPL joints mapped, units {b['units']}, "
+    from addon.motion.skeleton import BODY_JOINTS
+
+    mapped = sum(b["map"].get(k) is not None for k in BODY_JOINTS)
+    fingers = sum(v is not None for k, v in b["map"].items() if k not in BODY_JOINTS)
+    return [f"  BVH: {b['joints']} joints, preset {b['preset']}, {mapped}/22 SMPL joints mapped"
+            f"{f' + {fingers} finger joints' if fingers else ''}, units {b['units']}, "
             f"subject ~{b['height_m']:.2f} m, rest pose {b['rest_pose']}"]

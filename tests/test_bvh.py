@@ -453,3 +453,23 @@ def test_a_cmu_take_at_120hz_in_cmu_units_bakes_as_a_new_user_would(tmp_path):
     assert abs(arrays["t"][-1] - src.duration) <= 1 / 60 + 1e-9
     assert all(np.all(np.isfinite(v)) for v in arrays.values())
     assert meta["source"]["bvh"]["preset"] == "cmu"
+
+
+def test_mixamo_fingers_give_an_smplh_motion(tmp_path):
+    fingers = []
+    for Side, sx in (("Left", 1), ("Right", -1)):
+        for Finger, first in (("Thumb", (0.03, -0.01, 0.03)), ("Index", (0.09, 0, 0.025)), ("Middle", (0.095, 0, 0)),
+                              ("Ring", (0.09, 0, -0.02)), ("Pinky", (0.08, 0, -0.035))):
+            parent = f"{Side}Hand"
+            for k in (1, 2, 3):
+                off = np.array(first) * (sx, 1, 1) if k == 1 else (0.03 * sx, 0, 0.02 if Finger == "Thumb" else 0)
+                fingers.append((f"{Side}Hand{Finger}{k}", parent, tuple(off)))
+                parent = f"{Side}Hand{Finger}{k}"
+    sk = CMU + fingers
+    ang = {"LeftHandIndex2": np.tile((-60.0, 0, 0), (3, 1))}            # ZXY: curl 60 deg about -Z
+    m = load_motion(write_bvh(tmp_path / "hands.bvh", sk, n_frames=3, angles=ang, prefix="mixamorig:"))
+    assert len(m.joint_names) == 52 and m.joint_names[22:25] == ("left_index1", "left_index2", "left_index3")
+    k = m.joint_names.index("left_index2")
+    assert np.allclose(axis_angle_to_matrix(m.rotations[0, k]), euler("Z", (-60.0,)), atol=1e-6)
+    others = np.delete(m.rotations[0], [0, k], axis=0)
+    assert np.abs(others).max() < 1e-6                        # a T-pose with straight fingers: SMPL-H's rest

@@ -48,13 +48,40 @@ import numpy as np
 from ..motion import Motion, MotionError
 from ..rotations import (Y_UP_TO_Z_UP, axis_angle_to_matrix, matrix_to_axis_angle, matrix_to_quaternion,
                          rotation_between, weighted_procrustes)
-from ..skeleton import BODY_JOINTS, BODY_PARENTS, TPOSE_BODY
+from ..skeleton import BODY_JOINTS, PARENTS, SKELETONS, TPOSE_BODY
 from .bvh import BvhClip, forward_kinematics, rest_positions
 
 TWIST_LIMIT_DEG = 90.0
 SNAP_DEG = 20.0
-_J = {n: i for i, n in enumerate(BODY_JOINTS)}
-_CHILDREN = [[c for c, p in enumerate(BODY_PARENTS) if p == j] for j in range(len(BODY_JOINTS))]
+# The retarget runs on SMPL-H's tree (22 body joints, then 15 finger joints per hand); the
+# Motion keeps the fingers only when the file has them (`MIN_FINGERS`).
+NAMES = SKELETONS["smplh"]
+TREE = PARENTS["smplh"]
+MIN_FINGERS = 5
+_J = {n: i for i, n in enumerate(NAMES)}
+_CHILDREN = [[c for c, p in enumerate(TREE) if p == j] for j in range(len(NAMES))]
+
+
+def _tpose_hands() -> np.ndarray:
+    """Hand-made finger joint positions (m) of the canonical T-pose (left hand along +X, palm
+    down, thumb forward; the right hand mirrored): only their directions are used."""
+    base = {"index": ((0.095, -0.005, 0.025), 0.035, 0.025), "middle": ((0.100, -0.005, 0.003), 0.037, 0.027),
+            "ring": ((0.093, -0.008, -0.018), 0.033, 0.025), "pinky": ((0.082, -0.010, -0.036), 0.025, 0.020)}
+    pos = {}
+    for side, sx in (("left", 1.0), ("right", -1.0)):
+        w = TPOSE_BODY[BODY_JOINTS.index(f"{side}_wrist")]
+        for finger, (first, l2, l3) in base.items():
+            p1 = w + np.array(first) * (sx, 1, 1)
+            pos[f"{side}_{finger}1"] = p1
+            pos[f"{side}_{finger}2"] = p1 + (sx * l2, 0, 0)
+            pos[f"{side}_{finger}3"] = p1 + (sx * (l2 + l3), 0, 0)
+        t1 = w + np.array((0.025 * sx, -0.015, 0.030))
+        t2 = t1 + np.array((0.025 * sx, -0.005, 0.020))
+        pos[f"{side}_thumb1"], pos[f"{side}_thumb2"], pos[f"{side}_thumb3"] = t1, t2, t2 + (0.022 * sx, 0, 0.015)
+    return np.array([pos[n] for n in NAMES[len(BODY_JOINTS):]])
+
+
+TPOSE = np.vstack([TPOSE_BODY, _tpose_hands()])
 _TRUNK = ("spine1", "spine2", "spine3", "neck", "head")
 
 # SMPL joint -> accepted BVH names (normalized); sides written for the left, mirrored below.
@@ -93,6 +120,17 @@ PRESET_TWIST_DEG = {"bandai": {
     "left_elbow": 12.2, "right_elbow": -4.2, "left_wrist": 5.4, "right_wrist": -6.0}}
 
 
+def _finger_names(joint: str) -> tuple[str, ...]:
+    """SMPL-H finger joint (left_index1) -> BVH names: Mixamo/CMU LeftHandIndex1, LeftIndex1."""
+    side, rest = joint.split("_")
+    finger, k = rest[:-1], rest[-1]
+    Side, Finger = side.capitalize(), finger.capitalize()
+    return (f"{Side}Hand{Finger}{k}", f"{Side}{Finger}{k}", f"{Finger}{k}_{Side[0]}")
+
+
+FINGERS = {n: _finger_names(n) for n in SKELETONS["smplh"][len(BODY_JOINTS):]}
+
+
 def normalize_name(name: str) -> str:
     return re.sub(r"[\s_\-.]", "", name.rsplit(":", 1)[-1]).lower()
 
@@ -105,10 +143,10 @@ def read_map_file(path) -> dict:
         raise MotionError(f"--bvh-map {path}: not a readable JSON file ({e})") from None
     if not isinstance(d, dict) or not all(isinstance(v, (str, type(None))) for v in d.values()):
         raise MotionError(f"--bvh-map {path}: expected an object SMPL joint -> BVH joint name")
-    unknown = sorted(set(d) - set(BODY_JOINTS))
+    unknown = sorted(set(d) - set(NAMES))
     if unknown:
         raise MotionError(f"--bvh-map {path}: unknown SMPL joint(s) {', '.join(unknown)} "
-                          f"(expected some of {', '.join(BODY_JOINTS)})")
+                          f"(expected some of {', '.join(BODY_JOINTS)}, or SMPL-H fingers like left_index1)")
     return d
 
 
@@ -185,8 +223,10 @@ def resolve_map(clip: BvhClip, user_map: dict | None = None) -> tuple[dict, str]
             raise MotionError(f"the skeleton lacks joints the map needs: {', '.join(best_missing)} (closest preset "
                               f"'{best}'; give your own with --bvh-map FILE.json)")
         preset = best
+        for k, alts in FINGERS.items():
+            mapping[k] = next((idx[normalize_name(a)] for a in alts if normalize_name(a) in idx), None)
     _fill_spine(mapping, clip)
-    return {k: mapping.get(k) for k in BODY_JOINTS}, preset
+    return {k: mapping.get(k) for k in NAMES}, preset
 
 
 def _frontier(j: int, mapped: list) -> list[int]:
@@ -199,14 +239,14 @@ def _frontier(j: int, mapped: list) -> list[int]:
 
 def _alignment(j: int, b: list, P0: np.ndarray, A: list, eps: float, human_rest: bool) -> np.ndarray:
     """A_j from the rest pose, given the (final) alignments of j's SMPL ancestors."""
-    base = next((A[a] for a in _ancestors(BODY_PARENTS, j)[1:] if A[a] is not None), np.eye(3))
-    if human_rest and BODY_JOINTS[j] in _TRUNK:
+    base = next((A[a] for a in _ancestors(TREE, j)[1:] if A[a] is not None), np.eye(3))
+    if human_rest and NAMES[j] in _TRUNK:
         return base   # an upright trunk is SMPL's, whatever curve the file draws it with
     src, dst = [], []
     for m in _frontier(j, b):
         d_b = P0[b[m]] - P0[b[j]]
         if np.linalg.norm(d_b) > eps:
-            d_s = TPOSE_BODY[m] - TPOSE_BODY[j]
+            d_s = TPOSE[m] - TPOSE[j]
             src.append(d_s / np.linalg.norm(d_s))
             dst.append(d_b / np.linalg.norm(d_b))
     if len(dst) >= 2 and np.linalg.matrix_rank(np.array(dst), tol=0.05) >= 2:
@@ -237,7 +277,7 @@ def rest_is_human(b: list, P0: np.ndarray) -> bool:
 
 def _twist_axis(j: int, mapped: list) -> np.ndarray:
     f = _frontier(j, mapped)
-    d = TPOSE_BODY[f[0]] - TPOSE_BODY[j] if f else TPOSE_BODY[j] - TPOSE_BODY[BODY_PARENTS[j]]
+    d = TPOSE[f[0]] - TPOSE[j] if f else TPOSE[j] - TPOSE[TREE[j]]
     return d / np.linalg.norm(d)
 
 
@@ -277,7 +317,7 @@ def retarget(clip: BvhClip, fps: float, bvh_map: dict | None = None, scale: floa
     """twist: 'auto' (preset constants, else the clip's mean for a rest pose that is no human
     pose) or 'clip' (always the clip's mean where the rest pose is no human pose)."""
     mapping, preset = resolve_map(clip, bvh_map)
-    b = [mapping[n] for n in BODY_JOINTS]
+    b = [mapping[n] for n in NAMES]
     G_b, P_b = forward_kinematics(clip)
     P0 = rest_positions(clip)
     # up axis: Y unless the head sits above the pelvis along Z; a Z-up file is turned Y-up first
@@ -295,12 +335,12 @@ def retarget(clip: BvhClip, fps: float, bvh_map: dict | None = None, scale: floa
         s, unit = metres_per_unit(height_units)
     human_rest = rest_is_human(b, P0)
     preset_twist = PRESET_TWIST_DEG.get(preset) if twist == "auto" and not human_rest else None
-    A: list = [None] * len(BODY_JOINTS)
-    T, J = len(clip.motion), len(BODY_JOINTS)
+    A: list = [None] * len(NAMES)
+    T, J = len(clip.motion), len(NAMES)
     G = np.empty((T, J, 3, 3))
     twist_fix = {}
     for j in range(J):   # parents first: a child's alignment starts from its parent's final one
-        p = BODY_PARENTS[j]
+        p = TREE[j]
         if b[j] is None:
             G[:, j] = G[:, p] if p >= 0 else np.eye(3)
             continue
@@ -310,23 +350,26 @@ def retarget(clip: BvhClip, fps: float, bvh_map: dict | None = None, scale: floa
             continue
         axis = _twist_axis(j, b)
         if preset_twist is not None:
-            mean = np.radians(preset_twist.get(BODY_JOINTS[j], 0.0))
+            mean = np.radians(preset_twist.get(NAMES[j], 0.0))
         else:
             th = _twist_angles(np.swapaxes(G[:, p], -1, -2) @ G[:, j], axis)
             mean = float(np.angle(np.mean(np.exp(1j * th))))
         if preset_twist is not None or not human_rest or abs(np.degrees(mean)) > TWIST_LIMIT_DEG:
             A[j] = A[j] @ axis_angle_to_matrix(-mean * axis)
             G[:, j] = G_b[:, b[j]] @ A[j]
-            twist_fix[BODY_JOINTS[j]] = round(float(np.degrees(mean)), 1)
+            twist_fix[NAMES[j]] = round(float(np.degrees(mean)), 1)
 
     W = Y_UP_TO_Z_UP
     L = np.empty_like(G)
     L[:, 0] = W @ G[:, 0]
-    par = np.array(BODY_PARENTS[1:])
+    par = np.array(TREE[1:])
     L[:, 1:] = np.swapaxes(G[:, par], -1, -2) @ G[:, 1:]
     trans = (P_b[:, b[0]] * s) @ W.T
-    names = {k: (clip.names[v] if v is not None else None) for k, v in mapping.items()}
-    return Motion(rotations=matrix_to_axis_angle(L), trans=trans, fps=fps, joint_names=BODY_JOINTS,
+    n_fingers = sum(x is not None for x in b[len(BODY_JOINTS):])
+    keep = J if n_fingers >= MIN_FINGERS else len(BODY_JOINTS)
+    names = {k: (clip.names[v] if v is not None else None) for k, v in mapping.items() if v is not None
+             or k in BODY_JOINTS}
+    return Motion(rotations=matrix_to_axis_angle(L[:, :keep]), trans=trans, fps=fps, joint_names=NAMES[:keep],
                   source_height=height_units * s,
                   source={"format": "bvh", "up_axis": "Z" if z_up else "Y", "original_fps": fps,
                           "bvh": {"preset": preset, "units": unit, "metres_per_unit": s,
