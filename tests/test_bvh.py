@@ -333,6 +333,9 @@ def test_library_label_rules_and_descriptions(tmp_path):
         for p in sorted(lib.iterdir()):
             zf.write(p, f"data/{p.name}")
     assert [(c.content, c.style) for c in list_library(z, "bandai")] == [("run", "tired"), ("walk", "tired")]
+    from headless.items import expand_inputs                   # `weartwin bake dataset-9.zip` labels its items
+    assert [i.opts for i in expand_inputs([str(z)])] == [
+        {"label": "run", "text": "a person runs in a tired way"}, {"label": "walk", "text": "someone walks in a tired way"}]
     clips = list_library(lib, r"regex:_(?P<content>[a-z]+)_(?P<style>[a-z]+)_\d+$")
     assert [(c.content, c.style) for c in clips] == [("walk", "normal"), ("walk", "tired")]
     (tmp_path / "labels.csv").write_text("file,label,style\ndataset-9_walk_tired_001.bvh,stroll,slow\n")
