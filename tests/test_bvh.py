@@ -476,3 +476,24 @@ def test_mixamo_fingers_give_an_smplh_motion(tmp_path):
     assert np.allclose(axis_angle_to_matrix(m.rotations[0, k]), euler("Z", (-60.0,)), atol=1e-6)
     others = np.delete(m.rotations[0], [0, k], axis=0)
     assert np.abs(others).max() < 1e-6                        # a T-pose with straight fingers: SMPL-H's rest
+
+
+def test_the_addon_imports_bvh_and_names_a_bad_one(tmp_path):
+    bpy = pytest.importorskip("bpy")
+    import addon
+    from addon.ui import session
+
+    bpy.ops.wm.read_homefile(use_empty=False)
+    addon.register()
+    try:
+        f = write_bvh(tmp_path / "take.bvh", _apose(), n_frames=10, scale=100.0)
+        assert bpy.ops.weartwin.import_motion(filepath=str(f), fps=30.0) == {"FINISHED"}
+        assert session.body_object(bpy.context) is not None
+        assert session.load_settings_motion(bpy.context.scene.weartwin).source["bvh"]["units"] == "cm"
+        bad = write_bvh(tmp_path / "cut.bvh", CMU, n_frames=10, rows_written=3)
+        with pytest.raises(RuntimeError) as e:
+            bpy.ops.weartwin.import_motion(filepath=str(bad))
+        msg = str(e.value)
+        assert "cut.bvh" in msg and "truncated motion" in msg and len(msg.strip().splitlines()) == 1
+    finally:
+        addon.unregister()
