@@ -24,6 +24,10 @@ def describe(path: Path, as_json: bool = False) -> str:
 
     if not path.exists() and split_archive_path(path) is None:   # ARCHIVE.zip/member.bvh is read in place
         raise FileNotFoundError("no such file")
+    from addon.motion.archive import is_archive
+
+    if is_archive(path):
+        return _describe_archive(path, as_json)
     if _is_export(path):
         from addon.export.recording import read_export
 
@@ -62,6 +66,24 @@ def describe(path: Path, as_json: bool = False) -> str:
         f"  {m.n_frames} frames at {m.fps:g} fps = {m.duration:.2f} s, {len(m.joint_names)} joints",
         f"  gender {m.gender}, betas {None if m.betas is None else len(m.betas)}, root travel {travel:.2f} m",
     ] + _bvh_lines(m.source.get("bvh")))
+
+
+def _describe_archive(path: Path, as_json: bool) -> str:
+    from collections import Counter
+
+    from addon.motion.archive import list_members
+    from addon.motion.formats import ARCHIVE_MOTION_EXTENSIONS
+    from addon.motion.library import list_library
+
+    members = list_members(path, ARCHIVE_MOTION_EXTENSIONS)
+    labels = Counter(c.content for c in list_library(path, "bandai"))
+    if as_json:
+        return json.dumps({"kind": "archive", "motion_files": len(members), "labels": dict(labels)}, indent=2)
+    lines = [f"{path}: zip of {len(members)} motion files (read in place: {path}/<member>; "
+             f"`weartwin bake {path}` bakes them all)"]
+    if labels:
+        lines.append("  labels (Bandai Namco layout): " + ", ".join(f"{k} {v}" for k, v in sorted(labels.items())))
+    return "\n".join(lines)
 
 
 def _bvh_lines(b: dict | None) -> list[str]:

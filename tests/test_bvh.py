@@ -252,6 +252,9 @@ def test_zip_members_are_read_in_place_and_listed(tmp_path):
         zf.writestr("data/bad.bvh", "HIERARCHY\n")
     items = expand_inputs([str(z)])
     assert [str(i.rel) for i in items] == ["lib/data/a", "lib/data/bad"]
+    from headless.info import describe
+
+    assert "zip of 2 motion files" in describe(z)
     m = load_motion(z / "data" / "a.bvh")
     assert m.n_frames == 4 and m.source["member"] == "data/a.bvh"
     with pytest.raises(MotionError, match=r"lib\.zip/data/bad\.bvh: "):
