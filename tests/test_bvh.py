@@ -500,3 +500,21 @@ def test_the_addon_imports_bvh_and_names_a_bad_one(tmp_path):
         assert "cut.bvh" in msg and "truncated motion" in msg and len(msg.strip().splitlines()) == 1
     finally:
         addon.unregister()
+
+
+def test_twist_calibration_of_a_non_human_rest_skeleton(tmp_path):
+    from addon.motion.formats.bvh_retarget import PRESET_TWIST_DEG, calibrate_twist
+
+    root = need_shared("bvh/bandai_namco") / "dataset-1"
+    clips = [root / f"dataset-1_{c}_normal_001.bvh" for c in ("walk", "bow", "guide", "run", "bye")]
+    ms = [load_motion(f, bvh_twist="clip") for f in clips]
+    assert all("centred on this clip" in m.source["bvh"]["rest_pose"] for m in ms)
+    table = calibrate_twist(ms)
+    preset = PRESET_TWIST_DEG["bandai"]
+    for k in ("spine1", "left_hip", "right_hip", "left_collar", "right_collar", "left_knee"):
+        assert abs((table[k] - preset[k] + 180) % 360 - 180) < 25, k   # structural, within the clips' own spread
+    mp = tmp_path / "twist.json"
+    mp.write_text(json.dumps({"twist_deg": table}))
+    m = load_motion(clips[0], bvh_map=mp)
+    assert m.source["bvh"]["preset"] == "bandai" and m.source["bvh"]["rest_pose"].endswith("from the map file")
+    assert m.source["bvh"]["twist_fix"]["spine1"] == table["spine1"]

@@ -136,14 +136,22 @@ def normalize_name(name: str) -> str:
 
 
 def read_map_file(path) -> dict:
-    """A user's joint map: JSON object SMPL joint name -> BVH joint name (or null)."""
+    """A user's joint map: JSON object SMPL joint name -> BVH joint name (or null), and/or
+    `"twist_deg": {SMPL joint: degrees}` (a rest pose's twists, from `calibrate_twist`)."""
     try:
         d = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise MotionError(f"--bvh-map {path}: not a readable JSON file ({e})") from None
-    if not isinstance(d, dict) or not all(isinstance(v, (str, type(None))) for v in d.values()):
+    if not isinstance(d, dict):
         raise MotionError(f"--bvh-map {path}: expected an object SMPL joint -> BVH joint name")
-    unknown = sorted(set(d) - set(NAMES))
+    tw = d.get("twist_deg", {})
+    if not isinstance(tw, dict) or set(tw) - set(NAMES) or not all(
+            isinstance(v, (int, float)) and np.isfinite(v) for v in tw.values()):
+        raise MotionError(f"--bvh-map {path}: 'twist_deg' must map SMPL joint names to degrees")
+    names = {k: v for k, v in d.items() if k != "twist_deg"}
+    if not all(isinstance(v, (str, type(None))) for v in names.values()):
+        raise MotionError(f"--bvh-map {path}: expected an object SMPL joint -> BVH joint name")
+    unknown = sorted(set(names) - set(NAMES))
     if unknown:
         raise MotionError(f"--bvh-map {path}: unknown SMPL joint(s) {', '.join(unknown)} "
                           f"(expected some of {', '.join(BODY_JOINTS)}, or SMPL-H fingers like left_index1)")
@@ -314,9 +322,12 @@ def metres_per_unit(height_units: float) -> tuple[float, str]:
 
 def retarget(clip: BvhClip, fps: float, bvh_map: dict | None = None, scale: float | None = None,
              twist: str = "auto") -> Motion:
-    """twist: 'auto' (preset constants, else the clip's mean for a rest pose that is no human
-    pose) or 'clip' (always the clip's mean where the rest pose is no human pose)."""
-    mapping, preset = resolve_map(clip, bvh_map)
+    """bvh_map: SMPL joint -> BVH name, optionally with "twist_deg" (the map's own twists, used
+    whatever the rest pose). twist: 'auto' (the map's or the preset's constants, else the clip's
+    mean where the rest pose is no human pose) or 'clip' (the clip's mean there: calibration)."""
+    bvh_map = dict(bvh_map or {})
+    user_twist = bvh_map.pop("twist_deg", None)
+    mapping, preset = resolve_map(clip, bvh_map or None)
     b = [mapping[n] for n in NAMES]
     G_b, P_b = forward_kinematics(clip)
     P0 = rest_positions(clip)
@@ -334,7 +345,9 @@ def retarget(clip: BvhClip, fps: float, bvh_map: dict | None = None, scale: floa
     else:
         s, unit = metres_per_unit(height_units)
     human_rest = rest_is_human(b, P0)
-    preset_twist = PRESET_TWIST_DEG.get(preset) if twist == "auto" and not human_rest else None
+    preset_twist = None
+    if twist == "auto":
+        preset_twist = user_twist if user_twist else None if human_rest else PRESET_TWIST_DEG.get(preset)
     A: list = [None] * len(NAMES)
     T, J = len(clip.motion), len(NAMES)
     G = np.empty((T, J, 3, 3))
@@ -376,4 +389,20 @@ def retarget(clip: BvhClip, fps: float, bvh_map: dict | None = None, scale: floa
                                   "height_m": round(height_units * s, 3), "joints": len(clip.names),
                                   "frames": len(clip.motion), "map": names, "rest_pose": "human" if human_rest else
                                   f"not a human pose: twists from the '{preset}' preset" if preset_twist is not None
+                                  and not user_twist else "not a human pose: twists from the map file" if user_twist
                                   else "not a human pose: twists centred on this clip", "twist_fix": twist_fix}})
+
+
+def calibrate_twist(motions: list) -> dict:
+    """A skeleton family's twist table from clips imported with twist='clip': the median over the
+    clips of each joint's clip-mean twist (circular), degrees, rounded to 0.1."""
+    per = {}
+    for m in motions:
+        for k, v in m.source["bvh"]["twist_fix"].items():
+            per.setdefault(k, []).append(np.radians(v))
+    out = {}
+    for k, v in per.items():
+        v = np.array(v)
+        ref = np.angle(np.mean(np.exp(1j * v)))          # unwrap around the circular mean
+        out[k] = round(float(np.degrees(ref + np.median(np.angle(np.exp(1j * (v - ref)))))), 1)
+    return {k: out[k] for k in NAMES if k in out}
