@@ -50,7 +50,7 @@ def _from_mapping(d: dict, source_fps: float | None) -> Motion:
 
 
 def _bvh_options(bvh_map, bvh_scale, bvh_twist) -> dict:
-    from .bvh_retarget import read_map_file
+    from .bvh_map import read_map_file
 
     if isinstance(bvh_map, (str, Path)) and str(bvh_map):
         bvh_map = read_map_file(bvh_map)
