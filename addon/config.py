@@ -76,9 +76,9 @@ class BakeConfig:
     source_fps: float | None = opt(None, "frame rate of inputs that do not store one (e.g. old MoSh pickles)",
                                    item=True, gt=0.0, max=10000.0)
     bvh_map: str | None = opt(None, "BVH joint map: a JSON file SMPL joint -> BVH joint name (default: detect "
-                              "CMU/Mixamo/Rokoko/Bandai Namco names)", item=True)
+                              "CMU/Mixamo/Rokoko/Bandai Namco names)", item=True, metavar="FILE.json")
     bvh_scale: float | None = opt(None, "metres per BVH file unit (default: guessed from the skeleton's leg length)",
-                                  item=True, min=1e-6, max=1e3)
+                                  item=True, gt=0.0, max=1e3, metavar="M")
     sensors: tuple[str, ...] = opt(("imu", "impedance"), "comma-separated: imu, impedance", choices=SENSORS,
                                    nonempty=True)
     imu_sites: tuple[str, ...] = opt(DEFAULT_SITES, "IMU sites: presets (left_wrist, right_wrist, ...) or names "

@@ -1,7 +1,8 @@
 """What a batch bakes: inputs (files, folders, manifests) -> sorted `Item`s -> a shard of them.
 
 Zip archives of BVH files are expanded like folders (members are read in place, output
-`OUT/<zip stem>/<member path>`); one member is `ARCHIVE.zip/path/in/zip.bvh`.
+`OUT/<zip stem>/<member path>`); one member is `ARCHIVE.zip/path/in/zip.bvh`. A folder or zip
+laid out like the Bandai Namco dataset gives its items `label` (content) and `text`.
 Manifests: `.txt` (one path per line, `#` comments) or `.jsonl` (one object per line with
 `input`, optional `output` (a stem relative to --out) and per-item options: `label`, `text`
 (an activity description) and the `BakeConfig` fields marked `item=True` (`seed`, `vary_body`,
@@ -131,10 +132,24 @@ def _from_manifest(manifest: Path) -> list[Item]:
     return items
 
 
+def _known_labels(root: Path) -> dict:
+    """Labels of a folder or zip laid out like a known labelled corpus (Bandai Namco: the .json
+    beside each clip + cfg-N labels): path -> item options (label = content, text)."""
+    from addon.motion.library import LibraryError, describe, list_library
+
+    try:
+        clips = list_library(root, "bandai")
+    except (LibraryError, OSError, ValueError):
+        return {}
+    return {str(c.path): (("label", c.content), ("text", describe(c.content, c.style, k)))
+            for k, c in enumerate(clips)}
+
+
 def _walk(folder: Path, skip: Path | None, items: list, skipped: list) -> None:
     def unreadable(e: OSError) -> None:
         skipped.append({"input": str(e.filename), "reason": f"cannot read folder ({e.strerror})"})
 
+    labels = _known_labels(folder)
     for root, dirs, files in os.walk(folder, onerror=unreadable):
         rootp = Path(root)
         dirs[:] = sorted(d for d in dirs if not d.startswith(".")
@@ -144,7 +159,7 @@ def _walk(folder: Path, skip: Path | None, items: list, skipped: list) -> None:
             if name.startswith("."):
                 continue
             if f.suffix.lower() in MOTION_EXTENSIONS:
-                items.append(Item(f, _rel_stem(f, folder)))
+                items.append(Item(f, _rel_stem(f, folder), labels.get(str(f), ())))
             elif is_archive(f):
                 items.extend(_archive_items(f, _rel_stem(f, folder)))
             else:
@@ -153,8 +168,11 @@ def _walk(folder: Path, skip: Path | None, items: list, skipped: list) -> None:
 
 
 def _archive_items(archive: Path, rel: Path) -> list[Item]:
-    """The motion files inside a zip, each an item `ARCHIVE.zip/member` named `rel/member`."""
-    return [Item(archive / m, rel / Path(m).with_suffix("")) for m in list_members(archive, ARCHIVE_MOTION_EXTENSIONS)]
+    """The motion files inside a zip, each an item `ARCHIVE.zip/member` named `rel/member` (with
+    the labels of a known corpus layout)."""
+    labels = _known_labels(archive)
+    return [Item(archive / m, rel / Path(m).with_suffix(""), labels.get(str(archive / m), ()))
+            for m in list_members(archive, ARCHIVE_MOTION_EXTENSIONS)]
 
 
 def collect_inputs(inputs: list[str], out: Path | None = None) -> Inputs:
