@@ -22,7 +22,7 @@ from .procedural import SIDE, _dir, pose_arm
 # (deg), elbow flexion (deg), trunk lean (deg), rise per step (m)
 GAITS = {
     "walking": dict(step=0.70, hip=21, hip0=9, knee=60, bounce=0.024, shock=11.0, arm=16, elbow=22, lean=3, rise=0.0),
-    "walking_turn": dict(step=0.62, hip=19, hip0=9, knee=58, bounce=0.019, shock=4.5, arm=18, elbow=22, lean=3,
+    "walking_turn": dict(step=0.62, hip=19, hip0=9, knee=58, bounce=0.022, shock=8.0, arm=16, elbow=22, lean=3,
                          rise=0.0),
     "running": dict(step=1.10, hip=30, hip0=15, knee=95, bounce=0.045, shock=14.0, arm=38, elbow=85, lean=8, rise=0.0),
     "stairs_up": dict(step=0.28, hip=30, hip0=30, knee=85, bounce=0.012, shock=3.0, arm=12, elbow=25, lean=10,
@@ -150,7 +150,7 @@ def turning(c: Ctx) -> None:
     bounce = -0.012 * c.amp * np.cos(2 * np.pi * steps) * env
     f_imp = c.rng.uniform(8.0, 13.0)
     strikes = c.t[1:][np.diff(np.floor(steps)) > 0]
-    jolt = impacts(c.t, strikes, f_imp, 0.03) * 3.0 / (2 * np.pi * f_imp) ** 2
+    jolt = impacts(c.t, strikes, f_imp, 0.03) * 7.0 * c.jitter(0.8, 1.2) / (2 * np.pi * f_imp) ** 2
     lead = 0.3 * (angle * min_jerk(x + 0.08) - heading)          # the head and trunk lead the turn
     spine(c.rot, twist=lead)
     c.rot[:, J["pelvis"]] = root_rotation(heading)

@@ -46,7 +46,7 @@ def _apply_sit(c: Ctx, s: np.ndarray, lean_max: float, seated_lean: float, arms:
     c.trans[:] = body_to_world(local, np.zeros(c.n))
     # the arms come forward with the trunk and end resting on the thighs
     rest = min_jerk((s - 0.3) / 0.7)
-    move = {"sit": -np.radians(45) * bump(s, 0.7, 0.12, None), "stand": np.radians(50) * bump(s, 0.55, 0.12, None),
+    move = {"sit": -np.radians(25) * bump(s, 0.7, 0.12, None), "stand": np.radians(50) * bump(s, 0.55, 0.12, None),
             "rest": 0.0}[arms]
     for side in ("left", "right"):
         sg = SIDE[side]
@@ -64,11 +64,16 @@ def _path(c: Ctx) -> np.ndarray:
 def sitting_down(c: Ctx) -> None:
     s = _path(c)
     _apply_sit(c, s, 35 * c.amp * c.jitter(), 5 * c.jitter(0.5, 1.5), arms="sit")
-    # the seat takes the weight: a soft shock (≈6-8 m/s² at the pelvis, 5-8 Hz)
+    # the seat takes the weight: a shock (≈10 m/s² at the pelvis, 7-11 Hz)
     landed = c.t[np.argmax(s >= 0.88)] if (s >= 0.88).any() else None
     if landed is not None:
-        f = c.rng.uniform(5.0, 8.0)
-        c.trans[:, 2] -= impacts(c.t, np.array([landed]), f, 0.05) * c.jitter(6, 8) / (2 * np.pi * f) ** 2
+        f = c.rng.uniform(7.0, 11.0)
+        c.trans[:, 2] -= impacts(c.t, np.array([landed]), f, 0.05) * c.jitter(8, 12) / (2 * np.pi * f) ** 2
+        # and the hands land on the thighs / armrests: a small jolt of each forearm
+        for side in ("left", "right"):
+            fh = c.rng.uniform(9.0, 14.0)
+            hit = landed + c.rng.uniform(-0.15, 0.25)
+            c.rot[:, J[f"{side}_elbow"], 1] += SIDE[side] * np.radians(c.jitter(0.8, 1.4)) * impacts(c.t, np.array([hit]), fh, 0.06)
     _settle(c)
 
 
