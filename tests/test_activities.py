@@ -102,8 +102,6 @@ def test_walking_speed_cadence_and_stairs():
     assert 1.1 < mid.mean() < 1.5                               # m/s
     z = P[:, 0, 2]
     assert 0.02 < np.ptp(z[int(3 * FPS):-int(3 * FPS)]) < 0.08  # the pelvis bounces
-    assert 1.5 < _gen("someone walks quickly").trans[-1, 1] / _gen("someone walks").trans[-1, 1] * 16 / 16 \
-        or True
     slow, fast = (np.linalg.norm(np.diff(_joints(_gen(t))[:, 0, :2], axis=0), axis=1).max() * FPS
                   for t in ("a person walks slowly", "a person walks quickly"))
     assert fast > 1.5 * slow

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..motion.procedural import (J, body_to_world, impacts, min_jerk, root_rotation, set_leg)
+from ..motion.procedural import J, body_to_world, impacts, leg_ik, min_jerk, root_rotation, set_leg
 from .body import Ctx, bump, spine
 from .procedural import SIDE, _dir, pose_arm
 
@@ -96,7 +96,8 @@ def gait(c: Ctx, g: dict, heading: np.ndarray | None = None, speed_scale: float 
         sgn = SIDE[side]
         vary = 1 + 0.3 * np.sin(2 * np.pi * c.rng.uniform(0.1, 0.3) * c.t + c.rng.uniform(0, 6.3))
         sw = -np.radians(g["arm"] * scale * c.jitter()) * vary * np.cos(2 * np.pi * phi - 0.3) * env
-        el = np.radians(g["elbow"] + 0.4 * g["arm"] * scale) + 0.5 * sw + np.radians(8) * np.cos(2 * np.pi * phi - 0.9) * env
+        el = (np.radians(g["elbow"] + 0.4 * g["arm"] * scale) + 0.5 * sw
+              + np.radians(8) * np.cos(2 * np.pi * phi - 0.9) * env)
         if run:
             el = np.radians(g["elbow"]) * (0.3 + 0.7 * env) + 0.4 * sw
         pose_arm(c.rot, side, _dir(0.08 * sgn + 0 * c.t, -np.cos(sw), np.sin(sw)),
@@ -175,8 +176,6 @@ def jumping(c: Ctx) -> None:
     x = np.clip((p - t0) / fl, 0, 1)
     air = ((p > t0) & (p < t0 + fl) & on)
     z = np.where(air, 4 * h * x * (1 - x), 0.0)
-    from ..motion.procedural import leg_ik
-
     alpha, kappa, beta = leg_ik(crouch, 0.05 * crouch / 0.14)
     plantar = np.radians(30) * air
     pitch = np.radians(25) * crouch / 0.14

@@ -73,7 +73,8 @@ def sitting_down(c: Ctx) -> None:
         for side in ("left", "right"):
             fh = c.rng.uniform(9.0, 14.0)
             hit = landed + c.rng.uniform(-0.15, 0.25)
-            c.rot[:, J[f"{side}_elbow"], 1] += SIDE[side] * np.radians(c.jitter(0.8, 1.4)) * impacts(c.t, np.array([hit]), fh, 0.06)
+            jolt = impacts(c.t, np.array([hit]), fh, 0.06)
+            c.rot[:, J[f"{side}_elbow"], 1] += SIDE[side] * np.radians(c.jitter(0.8, 1.4)) * jolt
     _settle(c)
 
 
@@ -111,7 +112,8 @@ def seated(c: Ctx) -> None:
     _settle(c)
     for side in ("left", "right"):
         f = c.rng.uniform(0.05, 0.15)
-        c.rot[:, J[f"{side}_elbow"], 1] += SIDE[side] * np.radians(3) * np.sin(2 * np.pi * f * c.t + c.rng.uniform(0, 6))
+        wander = np.sin(2 * np.pi * f * c.t + c.rng.uniform(0, 6))
+        c.rot[:, J[f"{side}_elbow"], 1] += SIDE[side] * np.radians(3) * wander
     # gestures: each hand leaves the thigh now and then (to the face, the hair, across the
     # lap, the other forearm) and comes back
     up0, fo0 = np.radians(25), np.radians(80)
