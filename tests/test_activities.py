@@ -188,3 +188,11 @@ def test_daily_activities_put_the_hand_where_it_belongs():
     P = _joints(_gen("does push ups", fps=30))
     floor = P[0, [J["left_ankle"], J["right_ankle"]], 2].min() - 0.08
     assert abs(P[:, J["right_wrist"], 2].min() - floor) < 0.12          # hands on the floor
+
+
+def test_llm_subjects_are_made_neutral():
+    from addon.text2motion.describe import neutral_subject
+
+    assert neutral_subject("A tall woman does bicep curls slowly.") == "A person does bicep curls slowly."
+    assert neutral_subject("An elderly, frail man waves; she smiles") == "A person waves; they smiles"
+    assert neutral_subject("Someone claps quickly.") == "Someone claps quickly."
