@@ -194,5 +194,5 @@ def test_llm_subjects_are_made_neutral():
     from addon.text2motion.describe import neutral_subject
 
     assert neutral_subject("A tall woman does bicep curls slowly.") == "A person does bicep curls slowly."
-    assert neutral_subject("An elderly, frail man waves; she smiles") == "A person waves; they smiles"
+    assert neutral_subject("An elderly, frail man waves; she lifts her cup") == "A person waves; they lifts their cup"
     assert neutral_subject("Someone claps quickly.") == "Someone claps quickly."

@@ -163,7 +163,7 @@ _ATTR = r"(?:tall|short|old|older|elderly|young|younger|teenage|middle[- ]aged|a
         r"overweight|fit|petite|muscular|tired|frail|female|male)"
 _NOUN = r"(?:man|woman|men|women|boy|girl|lady|gentleman|guy|teenager|athlete|person|adult|senior|grandmother|" \
         r"grandfather|grandma|grandpa|student|child|kid)"
-_SUBJECT = re.compile(rf"\b(?:a|an|the)\s+(?:{_ATTR}[,\s]+)*{_NOUN}\b|\b(?:he|she)\b", re.IGNORECASE)
+_SUBJECT = re.compile(rf"\b(?:a|an|the)\s+(?:{_ATTR}[,\s]+)*{_NOUN}\b|\b(?:he|she|his|her)\b", re.IGNORECASE)
 
 
 def neutral_subject(text: str) -> str:
@@ -171,8 +171,9 @@ def neutral_subject(text: str) -> str:
     one: the same description is baked on bodies of every sex, age and height."""
     def sub(m):
         w = m.group(0)
-        if w.lower() in ("he", "she"):
-            return "They" if w[0].isupper() else "they"
+        if w.lower() in ("he", "she", "his", "her"):
+            word = "they" if w.lower() in ("he", "she") else "their"
+            return word.capitalize() if w[0].isupper() else word
         return "A person" if w[0].isupper() else "a person"
 
     return _SUBJECT.sub(sub, text)
