@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def simulated(text: str, seeds: int, fps: float, noise: bool, site: str, smoothing: float = 0.1) -> list[dict]:
+def simulated(text: str, seeds: int, fps: float, noise: bool, site: str, smoothing: float = 0.1,
+              whole: bool = False) -> list[dict]:
     from addon.bake import Baker
     from addon.body.variants import variants_for
     from addon.config import BakeConfig
@@ -33,6 +34,10 @@ def simulated(text: str, seeds: int, fps: float, noise: bool, site: str, smoothi
     for k, variant in enumerate(variants_for("walk", "anny", 1.7, seeds, 0)):
         rec = baker.bake(generate(spec, fps=fps, seed=k), variant)
         imu = rec.imu[site]
+        if whole:        # the activity itself (the motion stands still 1 s before and after) as one stretch
+            part = slice(int(1.0 * fps), len(rec.t) - int(1.0 * fps))
+            rows.append(window_stats(imu["acc"][part], imu["gyro"][part], fps))
+            continue
         steady = slice(int(2.0 * fps), len(rec.t) - int(2.0 * fps))     # leave out starting and stopping
         acc, gyro = imu["acc"][steady], imu["gyro"][steady]
         rows += [window_stats(acc[a:b], gyro[a:b], fps) for a, b in windows(len(acc), fps)]
@@ -49,12 +54,16 @@ def main() -> None:
     p.add_argument("--site", default="left_wrist")
     p.add_argument("--imu-noise", action="store_true")
     p.add_argument("--imu-smoothing", type=float, default=0.1, help="Savitzky-Golay window, s (bake default 0.1)")
+    p.add_argument("--label", default="WALKING",
+                   help="real class to compare with (WALKING, TURNING, SITTING_DOWN, SEATED, STANDING_UP); other "
+                        "than WALKING, each simulated motion is one stretch, like the real ones")
     p.add_argument("--real", default=str(ROOT.parent / "shared" / "data" / "imu" / "sp_sw_har"))
     a = p.parse_args()
-    sim = summarize(simulated(a.text, a.seeds, a.fps, a.imu_noise, a.site, a.imu_smoothing))
-    real = summarize(real_walking(a.real)) if Path(a.real).is_dir() else None
+    whole = a.label != "WALKING"
+    sim = summarize(simulated(a.text, a.seeds, a.fps, a.imu_noise, a.site, a.imu_smoothing, whole))
+    real = summarize(real_walking(a.real, a.label, 1.0 if whole else 2.0)) if Path(a.real).is_dir() else None
     fmt = lambda v: f"{v[0]:7.2f} {v[1]:7.2f} {v[2]:7.2f}"  # noqa: E731
-    print(f"{'statistic':18s} {'simulated p10 / median / p90':>30s}   {'real (sp_sw_har WALKING)':>28s}")
+    print(f"{'statistic':18s} {'simulated p10 / median / p90':>30s}   {f'real (sp_sw_har {a.label})':>28s}")
     for k in STAT_NAMES:
         print(f"{k:18s} {fmt(sim[k]):>30s}   {fmt(real[k]) if real else 'n/a':>28s}")
 

@@ -109,9 +109,17 @@ def check_bake_values(spec: dict, path) -> None:
         _num(spec["imu_placement_jitter"], "imu_placement_jitter", 0.0, 2.0, path)
     if "imu_smoothing" in spec:
         _num(spec["imu_smoothing"], "imu_smoothing (s)", 0.0, 1.0, path)
-    for key in ("softbody", "imu_noise"):
-        if key in spec and not isinstance(spec[key], bool):
-            raise SpecError(f"{path}: {key} must be true or false, got {spec[key]!r}")
+    if "softbody" in spec and not isinstance(spec["softbody"], bool):
+        raise SpecError(f"{path}: softbody must be true or false, got {spec['softbody']!r}")
+    if "imu_noise" in spec and not isinstance(spec["imu_noise"], bool):
+        try:
+            from addon.sensors.imu import NOISE_PRESETS as presets
+        except ImportError:
+            presets = {}
+        if not isinstance(spec["imu_noise"], str) or spec["imu_noise"] not in presets:
+            raise SpecError(f"{path}: imu_noise must be true, false"
+                            + (f" or a preset ({', '.join(presets)})" if presets else "")
+                            + f", got {spec['imu_noise']!r}")
     for key in ("sensors", "imu_sites", "electrodes"):
         if key in spec and (not isinstance(spec[key], list) or not all(isinstance(x, str) for x in spec[key])):
             raise SpecError(f"{path}: {key} must be a list of names, got {spec[key]!r}")

@@ -216,20 +216,29 @@ SYNTH_IMU_SMOOTHING = 0.05
 def synth_config(spec: dict):
     """The bake options of a study. Synth differs from `bake`'s defaults where a training
     corpus needs it: IMU only, 3 body variants, sensor-placement variation on (1: the
-    documented ranges), MEMS noise on, a shorter derivative window."""
+    documented ranges), MEMS noise on (the `smartwatch` preset where noise presets exist),
+    and, with the Savitzky-Golay derivative, a shorter window."""
     from addon.config import BakeConfig
 
+    d = BakeConfig()
     fields = BakeConfig.__dataclass_fields__
     extra = {}
     if "imu_placement_jitter" in fields:
         extra["imu_placement_jitter"] = float(spec.get("imu_placement_jitter", 1.0))
+    noise = spec.get("imu_noise", True)
+    if isinstance(d.imu_noise, str):            # noise presets: none, smartwatch, ...
+        extra["imu_noise"] = {True: "smartwatch", False: "none"}.get(noise, noise)
+    else:
+        extra["imu_noise"] = bool(noise)
+    if "imu_smoothing" in spec:
+        extra["imu_smoothing"] = float(spec["imu_smoothing"])
+    elif d.imu_smoothing > 0:                   # the Savitzky-Golay derivative is the default
+        extra["imu_smoothing"] = SYNTH_IMU_SMOOTHING
     return BakeConfig(fps=float(spec.get("fps", 50.0)), sensors=tuple(spec.get("sensors", ["imu"])),
                       imu_sites=tuple(spec.get("imu_sites", ["left_wrist", "right_wrist"])),
                       electrodes=tuple(spec.get("electrodes", ["wrist_wrist"])),
                       vary_body=int(spec.get("vary_body", 3)), seed=int(spec.get("seed", 0)),
-                      height=float(spec.get("height", 1.7)), softbody=bool(spec.get("softbody", False)),
-                      imu_noise=bool(spec.get("imu_noise", True)),
-                      imu_smoothing=float(spec.get("imu_smoothing", SYNTH_IMU_SMOOTHING)), **extra)
+                      height=float(spec.get("height", 1.7)), softbody=bool(spec.get("softbody", False)), **extra)
 
 
 def cmd_synth(a) -> int:

@@ -102,8 +102,6 @@ def test_walking_speed_cadence_and_stairs():
     assert 1.1 < mid.mean() < 1.5                               # m/s
     z = P[:, 0, 2]
     assert 0.02 < np.ptp(z[int(3 * FPS):-int(3 * FPS)]) < 0.08  # the pelvis bounces
-    assert 1.5 < _gen("someone walks quickly").trans[-1, 1] / _gen("someone walks").trans[-1, 1] * 16 / 16 \
-        or True
     slow, fast = (np.linalg.norm(np.diff(_joints(_gen(t))[:, 0, :2], axis=0), axis=1).max() * FPS
                   for t in ("a person walks slowly", "a person walks quickly"))
     assert fast > 1.5 * slow
@@ -190,3 +188,11 @@ def test_daily_activities_put_the_hand_where_it_belongs():
     P = _joints(_gen("does push ups", fps=30))
     floor = P[0, [J["left_ankle"], J["right_ankle"]], 2].min() - 0.08
     assert abs(P[:, J["right_wrist"], 2].min() - floor) < 0.12          # hands on the floor
+
+
+def test_llm_subjects_are_made_neutral():
+    from addon.text2motion.describe import neutral_subject
+
+    assert neutral_subject("A tall woman does bicep curls slowly.") == "A person does bicep curls slowly."
+    assert neutral_subject("An elderly, frail man waves; she lifts her cup") == "A person waves; they lifts their cup"
+    assert neutral_subject("Someone claps quickly.") == "Someone claps quickly."

@@ -245,11 +245,32 @@ def llm_descriptions(activity: str, n: int, others: list[str], url: str, model: 
     return (lines * n)[:n]
 
 
+_ATTR = r"(?:tall|short|old|older|elderly|young|younger|teenage|middle[- ]aged|athletic|heavy|heavyset|slim|thin|" \
+        r"overweight|fit|petite|muscular|tired|frail|female|male)"
+_NOUN = r"(?:man|woman|men|women|boy|girl|lady|gentleman|guy|teenager|athlete|person|adult|senior|grandmother|" \
+        r"grandfather|grandma|grandpa|student|child|kid)"
+_SUBJECT = re.compile(rf"\b(?:a|an|the)\s+(?:{_ATTR}[,\s]+)*{_NOUN}\b|\b(?:he|she|his|her)\b", re.IGNORECASE)
+
+
+def neutral_subject(text: str) -> str:
+    """Replace a subject with attributes ("A tall woman", "an older man", "she") by a neutral
+    one: the same description is baked on bodies of every sex, age and height."""
+    def sub(m):
+        w = m.group(0)
+        if w.lower() in ("he", "she", "his", "her"):
+            word = "they" if w.lower() in ("he", "she") else "their"
+            return word.capitalize() if w[0].isupper() else word
+        return "A person" if w[0].isupper() else "a person"
+
+    return _SUBJECT.sub(sub, text)
+
+
 def descriptions(activity: str, n: int, seed: int = 0, others=(), llm_url: str | None = None,
                  llm_model: str = "gpt-4o-mini", api_key: str | None = None, warn=print) -> list[str]:
     if llm_url:
         try:
-            return llm_descriptions(activity, n, [o for o in others if o != activity], llm_url, llm_model, api_key)
+            return [neutral_subject(t) for t in
+                    llm_descriptions(activity, n, [o for o in others if o != activity], llm_url, llm_model, api_key)]
         except Exception as e:  # noqa: BLE001 - the endpoint is optional; fall back, say so
             msg = " ".join(str(e).split()) or e.__class__.__name__
             warn(f"warning: --llm-url {llm_url}: {msg}; using the template generator")

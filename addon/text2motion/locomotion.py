@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..motion.procedural import (J, body_to_world, impacts, min_jerk, root_rotation, set_leg)
+from ..motion.procedural import J, body_to_world, impacts, leg_ik, min_jerk, root_rotation, set_leg
 from .body import Ctx, bump, spine
 from .procedural import SIDE, _dir, pose_arm
 
@@ -22,7 +22,7 @@ from .procedural import SIDE, _dir, pose_arm
 # (deg), elbow flexion (deg), trunk lean (deg), rise per step (m)
 GAITS = {
     "walking": dict(step=0.70, hip=21, hip0=9, knee=60, bounce=0.024, shock=11.0, arm=16, elbow=22, lean=3, rise=0.0),
-    "walking_turn": dict(step=0.62, hip=19, hip0=9, knee=58, bounce=0.019, shock=4.5, arm=18, elbow=22, lean=3,
+    "walking_turn": dict(step=0.62, hip=19, hip0=9, knee=58, bounce=0.022, shock=8.0, arm=16, elbow=22, lean=3,
                          rise=0.0),
     "running": dict(step=1.10, hip=30, hip0=15, knee=95, bounce=0.045, shock=14.0, arm=38, elbow=85, lean=8, rise=0.0),
     "stairs_up": dict(step=0.28, hip=30, hip0=30, knee=85, bounce=0.012, shock=3.0, arm=12, elbow=25, lean=10,
@@ -96,7 +96,8 @@ def gait(c: Ctx, g: dict, heading: np.ndarray | None = None, speed_scale: float 
         sgn = SIDE[side]
         vary = 1 + 0.3 * np.sin(2 * np.pi * c.rng.uniform(0.1, 0.3) * c.t + c.rng.uniform(0, 6.3))
         sw = -np.radians(g["arm"] * scale * c.jitter()) * vary * np.cos(2 * np.pi * phi - 0.3) * env
-        el = np.radians(g["elbow"] + 0.4 * g["arm"] * scale) + 0.5 * sw + np.radians(8) * np.cos(2 * np.pi * phi - 0.9) * env
+        el = (np.radians(g["elbow"] + 0.4 * g["arm"] * scale) + 0.5 * sw
+              + np.radians(8) * np.cos(2 * np.pi * phi - 0.9) * env)
         if run:
             el = np.radians(g["elbow"]) * (0.3 + 0.7 * env) + 0.4 * sw
         pose_arm(c.rot, side, _dir(0.08 * sgn + 0 * c.t, -np.cos(sw), np.sin(sw)),
@@ -150,7 +151,7 @@ def turning(c: Ctx) -> None:
     bounce = -0.012 * c.amp * np.cos(2 * np.pi * steps) * env
     f_imp = c.rng.uniform(8.0, 13.0)
     strikes = c.t[1:][np.diff(np.floor(steps)) > 0]
-    jolt = impacts(c.t, strikes, f_imp, 0.03) * 3.0 / (2 * np.pi * f_imp) ** 2
+    jolt = impacts(c.t, strikes, f_imp, 0.03) * 7.0 * c.jitter(0.8, 1.2) / (2 * np.pi * f_imp) ** 2
     lead = 0.3 * (angle * min_jerk(x + 0.08) - heading)          # the head and trunk lead the turn
     spine(c.rot, twist=lead)
     c.rot[:, J["pelvis"]] = root_rotation(heading)
@@ -175,8 +176,6 @@ def jumping(c: Ctx) -> None:
     x = np.clip((p - t0) / fl, 0, 1)
     air = ((p > t0) & (p < t0 + fl) & on)
     z = np.where(air, 4 * h * x * (1 - x), 0.0)
-    from ..motion.procedural import leg_ik
-
     alpha, kappa, beta = leg_ik(crouch, 0.05 * crouch / 0.14)
     plantar = np.radians(30) * air
     pitch = np.radians(25) * crouch / 0.14
