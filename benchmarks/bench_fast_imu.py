@@ -12,7 +12,10 @@ Default run (this machine), printed as one table:
 
 GPU (no Blender there): --gpu-pack FILE writes the batch inputs (4 bodies' constants and the
 clip) as .npz; --gpu FILE runs the torch batch on cuda from it and prints frames/s.
-Usage: python benchmarks/bench_fast_imu.py [--seconds 60] [--corpus] [--gpu-pack F | --gpu F]
+--check MOTION...: both engines on motion files nobody here has seen; largest differences, exit 1
+if any exceeds the tolerances of tests/test_fast_imu.py.
+Usage: python benchmarks/bench_fast_imu.py [--seconds 60] [--corpus | --corpus-only]
+       [--gpu-pack F | --gpu F] [--check MOTION... [--check-seconds 10] [--check-fps 60]]
 """
 from __future__ import annotations
 
@@ -141,6 +144,56 @@ def corpus(workers: int = 2) -> dict:
             "load_s": sum(p["load_s"] for p in parts)}
 
 
+def float32_effect(rec, fps: float) -> dict:
+    """How far rounding this recording's own patch vertices (armature space, as Blender stores its
+    mesh) to float32 moves its IMU: the resolution an engine comparison can ask for."""
+    from addon.sensors.imu import angular_velocity, frame_from_points, smoothing_window, specific_force
+
+    w = smoothing_window(fps, rec.meta["config"]["imu_smoothing"])
+    out = {"acc": 0.0, "gyro": 0.0, "coord": 0.0}
+    for s in rec.imu:
+        p, off = rec.debug["site_vertices"][s], rec.debug["offset"]
+        p32 = (p - off).astype(np.float32).astype(np.float64) + off
+        R = frame_from_points(p32[:, 0], p32[:, 1], p32[:, 2])
+        out["acc"] = max(out["acc"], np.abs(specific_force(p32.mean(1), R, fps, w) - rec.imu[s]["acc"]).max())
+        out["gyro"] = max(out["gyro"], np.abs(angular_velocity(R, fps, w) - rec.imu[s]["gyro"]).max())
+        out["coord"] = max(out["coord"], np.abs(p - off).max())
+    return out
+
+
+def check(files, seconds: float, fps: float) -> int:
+    """Both engines on motions you bring (an independent check): largest differences per file,
+    absolute and as multiples of what float32 rounding alone does (`float32_effect`). Verdict:
+    vertices/joints within 16 float32 ulps of the largest coordinate, IMU within 30x the
+    rounding effect (the bounds of tests/test_fast_imu.py)."""
+    from addon.bake import Baker
+    from addon.body.variants import BodyVariant
+    from addon.config import BakeConfig
+    from addon.motion import load_motion
+
+    engines = {e: Baker(BakeConfig(sensors=("imu",), fps=fps, engine=e)) for e in ("blender", "fast")}
+    bad = 0
+    print(f"{'file':44s} {'frames':>6s} {'vertices m':>10s} {'joints m':>9s} {'acc m/s²':>9s} {'(x f32)':>7s} "
+          f"{'gyro rad/s':>10s} {'(x f32)':>7s}")
+    for f in files:
+        m = load_motion(f)
+        n = min(m.n_frames, int(round(seconds * m.fps)) + 1) if seconds > 0 else m.n_frames
+        m = m.replace(rotations=m.rotations[:n], trans=m.trans[:n])
+        v = BodyVariant("", "anny", {}, 1.7)
+        b, q = engines["blender"].bake(m, v), engines["fast"].bake(m, v)
+        r = float32_effect(q, fps)
+        pos = max(np.abs(b.debug["site_vertices"][s] - q.debug["site_vertices"][s]).max() for s in b.imu)
+        joints = float(np.abs(b.pose["joints"] - q.pose["joints"]).max())
+        acc = max(np.abs(b.imu[s]["acc"] - q.imu[s]["acc"]).max() for s in b.imu)
+        gyro = max(np.abs(b.imu[s]["gyro"] - q.imu[s]["gyro"]).max() for s in b.imu)
+        ulp = 16 * 2.0 ** -23 * max(1.0, r["coord"], float(np.abs(q.pose["joints"]).max()))
+        ok = pos < ulp and joints < ulp and acc < 30 * r["acc"] and gyro < 30 * r["gyro"]
+        bad += not ok
+        print(f"{str(f)[-44:]:44s} {len(b.t):6d} {pos:10.1e} {joints:9.1e} {acc:9.1e} {acc / r['acc']:7.1f} "
+              f"{gyro:10.1e} {gyro / r['gyro']:7.1f}  {'ok' if ok else 'DIFFERENT'}")
+    return 1 if bad else 0
+
+
 # --- GPU ------------------------------------------------------------------------------------
 def gpu_pack(path: Path, seconds: float) -> None:
     from addon.bake import Baker, _foot_vertices
@@ -214,6 +267,9 @@ def main() -> None:
     ap.add_argument("--corpus", action="store_true", help="also bake the Bandai corpus × 4 bodies")
     ap.add_argument("--corpus-only", action="store_true", help="only the corpus figure")
     ap.add_argument("--child", choices=("fast", "blender"), help=argparse.SUPPRESS)
+    ap.add_argument("--check", nargs="+", metavar="MOTION", help="compare both engines on these motion files")
+    ap.add_argument("--check-seconds", type=float, default=10.0, help="crop for --check (0: whole clip)")
+    ap.add_argument("--check-fps", type=float, default=60.0)
     ap.add_argument("--gpu-pack", type=Path)
     ap.add_argument("--gpu", type=Path)
     ap.add_argument("--frames-per-call", type=int, default=2_000_000)
@@ -222,6 +278,8 @@ def main() -> None:
     if a.child:
         print(json.dumps(one_engine(a.child, a.seconds)))
         return
+    if a.check:
+        raise SystemExit(check(a.check, a.check_seconds, a.check_fps))
     if a.gpu_pack:
         return gpu_pack(a.gpu_pack, a.seconds)
     if a.gpu:
