@@ -208,6 +208,8 @@ class Baker:
         lengths = [m.n_frames for _, m, _ in ok]
         try:
             if key not in packs or packs[key][0] is not asset:
+                if len(packs) > 32:   # --vary-body: a new body per clip; keep memory bounded
+                    packs.clear()
                 packs[key] = (asset, body_pack(asset, align, np.array([s.vertices for s in sites]).reshape(-1)))
             res = self._imu_batch(packs[key][1], ok, asset, align, feet, lengths, window, device)
         except Exception as e:  # noqa: BLE001 - e.g. out of GPU memory: clip by clip in numpy instead
