@@ -79,7 +79,8 @@ def test_engines_agree_on_every_shared_motion(pair, rel):
         assert_same(blender.bake(m, variant), fast.bake(m, variant))
 
 
-@pytest.mark.parametrize("name", ["dataset-1_walk_normal_001.bvh", "dataset-1_kick_normal_001.bvh", "dataset-1_dance-short_normal_001.bvh"])
+@pytest.mark.parametrize("name", ["dataset-1_walk_normal_001.bvh", "dataset-1_kick_normal_001.bvh",
+                                  "dataset-1_dance-short_normal_001.bvh"])
 def test_engines_agree_on_bandai_bvh(pair, name):
     path = need_shared("bvh/bandai_namco/dataset-1") / name
     m = crop(load_motion(path))
@@ -235,8 +236,8 @@ def test_batch_items_write_the_same_exports(tmp_path):
     bad.write_bytes(b"not a motion")
     inputs = [src / "amass" / "dmpl_sample.npz", bad, src / "humanml3d" / "000612_new_joint_vecs.npy"]
     cfg = BakeConfig(sensors=("imu",), fps=FPS, vary_body=2)
-    todo = [(Item(p, Path(p.stem)), str(tmp_path / "batch"), dataclasses.replace(cfg, extra={"label": p.stem}).to_dict())
-            for p in inputs]
+    todo = [(Item(p, Path(p.stem)), str(tmp_path / "batch"),
+             dataclasses.replace(cfg, extra={"label": p.stem}).to_dict()) for p in inputs]
     results = list(bake_items(todo, use_torch=True))
     assert [r["status"] for r in results] == ["done", "failed", "done"]
     assert "broken.npz" in results[1]["reason"] and not list((tmp_path / "batch").glob("broken*"))

@@ -56,8 +56,9 @@ def sub_rig(asset, alignment: np.ndarray, keep: np.ndarray):
 
 def _deform(asset, alignment, rest, motion, scale, bones, exact: bool = False):
     """(T,K,3,4) deform matrices of the K bones `keep` (`bones` and their parents), returned
-    with `keep`, computed on the asset restricted to them. exact: through `pose_bones` and the keyed (float32) quaternions, as
-    Blender gets them; else from `world_deltas` directly (`rig.deform_from_deltas`)."""
+    with `keep`, computed on the asset restricted to them. exact: through `pose_bones` and the
+    keyed (float32) quaternions, as Blender gets them; else from `world_deltas` directly
+    (`rig.deform_from_deltas`)."""
     parents = np.asarray(asset.bone_parents)
     keep = ancestors_closure(parents, bones)
     sub, align = sub_rig(asset, alignment, keep)
