@@ -23,7 +23,7 @@ from addon.motion import Motion, load_motion
 from addon.motion.procedural import UPRIGHT
 from addon.motion.skeleton import BODY_JOINTS
 from addon.sensors.imu import angular_velocity, frame_from_points, smoothing_window, specific_force
-from conftest import ROOT, need_shared, run_cli
+from conftest import ROOT, SHARED, need_shared, run_cli
 
 FPS = 30.0
 SECONDS = 1.0
@@ -64,7 +64,7 @@ def assert_same(b, f):
 
 
 def _shared_motions():
-    root = ROOT.parent / "shared" / "data" / "motion"
+    root = SHARED / "motion"
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()) or ["<none>"]
 
 
