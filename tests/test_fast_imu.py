@@ -252,3 +252,20 @@ def test_batch_items_write_the_same_exports(tmp_path):
             assert ma["config_hash"] == mb["config_hash"] and set(a) == set(b)
             for k in a:
                 np.testing.assert_allclose(b[k], a[k], rtol=0, atol=1e-5)
+
+
+def test_shortcut_equals_keyed_quaternion_path_on_every_bone():
+    """`rig.deform_from_deltas` (world deltas) and `rig.deform_matrices` (the float32 keys that
+    `pose_bones` gives Blender) agree on all 104 bones over a whole clip, toes and eyes too."""
+    from addon.skinning.engine import _deform
+    from addon.skinning.rig import rest_matrices
+
+    baker = Baker(BakeConfig(sensors=("imu",), fps=FPS))
+    m, _, asset, align = baker.prepare(crop(load_motion(need_shared("motion") / "amass" / "hbp_amass_sample.npz"), 4.0),
+                                       ANNY)
+    rest = rest_matrices(asset.bone_heads, asset.bone_tails)
+    every = np.arange(len(asset.bone_names))
+    exact, keep_e = _deform(asset, align, rest, m, 1.0, every, exact=True)
+    short, keep_s = _deform(asset, align, rest, m, 1.0, every)
+    assert list(keep_e) == list(keep_s) == list(every)
+    assert np.abs(exact - short).max() < 1e-6
