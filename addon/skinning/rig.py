@@ -55,6 +55,15 @@ def rest_matrices(heads: np.ndarray, tails: np.ndarray) -> np.ndarray:
     return A
 
 
+def inverse3(R: np.ndarray) -> np.ndarray:
+    """(...,3,3) inverses by cofactors (no LAPACK call: tiny batches stay cheap)."""
+    c0 = np.cross(R[..., :, 1], R[..., :, 2])
+    c1 = np.cross(R[..., :, 2], R[..., :, 0])
+    c2 = np.cross(R[..., :, 0], R[..., :, 1])
+    det = np.sum(R[..., :, 0] * c0, axis=-1)[..., None, None]
+    return np.stack([c0, c1, c2], axis=-2) / det
+
+
 def ancestors_closure(parents, bones) -> np.ndarray:
     """Sorted bone indices: `bones` and all their ancestors (parents come first in the order)."""
     keep = set()
@@ -89,7 +98,7 @@ def deform_matrices(rest: np.ndarray, parents, quaternions: np.ndarray, root_loc
     h = rest[order, :3, 3]                                            # (K,3)
     # A·basis·A⁻¹ with the inverse, not the transpose: rest matrices of bones within ~6° of -Y
     # (toes, eyes) come from Blender's series approximation and are orthonormal only to ~2e-5
-    L = R[None] @ quaternion_to_matrix(quaternions[:, order]) @ np.linalg.inv(R)[None]
+    L = R[None] @ quaternion_to_matrix(quaternions[:, order]) @ inverse3(R)[None]
     t = h[None] - np.einsum("tkij,kj->tki", L, h)
     M = np.full((T, B, 3, 4), np.nan)
     for k, b in enumerate(order):
