@@ -120,7 +120,13 @@ class Baker:
     def prepare(self, motion: Motion, variant: BodyVariant):
         """Motion at the output rate, the variant (SMPL-family: the motion's own betas when the
         variant has none), its normalized asset and T-pose alignment: both engines start here."""
-        motion = resample(motion, self.config.fps)
+        last = getattr(self, "_last_resample", None)   # body variants of one motion: resample once
+        if last is not None and last[0] is motion and last[1] == self.config.fps:
+            motion = last[2]
+        else:
+            resampled = resample(motion, self.config.fps)
+            self._last_resample = (motion, self.config.fps, resampled)
+            motion = resampled
         if variant.model != "anny" and not variant.params and motion.betas is not None:
             variant = BodyVariant(variant.label, variant.model,
                                   {"betas": motion.betas[:16].tolist(), "gender": motion.gender}, variant.height)
