@@ -137,6 +137,15 @@ def config_from_args(a: argparse.Namespace):
     if a.engine == "fast" and ("impedance" in a.sensors or a.softbody):
         raise SystemExit(_usage("--engine fast simulates IMUs only; impedance and --softbody need the whole "
                                 "mesh (--engine blender, or auto)"))
+    if a.device == "cuda":
+        try:
+            import torch
+
+            ok = torch.cuda.is_available()
+        except ImportError:
+            ok = False
+        if not ok:
+            raise SystemExit(_usage("--device cuda: torch sees no GPU here (use --device auto or cpu)"))
     if a.bvh_map and not Path(a.bvh_map).is_file():
         raise SystemExit(_usage(f"--bvh-map {a.bvh_map}: no such file"))
     if a.bvh_scale is not None and not a.bvh_scale > 0:
