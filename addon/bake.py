@@ -121,7 +121,13 @@ class Baker:
     def prepare(self, motion: Motion, variant: BodyVariant):
         """Motion at the output rate, the variant (SMPL-family: the motion's own betas when the
         variant has none), its normalized asset and T-pose alignment: both engines start here."""
-        motion = resample(motion, self.config.fps)
+        last = getattr(self, "_last_resample", None)   # body variants of one motion: resample once
+        if last is not None and last[0] is motion and last[1] == self.config.fps:
+            motion = last[2]
+        else:
+            resampled = resample(motion, self.config.fps)
+            self._last_resample = (motion, self.config.fps, resampled)
+            motion = resampled
         if variant.model != "anny" and not variant.params and motion.betas is not None:
             variant = BodyVariant(variant.label, variant.model,
                                   {"betas": motion.betas[:16].tolist(), "gender": motion.gender}, variant.height)
@@ -210,6 +216,8 @@ class Baker:
         lengths = [m.n_frames for _, m, _ in ok]
         try:
             if key not in packs or packs[key][0] is not asset:
+                if len(packs) > 32:   # --vary-body: a new body per clip; keep memory bounded
+                    packs.clear()
                 packs[key] = (asset, body_pack(asset, align, np.array([s.vertices for s in sites]).reshape(-1)))
             res = self._imu_batch(packs[key][1], ok, asset, align, feet, lengths, window, device)
         except Exception as e:  # noqa: BLE001 - e.g. out of GPU memory: clip by clip in numpy instead

@@ -177,6 +177,18 @@ class BakeConfig:
             if pair not in PRESET_PAIRS and ":" not in pair:
                 raise ConfigError("electrodes", f"unknown pair '{pair}' (presets: {', '.join(PRESET_PAIRS)}; "
                                                 "or A:B)")
+        if self.engine == "fast" and ("impedance" in self.sensors or self.softbody):
+            raise ConfigError("engine", "fast simulates IMUs only; impedance and --softbody need the whole "
+                                        "mesh (--engine blender, or auto)")
+        if self.device == "cuda":
+            try:
+                import torch
+
+                ok = torch.cuda.is_available()
+            except ImportError:
+                ok = False
+            if not ok:
+                raise ConfigError("device", "cuda: torch sees no GPU here (use --device auto or cpu)")
         if self.bvh_map is not None and not Path(self.bvh_map).is_file():
             raise ConfigError("bvh_map", f"{self.bvh_map}: no such file")
         if self.calibration is not None and not Path(self.calibration).is_file():

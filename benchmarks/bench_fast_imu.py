@@ -12,7 +12,10 @@ Default run (this machine), printed as one table:
 
 GPU (no Blender there): --gpu-pack FILE writes the batch inputs (4 bodies' constants and the
 clip) as .npz; --gpu FILE runs the torch batch on cuda from it and prints frames/s.
-Usage: python benchmarks/bench_fast_imu.py [--seconds 60] [--corpus] [--gpu-pack F | --gpu F]
+--check MOTION...: both engines on motion files nobody here has seen; largest differences, exit 1
+if any exceeds the tolerances of tests/test_fast_imu.py.
+Usage: python benchmarks/bench_fast_imu.py [--seconds 60] [--corpus | --corpus-only]
+       [--gpu-pack F | --gpu F] [--check MOTION... [--check-seconds 10] [--check-fps 60]]
 """
 from __future__ import annotations
 
@@ -89,24 +92,106 @@ def torch_cpu(seconds: float) -> float:
     return sum(len(r.t) for r in recs) / (time.perf_counter() - t0)
 
 
-def corpus() -> dict:
+def _corpus_shard(args) -> dict:
+    """One worker: bake its clips on the 4 fixed bodies (fast engine, numpy), write the exports."""
+    inputs, out = args
+    from addon.bake import Baker, BakeResult
+    from addon.body.variants import BodyVariant, variants_for
+    from addon.config import BakeConfig
+    from addon.motion import load_motion
+
+    baker = Baker(BakeConfig(sensors=("imu",)))
+    bodies = [BodyVariant("", "anny", {}, 1.7)] + variants_for("bandai-bench", "anny", 1.7, 3, 0)
+    res, failed, load_s = BakeResult(), 0, 0.0
+    for i, path in enumerate(inputs):
+        try:
+            t0 = time.perf_counter()
+            m = load_motion(path)
+            load_s += time.perf_counter() - t0
+            for k, v in enumerate(bodies):
+                rec = baker.bake(m, v)
+                named = BodyVariant(f"body{k}", v.model, v.params, v.height)
+                baker.write_outputs(rec, path, Path(out) / f"{i:05d}_{os.getpid()}", named, res)
+        except Exception as e:  # noqa: BLE001
+            failed += 1
+            print(f"FAILED {path}: {e}", file=sys.stderr)
+    return {"frames": res.frames, "files": len(res.outputs), "failed": failed, "load_s": load_s}
+
+
+def corpus(workers: int = 2) -> dict:
+    """The whole shared Bandai corpus (dataset-1 folder + dataset-2.zip) x 4 fixed bodies (the
+    default Anny and 3 seeded phenotypes), IMU only, default 60 fps out, `workers` processes,
+    the Python batch API (one Baker per process: no Blender, bodies built once)."""
+    import multiprocessing as mp
+    import shutil
+
+    from headless.items import expand_inputs
+
     shared = ROOT.parent / "shared" / "data" / "bvh" / "bandai_namco"
     if not shared.exists():
         shared = Path("/work/shared/data/bvh/bandai_namco")
     out = Path("/tmp/bench_fast_imu_corpus")
-    import shutil
-
     shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    inputs = [str(it.input) for it in expand_inputs([str(shared / "dataset-1"), str(shared / "dataset-2.zip")])]
     t0 = time.perf_counter()
-    r = subprocess.run([sys.executable, "-m", "headless", "bake", str(shared / "dataset-1"), str(shared / "dataset-2.zip"),
-                        "--out", str(out), "--sensors", "imu", "--vary-body", "4", "--workers", "2", "--quiet"],
-                       capture_output=True, text=True, cwd=ROOT)
+    with mp.get_context("spawn").Pool(workers) as pool:
+        parts = pool.map(_corpus_shard, [(inputs[k::workers], str(out)) for k in range(workers)])
     wall = time.perf_counter() - t0
-    summary = json.loads((out / "summary.json").read_text())
-    res = {"wall_s": wall, "frames": summary["timings"]["frames"], "done": len(summary["done"]),
-           "failed": len(summary["failed"]), "rc": r.returncode, "stdout": r.stdout.strip()[-300:]}
     shutil.rmtree(out, ignore_errors=True)
-    return res
+    return {"wall_s": wall, "clips": len(inputs), "frames": sum(p["frames"] for p in parts),
+            "files": sum(p["files"] for p in parts), "failed": sum(p["failed"] for p in parts),
+            "load_s": sum(p["load_s"] for p in parts)}
+
+
+def float32_effect(rec, fps: float) -> dict:
+    """How far rounding this recording's own patch vertices (armature space, as Blender stores its
+    mesh) to float32 moves its IMU: the resolution an engine comparison can ask for."""
+    from addon.sensors.imu import angular_velocity, frame_from_points, smoothing_window, specific_force
+
+    w = smoothing_window(fps, rec.meta["config"]["imu_smoothing"])
+    out = {"acc": 0.0, "gyro": 0.0, "coord": 0.0}
+    for s in rec.imu:
+        p, off = rec.debug["site_vertices"][s], rec.debug["offset"]
+        p32 = (p - off).astype(np.float32).astype(np.float64) + off
+        R = frame_from_points(p32[:, 0], p32[:, 1], p32[:, 2])
+        out["acc"] = max(out["acc"], np.abs(specific_force(p32.mean(1), R, fps, w) - rec.imu[s]["acc"]).max())
+        out["gyro"] = max(out["gyro"], np.abs(angular_velocity(R, fps, w) - rec.imu[s]["gyro"]).max())
+        out["coord"] = max(out["coord"], np.abs(p - off).max())
+    return out
+
+
+def check(files, seconds: float, fps: float) -> int:
+    """Both engines on motions you bring (an independent check): largest differences per file,
+    absolute and as multiples of what float32 rounding alone does (`float32_effect`). Verdict:
+    vertices/joints within 16 float32 ulps of the largest coordinate, IMU within 30x the
+    rounding effect (the bounds of tests/test_fast_imu.py)."""
+    from addon.bake import Baker
+    from addon.body.variants import BodyVariant
+    from addon.config import BakeConfig
+    from addon.motion import load_motion
+
+    engines = {e: Baker(BakeConfig(sensors=("imu",), fps=fps, engine=e)) for e in ("blender", "fast")}
+    bad = 0
+    print(f"{'file':44s} {'frames':>6s} {'vertices m':>10s} {'joints m':>9s} {'acc m/s²':>9s} {'(x f32)':>7s} "
+          f"{'gyro rad/s':>10s} {'(x f32)':>7s}")
+    for f in files:
+        m = load_motion(f)
+        n = min(m.n_frames, int(round(seconds * m.fps)) + 1) if seconds > 0 else m.n_frames
+        m = m.replace(rotations=m.rotations[:n], trans=m.trans[:n])
+        v = BodyVariant("", "anny", {}, 1.7)
+        b, q = engines["blender"].bake(m, v), engines["fast"].bake(m, v)
+        r = float32_effect(q, fps)
+        pos = max(np.abs(b.debug["site_vertices"][s] - q.debug["site_vertices"][s]).max() for s in b.imu)
+        joints = float(np.abs(b.pose["joints"] - q.pose["joints"]).max())
+        acc = max(np.abs(b.imu[s]["acc"] - q.imu[s]["acc"]).max() for s in b.imu)
+        gyro = max(np.abs(b.imu[s]["gyro"] - q.imu[s]["gyro"]).max() for s in b.imu)
+        ulp = 16 * 2.0 ** -23 * max(1.0, r["coord"], float(np.abs(q.pose["joints"]).max()))
+        ok = pos < ulp and joints < ulp and acc < 30 * r["acc"] and gyro < 30 * r["gyro"]
+        bad += not ok
+        print(f"{str(f)[-44:]:44s} {len(b.t):6d} {pos:10.1e} {joints:9.1e} {acc:9.1e} {acc / r['acc']:7.1f} "
+              f"{gyro:10.1e} {gyro / r['gyro']:7.1f}  {'ok' if ok else 'DIFFERENT'}")
+    return 1 if bad else 0
 
 
 # --- GPU ------------------------------------------------------------------------------------
@@ -137,8 +222,10 @@ def gpu_pack(path: Path, seconds: float) -> None:
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
-def gpu_run(path: Path, frames_per_call: int) -> None:
+def gpu_run(path: Path, frames_per_call: int, device: str = "cuda") -> None:
     import torch
+
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
 
     from addon.skinning.batch import BodyPack, imu_batch
 
@@ -146,7 +233,8 @@ def gpu_run(path: Path, frames_per_call: int) -> None:
     rot, trans, fps, window = d["rotations"], d["trans"], float(d["fps"]), int(d["window"])
     T = len(rot)
     n = max(1, frames_per_call // T)
-    print(f"device: {torch.cuda.get_device_name(0)}; clip {T} frames at {fps:g} fps; {n} clips "
+    name = torch.cuda.get_device_name(0) if device == "cuda" else "cpu"
+    print(f"device: {name}; clip {T} frames at {fps:g} fps; {n} clips "
           f"({n * T:,} frames) per call, 4 bodies")
     big_rot, big_trans = np.concatenate([rot] * n), np.concatenate([trans] * n)
     fields = BodyPack.__dataclass_fields__
@@ -157,37 +245,47 @@ def gpu_run(path: Path, frames_per_call: int) -> None:
             args = (pack, big_rot, big_trans, [float(d[f"b{k}.scale"])] * n, np.tile(d[f"b{k}.offset"], (n, 1)),
                     [T] * n, fps, window)
             if k == 0:
-                imu_batch(*args, device="cuda", dtype=dtype)    # warm-up (kernels, allocator)
-            torch.cuda.synchronize()
+                imu_batch(*args, device=device, dtype=dtype)    # warm-up (kernels, allocator)
+            sync()
             t0 = time.perf_counter()
-            out = imu_batch(*args, device="cuda", dtype=dtype)
-            torch.cuda.synchronize()
+            out = imu_batch(*args, device=device, dtype=dtype)
+            sync()
             total_s += time.perf_counter() - t0
             total_frames += n * T
             worst = (max(worst[0], np.abs(out["acc"][:T] - d[f"b{k}.ref_acc"]).max()),
                      max(worst[1], np.abs(out["gyro"][:T] - d[f"b{k}.ref_gyro"]).max()))
+        mem = torch.cuda.max_memory_allocated() / 1e9 if device == "cuda" else float("nan")
         print(f"  {str(dtype):14s} {total_frames / total_s:14,.0f} frames/s (host arrays in, host arrays out; "
-              f"peak GPU memory {torch.cuda.max_memory_allocated() / 1e9:.1f} GB); "
-              f"vs numpy engine: acc {worst[0]:.1e} m/s², gyro {worst[1]:.1e} rad/s")
-        torch.cuda.reset_peak_memory_stats()
+              f"peak GPU memory {mem:.1f} GB); vs numpy engine: acc {worst[0]:.1e} m/s², gyro {worst[1]:.1e} rad/s")
+        if device == "cuda":
+            torch.cuda.reset_peak_memory_stats()
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--corpus", action="store_true", help="also bake the Bandai corpus × 4 bodies")
+    ap.add_argument("--corpus-only", action="store_true", help="only the corpus figure")
     ap.add_argument("--child", choices=("fast", "blender"), help=argparse.SUPPRESS)
+    ap.add_argument("--check", nargs="+", metavar="MOTION", help="compare both engines on these motion files")
+    ap.add_argument("--check-seconds", type=float, default=10.0, help="crop for --check (0: whole clip)")
+    ap.add_argument("--check-fps", type=float, default=60.0)
     ap.add_argument("--gpu-pack", type=Path)
     ap.add_argument("--gpu", type=Path)
     ap.add_argument("--frames-per-call", type=int, default=2_000_000)
+    ap.add_argument("--gpu-device", default="cuda", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
         print(json.dumps(one_engine(a.child, a.seconds)))
         return
+    if a.check:
+        raise SystemExit(check(a.check, a.check_seconds, a.check_fps))
     if a.gpu_pack:
         return gpu_pack(a.gpu_pack, a.seconds)
     if a.gpu:
-        return gpu_run(a.gpu, a.frames_per_call)
+        return gpu_run(a.gpu, a.frames_per_call, a.gpu_device)
+    if a.corpus_only:
+        return print_corpus()
     print(f"{a.seconds:g} s motion (synthetic, 60 fps), IMU only (2 wrist sites), default Anny body, "
           f"{os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.1f} (shared machine)")
     res = {e: run_child(e, a.seconds) for e in ("blender", "fast")}
@@ -211,10 +309,15 @@ def main() -> None:
     print(f"torch batch on this CPU (4 clips): {torch_cpu(a.seconds):,.0f} frames/s "
           "(slower than numpy here; the batch is for GPUs)")
     if a.corpus:
-        c = corpus()
-        print(f"Bandai corpus (dataset-1 + dataset-2.zip) x 4 bodies, IMU only, 60 fps out, --workers 2: "
-              f"{c['done']} items done, {c['failed']} failed, {c['frames']:,} frames in {c['wall_s']:.0f} s "
-              f"({c['frames'] / c['wall_s']:,.0f} frames/s)  [{c['stdout']}]")
+        print_corpus()
+
+
+def print_corpus() -> None:
+    c = corpus()
+    print(f"Bandai corpus (dataset-1 + dataset-2.zip: {c['clips']} clips) x 4 bodies, IMU only, 60 fps out, "
+          f"2 processes: {c['files']} exports, {c['failed']} clips failed, {c['frames']:,} frames in "
+          f"{c['wall_s']:.0f} s wall ({c['frames'] / c['wall_s']:,.0f} frames/s; BVH reading "
+          f"{c['load_s']:.0f} s of the processes' time)")
 
 
 if __name__ == "__main__":

@@ -56,8 +56,9 @@ def sub_rig(asset, alignment: np.ndarray, keep: np.ndarray):
 
 def _deform(asset, alignment, rest, motion, scale, bones, exact: bool = False):
     """(T,K,3,4) deform matrices of the K bones `keep` (`bones` and their parents), returned
-    with `keep`, computed on the asset restricted to them. exact: through `pose_bones` and the keyed (float32) quaternions, as
-    Blender gets them; else from `world_deltas` directly (`rig.deform_from_deltas`)."""
+    with `keep`, computed on the asset restricted to them. exact: through `pose_bones` and the
+    keyed (float32) quaternions, as Blender gets them; else from `world_deltas` directly
+    (`rig.deform_from_deltas`)."""
     parents = np.asarray(asset.bone_parents)
     keep = ancestors_closure(parents, bones)
     sub, align = sub_rig(asset, alignment, keep)
@@ -89,15 +90,19 @@ CHECK_FRAMES = 4       # frames on which the shortcut is checked against the key
 CHECK_TOL = 1e-6       # m at 1 m
 
 
-def deform(asset, alignment, rest, motion, scale, bones) -> tuple[np.ndarray, np.ndarray, bool]:
+def deform(asset, alignment, rest, motion, scale, bones, ref=None) -> tuple[np.ndarray, np.ndarray, bool]:
     """Deform matrices by the shortcut, verified on the first frames against `pose_bones`'
     keyed rotations; if retargeting ever keys something else, the whole clip goes the exact way.
+    ref: (M, keep) of the exact path on the first frames for a superset of the bones, if at hand.
     Returns (M (T,K,3,4), keep (K,) bone indices, shortcut used)."""
-    n = min(CHECK_FRAMES, motion.n_frames)
-    head = motion.replace(rotations=motion.rotations[:n], trans=motion.trans[:n])
+    if ref is None:
+        n = min(CHECK_FRAMES, motion.n_frames)
+        head = motion.replace(rotations=motion.rotations[:n], trans=motion.trans[:n])
+        ref = _deform(asset, alignment, rest, head, scale, bones, exact=True)
     M, keep = _deform(asset, alignment, rest, motion, scale, bones)
-    ref, _ = _deform(asset, alignment, rest, head, scale, bones, exact=True)
-    ok = bool(np.isfinite(ref).all() and np.abs(M[:n] - ref).max() < CHECK_TOL)
+    at = {int(b): i for i, b in enumerate(ref[1])}
+    R = ref[0][:, [at[int(b)] for b in keep]]
+    ok = bool(np.isfinite(R).all() and np.abs(M[:len(R)] - R).max() < CHECK_TOL)
     if not ok:
         M, keep = _deform(asset, alignment, rest, motion, scale, bones, exact=True)
     return M, keep, ok
@@ -109,17 +114,18 @@ def _compact(p: lbs.Patch, keep: np.ndarray) -> lbs.Patch:
     return dataclasses.replace(p, bones=remap[p.bones])
 
 
-def first_frame_offset(asset, alignment, motion, height: float, feet, rest=None) -> np.ndarray:
+def first_frame_offset(asset, alignment, motion, height: float, feet, rest=None, first=None) -> np.ndarray:
     """Normalization as `Baker.setup` does it: the float32 vertices of frame 0 set the armature
     location (float32): feet centred at the origin, soles on the floor. `feet`: foot vertex
-    indices or their `lbs.Patch`."""
+    indices or their `lbs.Patch`; first: (M, keep) of the exact path on the first frames, if at hand."""
     rest = rest_matrices(asset.bone_heads, asset.bone_tails) if rest is None else rest
     feet = feet if isinstance(feet, lbs.Patch) else lbs.patch(asset, feet)
-    first_frames = motion.replace(rotations=motion.rotations[:2], trans=motion.trans[:2])
-    scale = height / (motion.source_height or 1.7)
-    M0, keep0 = _deform(asset, alignment, rest, first_frames, scale, feet.used_bones(), exact=True)
-    first = lbs.skin(_compact(feet, keep0), M0[:1])[0].astype(np.float32).astype(np.float64)
-    offset = np.array([-first[:, 0].mean(), -first[:, 1].mean(), -first[:, 2].min()])
+    if first is None:
+        first_frames = motion.replace(rotations=motion.rotations[:2], trans=motion.trans[:2])
+        scale = height / (motion.source_height or 1.7)
+        first = _deform(asset, alignment, rest, first_frames, scale, feet.used_bones(), exact=True)
+    v0 = lbs.skin(_compact(feet, first[1]), first[0][:1])[0].astype(np.float32).astype(np.float64)
+    offset = np.array([-v0[:, 0].mean(), -v0[:, 1].mean(), -v0[:, 2].min()])
     return offset.astype(np.float32).astype(np.float64)
 
 
@@ -131,11 +137,16 @@ def simulate(asset, alignment: np.ndarray, motion, height: float, vertices, foot
     parents = np.asarray(asset.bone_parents)
     sensors = lbs.patch(asset, vertices)
     feet = lbs.patch(asset, foot_vertices)
-    offset = first_frame_offset(asset, alignment, motion, height, feet, rest)
     jb = joint_bones(asset, joint_names)
     flat = np.array(sorted({b for bs in jb for b in bs}), dtype=np.int64)
     head_src = np.where(parents[flat] >= 0, parents[flat], flat)
-    M, keep, shortcut = deform(asset, alignment, rest, motion, scale, np.union1d(sensors.used_bones(), head_src))
+    series = np.union1d(sensors.used_bones(), head_src)
+    # the exact path on the first frames: normalization (frame 0) and the shortcut's check
+    n = min(CHECK_FRAMES, motion.n_frames)
+    head = motion.replace(rotations=motion.rotations[:n], trans=motion.trans[:n])
+    ref = _deform(asset, alignment, rest, head, scale, np.union1d(series, feet.used_bones()), exact=True)
+    offset = first_frame_offset(asset, alignment, motion, height, feet, rest, first=ref)
+    M, keep, shortcut = deform(asset, alignment, rest, motion, scale, series, ref=ref)
     verts = lbs.skin(_compact(sensors, keep), M) + offset
     T = motion.n_frames
     joints = np.full((T, len(jb), 3), np.nan)

@@ -55,6 +55,15 @@ def rest_matrices(heads: np.ndarray, tails: np.ndarray) -> np.ndarray:
     return A
 
 
+def inverse3(R: np.ndarray) -> np.ndarray:
+    """(...,3,3) inverses by cofactors (no LAPACK call: tiny batches stay cheap)."""
+    c0 = np.cross(R[..., :, 1], R[..., :, 2])
+    c1 = np.cross(R[..., :, 2], R[..., :, 0])
+    c2 = np.cross(R[..., :, 0], R[..., :, 1])
+    det = np.sum(R[..., :, 0] * c0, axis=-1)[..., None, None]
+    return np.stack([c0, c1, c2], axis=-2) / det
+
+
 def ancestors_closure(parents, bones) -> np.ndarray:
     """Sorted bone indices: `bones` and all their ancestors (parents come first in the order)."""
     keep = set()
@@ -85,26 +94,22 @@ def deform_matrices(rest: np.ndarray, parents, quaternions: np.ndarray, root_loc
     parents = np.asarray(parents)
     T, B = quaternions.shape[:2]
     order = np.arange(B) if bones is None else ancestors_closure(parents, bones)
+    R = rest[order, :3, :3]                                           # (K,3,3)
+    h = rest[order, :3, 3]                                            # (K,3)
+    # A·basis·A⁻¹ with the inverse, not the transpose: rest matrices of bones within ~6° of -Y
+    # (toes, eyes) come from Blender's series approximation and are orthonormal only to ~2e-5
+    L = R[None] @ quaternion_to_matrix(quaternions[:, order]) @ inverse3(R)[None]
+    t = h[None] - np.einsum("tkij,kj->tki", L, h)
     M = np.full((T, B, 3, 4), np.nan)
-    for b in order:
-        Ab = rest[b]
-        Rb = Ab[:3, :3]
-        q = quaternions[:, b]
-        if not np.any(q[:, 1:]) and np.all(q[:, 0] == 1.0):
-            L = np.broadcast_to(np.eye(3), (T, 3, 3))
-        else:
-            L = Rb @ quaternion_to_matrix(q) @ Rb.T           # A_b · basis · A_b⁻¹, rotation
-        local = np.empty((T, 3, 4))
-        local[:, :, :3] = L
-        local[:, :, 3] = Ab[:3, 3] - L @ Ab[:3, 3]
+    for k, b in enumerate(order):
         p = parents[b]
         if p < 0:
-            local[:, :, 3] += root_location @ Rb.T            # A_b · (loc) : rest-frame location
-            M[:, b] = local
+            M[:, b, :, :3] = L[:, k]
+            M[:, b, :, 3] = t[:, k] + root_location @ R[k].T           # A_b · (loc): rest-frame location
         else:
             Mp = M[:, p]
-            M[:, b, :, :3] = Mp[:, :, :3] @ local[:, :, :3]
-            M[:, b, :, 3] = np.einsum("tij,tj->ti", Mp[:, :, :3], local[:, :, 3]) + Mp[:, :, 3]
+            M[:, b, :, :3] = Mp[:, :, :3] @ L[:, k]
+            M[:, b, :, 3] = np.einsum("tij,tj->ti", Mp[:, :, :3], t[:, k]) + Mp[:, :, 3]
     return M
 
 
