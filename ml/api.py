@@ -20,6 +20,18 @@ def load_windows(cfg: RunConfig, warn=None) -> tuple[Windows, Windows | None]:
     common = dict(fps=cfg.fps, window_s=cfg.window, stride_s=cfg.stride, site_map=cfg.site_map,
                   label_map=cfg.label_map, fill_missing=multi_wrist)
     real = make_windows(seqs, names, **common)
+    if multi_wrist:      # one IMU branch per wrist the real data have: none is fed zeros
+        have = real.present.any(axis=0)
+        keep = [site for site in cfg.sites if any(have[i] for i, n in enumerate(names) if n.startswith(site + "."))]
+        if not keep:
+            raise DataError(f"the data have none of the sites {cfg.sites}")
+        if keep != list(cfg.sites):
+            if warn:
+                warn(f"multi3net: the data have no {', '.join(s for s in cfg.sites if s not in keep)}; "
+                     f"one IMU branch per wrist they have: {', '.join(keep)}")
+            cfg.sites = keep
+            names = channel_names(cfg.inputs, cfg.sites, cfg.pairs)
+            real = make_windows(seqs, names, **{**common, "fill_missing": False})
     sim = None
     if cfg.sim:
         sseqs = [s for d in cfg.sim for s in load_dataset(d, "weartwin", warn=warn)]
@@ -64,6 +76,8 @@ def run(cfg: RunConfig, out: Path, log=None) -> dict:
     if dist.main:
         cfg.save(out / "config.json")
     real, sim = load_windows(cfg, warn=lambda m: log(f"warning: {m}"))
+    if dist.main:
+        cfg.save(out / "config.json")      # as used (e.g. multi3net's sites reduced to the data's)
     log(f"{cfg.model}: {len(real)} real windows of {cfg.window:g} s, {len(real.subjects)} subjects, "
         f"{len(real.classes)} classes {real.classes}, channels {real.channels}"
         + (f"; {len(sim)} simulated windows" if sim is not None else ""))
