@@ -83,6 +83,10 @@ def run(cfg: RunConfig, out: Path, log=None) -> dict:
         + (f"; {len(sim)} simulated windows" if sim is not None else ""))
     if cfg.final:
         return train_final(cfg, real, sim, out, log)
+    if cfg.probe:
+        from .evaluation.probes import run_probe
+
+        return run_probe(cfg, real, sim, out, log)
     metrics = run_protocol(cfg, real, sim, out, log=log if dist.main else (lambda m: None))
     if dist.main:
         results = [json.loads(p.read_text()) for p in sorted((out / "folds").rglob("result.json"))]

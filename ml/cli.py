@@ -114,6 +114,16 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         raise ValueError("--label-fractions must be in (0, 1]")
     if any(k < 1 for k in cfg.labels_per_class):
         raise ValueError("--labels-per-class must be 1 or more")
+    if cfg.probe not in ("", "sim2real", "zeroshot"):
+        raise ValueError(f"--probe: unknown '{cfg.probe}' (sim2real, zeroshot)")
+    if cfg.probe and not cfg.sim:
+        raise ValueError(f"--probe {cfg.probe} needs --sim exports")
+    if cfg.probe == "zeroshot" and cfg.model != "simpharnet":
+        raise ValueError("--probe zeroshot needs a text-aligned model: weartwin train simpharnet ...")
+    if cfg.probe == "sim2real" and cfg.model not in ("rf", "dcl", "resnet"):
+        raise ValueError("--probe sim2real trains rf, dcl or resnet on the simulated data")
+    if cfg.sim_ratio < 0:
+        raise ValueError("--sim-ratio must be 0 (all) or more")
     if cfg.shard:
         from .training.protocol import parse_shard
 

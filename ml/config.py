@@ -32,6 +32,11 @@ class RunConfig:
     window: float = opt(2.0, "window length, seconds")
     stride: float = opt(1.0, "window stride, seconds")
     sim_stride: float = opt(0.25, "window stride for --sim data, seconds (dense, overlapping pretraining windows)")
+    sim_ratio: float = opt(0.0, "simulated windows per labelled real training window when --sim joins supervised "
+                                "training (rf, dcl, resnet), drawn per class at random; 0 = all of them")
+    probe: str = opt("", "cheap probes of simulated data instead of LOSO: sim2real (train on --sim only, test on "
+                         "every real subject; rf, dcl, resnet) or zeroshot (simpharnet pretrained on --sim labels "
+                         "real windows by their nearest class description, no real label used)")
     calibrate: str = opt("quantile", "simulated->real calibration fitted on training subjects: none, quantile, quantile-class")
     # evaluation
     protocol: str = opt("loso", "loso (leave one subject out) or kfold (K subject groups, --folds)")
