@@ -59,7 +59,7 @@ def _add_fields(p: argparse.ArgumentParser, cls) -> None:
             continue
         flag = "--" + f.name.replace("_", "-")
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-        help_ = f"{f.metadata.get('help', '')} (default: {default})"
+        help_ = f"{f.metadata.get('help', '')} (default: {default})".replace("%", "%%")
         if f.name == "sim":
             p.add_argument(flag, nargs="+", default=argparse.SUPPRESS, help=help_)
         elif isinstance(default, bool):
