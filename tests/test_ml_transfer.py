@@ -34,7 +34,7 @@ def _fold(data, **kw):
 
 
 def _encoder_state(net):
-    return {k: v.clone() for k, v in net.encoder.state_dict().items() if "running" not in k and "num_batches" not in k}
+    return {k: v.clone() for k, v in net.encoder.state_dict().items()}
 
 
 @pytest.mark.parametrize("mode", ["linear", "plateau"])

@@ -190,6 +190,10 @@ def fit(model: torch.nn.Module, n_train: int, loss_fn, sched: Schedule, device: 
         if wrapped is None or changed:
             wrapped = wrap()
         wrapped.train()
+        for mod in base.modules():      # frozen parts stay frozen: their batch-norm statistics too
+            if isinstance(mod, torch.nn.modules.batchnorm._BatchNorm) and mod.weight is not None \
+                    and not mod.weight.requires_grad:
+                mod.eval()
         perm = rng.permutation(n_train)[dist.rank::dist.world]
         nb = max(1, len(perm) // sched.batch_size) if len(perm) >= sched.batch_size else 1
         total, bar = 0.0, None

@@ -381,6 +381,8 @@ def summarize(cfg: RunConfig, real: Windows, results: list[dict], folds, seconds
             "macro_f1_std": head["macro_f1_std"], "pooled_macro_f1": head["pooled_macro_f1"],
             "per_subject": head["per_subject"], "per_class_f1": head["per_class_f1"],
             "confusion": head["confusion"], "seed_macro_f1": head["seed_macro_f1"],
+            "seed_pooled_macro_f1": head["seed_pooled_macro_f1"], "per_subject_detail": head["per_subject_detail"],
+            "labelled": head["labelled"],
             "classes": real.classes, "config": cfg.to_dict(),
             "label_fraction": main.fraction, "budget": main.key, "sweep": sweep, "seeds": list(cfg.seeds),
             "folds": [f.name for f in folds], "windows": len(real), "channels": real.channels,
