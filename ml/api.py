@@ -74,6 +74,10 @@ def run(cfg: RunConfig, out: Path, log=None) -> dict:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if dist.main:
+        # metrics are derived from the folds at the end: never leave the last run's figures
+        # beside this run's config.json while it trains (or if it fails)
+        for stale in ("metrics.json", "confusion.png", "curves.png", "sweep.png", "final.json"):
+            (out / stale).unlink(missing_ok=True)
         cfg.save(out / "config.json")
     real, sim = load_windows(cfg, warn=lambda m: log(f"warning: {m}"))
     if dist.main:
