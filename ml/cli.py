@@ -21,15 +21,20 @@ datasets (--data, layout detected): WearTwin exports, the generic format of DESI
 layouts. --sim takes WearTwin export folders (labels from the bake manifest or folder names).
 
 what a run writes: RUN/config.json, RUN/metrics.json (macro-F1 per held-out subject, mean ± sd,
-pooled; the low-data sweep), RUN/confusion.png, RUN/curves.png, RUN/sweep.png (with several
---label-fractions) and RUN/folds/... (per-fold predictions and checkpoints; --resume reuses them).
+pooled, per-class F1, confusion matrix, seed mean ± sd; per label budget the labelled windows each
+fold used for training and validation), RUN/confusion.png, RUN/curves.png, RUN/sweep.png and
+RUN/folds/... (per-fold predictions, checkpoints and hashes; --resume reuses a fold only when its
+hash of config + data + subjects + seed + budget matches).
+label budgets: --labels-per-class K / --label-fractions f cover training AND validation.
+--final: train on every subject and write RUN/model.npz (+ model.ts) for `weartwin predict`.
+compare two runs: weartwin compare RUN_A RUN_B (paired per-subject Δ, Wilcoxon, bootstrap CI).
 
 multi-GPU: torchrun --nproc_per_node=N -m ml train dcl --data ... --out RUN
 examples:
   weartwin train rf  --data ../shared/data/imu/sp_sw_har --out runs/rf
   weartwin train dcl --data ../shared/data/imu/sp_sw_har --out runs/dcl --seeds 0,1,2
   weartwin train simpharnet --inputs imu --data ../shared/data/imu/sp_sw_har --sim exports/ \\
-      --out runs/simphar --label-fractions 0.1,1
+      --out runs/simphar --labels-per-class 10
 """
 
 
