@@ -1,5 +1,6 @@
-"""(a) Leave-one-subject-out on real smartwatch data: DeepConvLSTM against a random forest on
-window statistics, in the same run, same windows, same folds.
+"""(a) Leave-one-subject-out on real smartwatch data: DeepConvLSTM and ResNet-1D against a random
+forest on window statistics, in the same run, same windows, same folds (paired: compare the run
+folders with `weartwin compare OUT/rf OUT/resnet`).
 
     python benchmarks/bench_har.py                       # ../shared/data/imu/sp_sw_har, CPU or GPU
     python benchmarks/bench_har.py --seeds 0,1,2 --device cuda
@@ -22,10 +23,10 @@ def main() -> int:
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "imu" / "sp_sw_har"))
     ap.add_argument("--out", default="/tmp/weartwin_bench_har")
     ap.add_argument("--seeds", default="0")
-    ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--epochs", type=int, default=0, help="0 = each model's default")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--max-folds", type=int, default=0)
-    ap.add_argument("--models", default="rf,dcl")
+    ap.add_argument("--models", default="rf,dcl,resnet")
     a = ap.parse_args()
     from ml import train
 
@@ -34,7 +35,7 @@ def main() -> int:
                   fps=50.0)
     rows = []
     for model in a.models.split(","):
-        extra = {} if model == "rf" else dict(epochs=a.epochs, device=a.device)
+        extra = {} if model == "rf" else dict(device=a.device, **({"epochs": a.epochs} if a.epochs else {}))
         t0 = time.perf_counter()
         m = train(model, out=Path(a.out) / model, log=lambda s: print(s, flush=True), **common, **extra)
         rows.append((model, m, time.perf_counter() - t0))

@@ -20,6 +20,18 @@ def load_windows(cfg: RunConfig, warn=None) -> tuple[Windows, Windows | None]:
     common = dict(fps=cfg.fps, window_s=cfg.window, stride_s=cfg.stride, site_map=cfg.site_map,
                   label_map=cfg.label_map, fill_missing=multi_wrist)
     real = make_windows(seqs, names, **common)
+    if multi_wrist:      # one IMU branch per wrist the real data have: none is fed zeros
+        have = real.present.any(axis=0)
+        keep = [site for site in cfg.sites if any(have[i] for i, n in enumerate(names) if n.startswith(site + "."))]
+        if not keep:
+            raise DataError(f"the data have none of the sites {cfg.sites}")
+        if keep != list(cfg.sites):
+            if warn:
+                warn(f"multi3net: the data have no {', '.join(s for s in cfg.sites if s not in keep)}; "
+                     f"one IMU branch per wrist they have: {', '.join(keep)}")
+            cfg.sites = keep
+            names = channel_names(cfg.inputs, cfg.sites, cfg.pairs)
+            real = make_windows(seqs, names, **{**common, "fill_missing": False})
     sim = None
     if cfg.sim:
         sseqs = [s for d in cfg.sim for s in load_dataset(d, "weartwin", warn=warn)]
@@ -62,13 +74,23 @@ def run(cfg: RunConfig, out: Path, log=None) -> dict:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if dist.main:
+        # metrics are derived from the folds at the end: never leave the last run's figures
+        # beside this run's config.json while it trains (or if it fails)
+        for stale in ("metrics.json", "confusion.png", "curves.png", "sweep.png", "final.json"):
+            (out / stale).unlink(missing_ok=True)
         cfg.save(out / "config.json")
     real, sim = load_windows(cfg, warn=lambda m: log(f"warning: {m}"))
+    if dist.main:
+        cfg.save(out / "config.json")      # as used (e.g. multi3net's sites reduced to the data's)
     log(f"{cfg.model}: {len(real)} real windows of {cfg.window:g} s, {len(real.subjects)} subjects, "
         f"{len(real.classes)} classes {real.classes}, channels {real.channels}"
         + (f"; {len(sim)} simulated windows" if sim is not None else ""))
     if cfg.final:
         return train_final(cfg, real, sim, out, log)
+    if cfg.probe:
+        from .evaluation.probes import run_probe
+
+        return run_probe(cfg, real, sim, out, log)
     metrics = run_protocol(cfg, real, sim, out, log=log if dist.main else (lambda m: None))
     if dist.main:
         results = [json.loads(p.read_text()) for p in sorted((out / "folds").rglob("result.json"))]

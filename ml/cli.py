@@ -21,15 +21,20 @@ datasets (--data, layout detected): WearTwin exports, the generic format of DESI
 layouts. --sim takes WearTwin export folders (labels from the bake manifest or folder names).
 
 what a run writes: RUN/config.json, RUN/metrics.json (macro-F1 per held-out subject, mean ± sd,
-pooled; the low-data sweep), RUN/confusion.png, RUN/curves.png, RUN/sweep.png (with several
---label-fractions) and RUN/folds/... (per-fold predictions and checkpoints; --resume reuses them).
+pooled, per-class F1, confusion matrix, seed mean ± sd; per label budget the labelled windows each
+fold used for training and validation), RUN/confusion.png, RUN/curves.png, RUN/sweep.png and
+RUN/folds/... (per-fold predictions, checkpoints and hashes; --resume reuses a fold only when its
+hash of config + data + subjects + seed + budget matches).
+label budgets: --labels-per-class K / --label-fractions f cover training AND validation.
+--final: train on every subject and write RUN/model.npz (+ model.ts) for `weartwin predict`.
+compare two runs: weartwin compare RUN_A RUN_B (paired per-subject Δ, Wilcoxon, bootstrap CI).
 
 multi-GPU: torchrun --nproc_per_node=N -m ml train dcl --data ... --out RUN
 examples:
   weartwin train rf  --data ../shared/data/imu/sp_sw_har --out runs/rf
   weartwin train dcl --data ../shared/data/imu/sp_sw_har --out runs/dcl --seeds 0,1,2
   weartwin train simpharnet --inputs imu --data ../shared/data/imu/sp_sw_har --sim exports/ \\
-      --out runs/simphar --label-fractions 0.1,1
+      --out runs/simphar --labels-per-class 10
 """
 
 
@@ -59,7 +64,7 @@ def _add_fields(p: argparse.ArgumentParser, cls) -> None:
             continue
         flag = "--" + f.name.replace("_", "-")
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-        help_ = f"{f.metadata.get('help', '')} (default: {default})"
+        help_ = f"{f.metadata.get('help', '')} (default: {default})".replace("%", "%%")
         if f.name == "sim":
             p.add_argument(flag, nargs="+", default=argparse.SUPPRESS, help=help_)
         elif isinstance(default, bool):
@@ -114,6 +119,16 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         raise ValueError("--label-fractions must be in (0, 1]")
     if any(k < 1 for k in cfg.labels_per_class):
         raise ValueError("--labels-per-class must be 1 or more")
+    if cfg.probe not in ("", "sim2real", "zeroshot"):
+        raise ValueError(f"--probe: unknown '{cfg.probe}' (sim2real, zeroshot)")
+    if cfg.probe and not cfg.sim:
+        raise ValueError(f"--probe {cfg.probe} needs --sim exports")
+    if cfg.probe == "zeroshot" and cfg.model != "simpharnet":
+        raise ValueError("--probe zeroshot needs a text-aligned model: weartwin train simpharnet ...")
+    if cfg.probe == "sim2real" and cfg.model not in ("rf", "dcl", "resnet"):
+        raise ValueError("--probe sim2real trains rf, dcl or resnet on the simulated data")
+    if cfg.sim_ratio < 0:
+        raise ValueError("--sim-ratio must be 0 (all) or more")
     if cfg.shard:
         from .training.protocol import parse_shard
 
@@ -153,7 +168,8 @@ def main(argv=None) -> int:
         print(f"{cfg.model}: final model -> {', '.join(metrics['files'])}; "
               f"label recordings with: weartwin predict {metrics['files'][0]} DATA --out labels.csv")
         return 0
-    print(f"{cfg.model} {cfg.protocol}: macro-F1 {metrics['macro_f1_mean']:.3f} ± {metrics['macro_f1_std']:.3f} "
+    budget = f" (label budget {metrics['budget']})" if metrics.get("budget") not in (None, "1") else ""
+    print(f"{cfg.model} {cfg.protocol}{budget}: macro-F1 {metrics['macro_f1_mean']:.3f} ± {metrics['macro_f1_std']:.3f} "
           f"over {len(metrics['per_subject'])} held-out subjects, pooled {metrics['pooled_macro_f1']:.3f} "
           f"-> {Path(args.out) / 'metrics.json'}")
     for key, m in metrics["sweep"].items():

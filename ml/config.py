@@ -32,6 +32,11 @@ class RunConfig:
     window: float = opt(2.0, "window length, seconds")
     stride: float = opt(1.0, "window stride, seconds")
     sim_stride: float = opt(0.25, "window stride for --sim data, seconds (dense, overlapping pretraining windows)")
+    sim_ratio: float = opt(0.0, "simulated windows per labelled real training window when --sim joins supervised "
+                                "training (rf, dcl, resnet), drawn per class at random; 0 = all of them")
+    probe: str = opt("", "cheap probes of simulated data instead of LOSO: sim2real (train on --sim only, test on "
+                         "every real subject; rf, dcl, resnet) or zeroshot (simpharnet pretrained on --sim labels "
+                         "real windows by their nearest class description, no real label used)")
     calibrate: str = opt("quantile", "simulated->real calibration fitted on training subjects: none, quantile, quantile-class")
     # evaluation
     protocol: str = opt("loso", "loso (leave one subject out) or kfold (K subject groups, --folds)")
@@ -118,20 +123,33 @@ class ResNetConfig(RunConfig):
 
 
 @dataclass
-class SImpHARConfig(RunConfig):
+class TransferConfig(RunConfig):
+    finetune: str = opt("plateau", "how the pretrained encoder trains on real labels: plateau (frozen until the "
+                        "validation macro-F1 - or without validation the training loss - stops improving for "
+                        "--freeze-patience epochs, then unfrozen), linear (linear probe: always frozen), full "
+                        "(everything from the start), epochs (frozen for --unfreeze-after epochs)")
+    freeze_patience: int = opt(5, "plateau fine-tuning: epochs without improvement before the encoder unfreezes")
+    encoder_lr_mult: float = opt(0.1, "learning-rate multiplier of the pretrained encoder once it trains")
+    unfreeze_after: int = opt(5, "--finetune epochs: epochs with a frozen encoder before it trains too")
+
+
+@dataclass
+class SImpHARConfig(TransferConfig):
     inputs: str = opt("imp", "what the model sees: imp (|Z|, phase), imu, imu_mag, acc, acc_mag, fused")
     dim: int = opt(128, "embedding size")
     tau: float = opt(0.07, "InfoNCE temperature")
     learnable_tau: bool = opt(False, "learn the temperature (CLIP-style)")
     pretrain_epochs: int = opt(20, "contrastive pretraining epochs on --sim (0 = no pretraining)")
     pretrain_lr: float = opt(1e-3, "pretraining learning rate")
-    unfreeze_after: int = opt(5, "fine-tuning: epochs with a frozen encoder before it trains too (-1 = always frozen)")
+    text_head: bool = opt(True, "classifier head initialised from the class descriptions' text embeddings "
+                                "(keeps the signal-text alignment; needs pretraining to mean anything)")
     model: str = "simpharnet"
 
 
 @dataclass
-class Multi3NetConfig(RunConfig):
-    sites: list = opt(["left_wrist", "right_wrist"], "wrist sites, one IMU encoder each (missing ones are zeros)")
+class Multi3NetConfig(TransferConfig):
+    sites: list = opt(["left_wrist", "right_wrist"], "wrist sites, one IMU encoder each; sites the real data "
+                      "never have are dropped (no branch fed zeros)")
     dim: int = opt(128, "embedding size")
     layers: int = opt(2, "attention layers per encoder")
     heads: int = opt(4, "attention heads")
@@ -143,7 +161,7 @@ class Multi3NetConfig(RunConfig):
     lambda_balance: float = opt(0.01, "weight of the experts' load-balancing loss")
     pretrain_epochs: int = opt(20, "pretraining epochs on --sim (needs pose.rot6d and texts/labels)")
     pretrain_lr: float = opt(5e-4, "pretraining learning rate")
-    freeze_encoders: bool = opt(False, "keep the pretrained IMU encoders frozen while fine-tuning")
+    freeze_encoders: bool = opt(False, "same as --finetune linear (kept for old configs)")
     model: str = "multi3net"
 
 

@@ -142,3 +142,24 @@ def write_generic(root: Path, subjects: int = 4, seconds: float = 24.0, fps: flo
             index.append(f"{name},p{s},{cls}")
     (root / "index.csv").write_text("\n".join(index) + "\n")
     return root
+
+
+def write_sim_exports(root: Path, bodies: int = 3, seconds: float = 12.0, fps: float = 25.0,
+                      classes=CLASSES, seed: int = 7) -> Path:
+    """WearTwin exports (the `.npz` schema of DESIGN.md: t, imu.<site>.acc/gyro, meta JSON with
+    fps, label, text, body variant) carrying the same activity patterns as `write_generic`,
+    one file per activity and body variant — simulated-data stand-ins without a Blender bake."""
+    import json
+
+    rng = np.random.default_rng(seed)
+    root.mkdir(parents=True, exist_ok=True)
+    for b in range(bodies):
+        for cls in classes:
+            n = int(seconds * fps)
+            x = activity_signal(cls, n, fps, rng, subject_gain=rng.uniform(0.8, 1.2))
+            meta = {"fps": fps, "label": cls, "text": f"a person does {cls} movements with the left arm",
+                    "body": {"variant": f"b{b + 1:02d}"}}
+            np.savez(root / f"{cls}__b{b + 1:02d}.npz", t=np.arange(n) / fps,
+                     **{"imu.left_wrist.acc": x[:, :3].astype(np.float32),
+                        "imu.left_wrist.gyro": x[:, 3:].astype(np.float32)}, meta=np.array(json.dumps(meta)))
+    return root

@@ -63,9 +63,13 @@ def save(path: Path, recipe, cfg, channels: list[str], classes: list[str], norm:
 def export_torchscript(net, path: Path, window: int, n_channels: int) -> bool:
     import torch
 
+    import warnings
+
     net = net.cpu().eval()
     try:
-        traced = torch.jit.trace(net, torch.zeros(2, window, n_channels), check_trace=False)
+        with warnings.catch_warnings():      # shape checks inside nn.LSTM become constants: fine for a fixed window
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)
+            traced = torch.jit.trace(net, torch.zeros(2, window, n_channels), check_trace=False)
         tmp = path.with_name(f".{path.name}.part")
         traced.save(str(tmp))
         os.replace(tmp, path)

@@ -3,8 +3,10 @@ mixture-of-experts activity classifier on the IMU encoders.
 
 Pretraining (simulated windows with text, pose and IMU):
   L = InfoNCE(text, pose) + InfoNCE(text, imu) + InfoNCE(pose, imu)
-      + λ_p2i · MSE(Pose2IMU(pose tokens), imu) + λ_rec · MSE(decoder(imu tokens), imu)
-where `imu` is the mean of the wrist embeddings.
+      + λ_p2i · MSE(Pose2IMU(pose tokens), imu) + λ_rec · MSE(decoder(z_wrist), imu)
+where `imu` is the mean of the wrist embeddings. The reconstruction goes through a bottleneck:
+each wrist's whole window is rebuilt from its pooled embedding z_wrist (one `dim` vector), not
+frame by frame from its own token. One IMU encoder per wrist the data have (no zero-fed branch).
 Encoders:
   text  — ResNet-1D over the 384-d sentence embedding (treated as a 1-channel sequence);
   pose  — PoseFormer-style: spatial attention over the joints of each frame, then temporal
@@ -112,7 +114,9 @@ class Multi3Net(nn.Module):
         self.imu = nn.ModuleList(IMUEncoder(channels_per_wrist, dim, max_frames, layers, heads)
                                  for _ in range(n_wrists))
         self.pose2imu = nn.Sequential(nn.Linear(dim, dim), nn.GELU(), nn.Linear(dim, n_wrists * channels_per_wrist))
-        self.recon = nn.ModuleList(nn.Sequential(nn.Linear(dim, dim), nn.GELU(), nn.Linear(dim, channels_per_wrist))
+        self.max_frames = max_frames
+        self.recon = nn.ModuleList(nn.Sequential(nn.Linear(dim, dim), nn.GELU(),
+                                                 nn.Linear(dim, max_frames * channels_per_wrist))
                                    for _ in range(n_wrists))
         self.logit_scale = LogitScale(tau, learnable_tau)
         self.lambdas = (lambda_pose2imu, lambda_recon, lambda_balance)
@@ -136,13 +140,17 @@ class Multi3Net(nn.Module):
             "text_imu": info_nce(z_text, z_imu, scale, groups),
             "pose_imu": info_nce(z_pose, z_imu, scale),   # same window: pose and IMU pair one-to-one
             "pose2imu": F.mse_loss(self.pose2imu(pose_tokens).float(), imu.float()),
-            "recon": sum(F.mse_loss(d(t).float(), x.float())
+            "recon": sum(F.mse_loss(self.reconstruct(d, t.mean(dim=1), x.shape[1]).float(), x.float())
                          for d, t, x in zip(self.recon, imu_tokens, self._split(imu))) / self.n_wrists,
         }
         lp, lr, _ = self.lambdas
         losses["total"] = (losses["text_pose"] + losses["text_imu"] + losses["pose_imu"]
                            + lp * losses["pose2imu"] + lr * losses["recon"])
         return losses
+
+    def reconstruct(self, decoder, z: torch.Tensor, frames: int) -> torch.Tensor:
+        """(B, dim) bottleneck -> (B, frames, channels_per_wrist)."""
+        return decoder(z).view(z.shape[0], self.max_frames, self.cpw)[:, :frames]
 
     def forward(self, imu: torch.Tensor) -> torch.Tensor:
         tokens = torch.cat([enc.tokens(x) for enc, x in zip(self.imu, self._split(imu))], dim=-1)

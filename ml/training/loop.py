@@ -86,6 +86,7 @@ class Schedule:
     desc: str = "train"
     lr_schedule: str = "constant"   # constant, cosine, onecycle (per step)
     warmup: float = 0.0             # share of steps with a linear warm-up (cosine)
+    plateau_patience: int = 0       # epochs without improvement before plateau_hook (0: = patience)
 
 
 @dataclass
@@ -96,9 +97,11 @@ class History:
     best_score: float = -math.inf
     seconds: float = 0.0
     samples: int = 0
+    plateau_epoch: int = -1        # when plateau_hook fired (e.g. the encoder was unfrozen)
 
     def to_dict(self) -> dict:
         return {"loss": self.loss, "score": self.score, "best_epoch": self.best_epoch,
+                "plateau_epoch": self.plateau_epoch,
                 "best_score": None if self.best_score == -math.inf else self.best_score,
                 "seconds": self.seconds, "samples_per_s": self.samples / max(self.seconds, 1e-9)}
 
@@ -189,6 +192,10 @@ def fit(model: torch.nn.Module, n_train: int, loss_fn, sched: Schedule, device: 
         if wrapped is None or changed:
             wrapped = wrap()
         wrapped.train()
+        for mod in base.modules():      # frozen parts stay frozen: their batch-norm statistics too
+            if isinstance(mod, torch.nn.modules.batchnorm._BatchNorm) and mod.weight is not None \
+                    and not mod.weight.requires_grad:
+                mod.eval()
         perm = rng.permutation(n_train)[dist.rank::dist.world]
         nb = max(1, len(perm) // sched.batch_size) if len(perm) >= sched.batch_size else 1
         total, bar = 0.0, None
@@ -226,12 +233,17 @@ def fit(model: torch.nn.Module, n_train: int, loss_fn, sched: Schedule, device: 
             else:
                 bad += 1
             stop = dist.agree(bad >= sched.patience)
-            if stop and plateau_hook is not None and not plateau_fired:
-                plateau_fired = True
-                if plateau_hook(base, epoch):      # e.g. the encoder unfreezes: patience starts again
-                    stop, bad, wrapped = False, 0, None
+            plateau = dist.agree(bad >= (sched.plateau_patience or sched.patience))
         else:
             hist.best_epoch, best_state = epoch, None
+            # no validation: the training loss plateaus (no relative gain of 1 % in P epochs)
+            P = sched.plateau_patience or sched.patience
+            plateau = len(hist.loss) > P and min(hist.loss[-P:]) > 0.99 * min(hist.loss[:-P])
+        if plateau and plateau_hook is not None and not plateau_fired:
+            plateau_fired = True
+            hist.plateau_epoch = epoch
+            if plateau_hook(base, epoch):      # e.g. the encoder unfreezes: patience starts again
+                stop, bad, wrapped = False, 0, None
         hist.seconds += time.perf_counter() - t0
         t0 = time.perf_counter()
         if ckpt is not None and dist.main:

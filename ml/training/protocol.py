@@ -116,6 +116,19 @@ def draw_budget(y: np.ndarray, budget: Budget, seed: int, n_classes: int) -> np.
     return np.sort(np.concatenate(keep)) if keep else np.zeros(0, np.int64)
 
 
+def draw_count(y: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """Exactly n indices, stratified by class (largest-remainder quotas), random, the same for
+    the same seed."""
+    classes, counts = np.unique(y, return_counts=True)
+    n = min(int(n), len(y))
+    exact = counts * n / max(len(y), 1)
+    quota = np.floor(exact).astype(int)
+    quota[np.argsort(-(exact - quota), kind="stable")[:n - quota.sum()]] += 1
+    rng = np.random.default_rng([seed, 9, n])
+    keep = [rng.choice(np.nonzero(y == c)[0], q, replace=False) for c, q in zip(classes, quota)]
+    return np.sort(np.concatenate(keep)) if keep else np.zeros(0, np.int64)
+
+
 MIN_VAL_PER_CLASS = 3   # below this many labelled windows in a class, validation comes from nowhere
 
 
@@ -193,6 +206,10 @@ def prepare_fold(real: Windows, sim: Windows | None, fold: Fold, cfg: RunConfig,
         else:   # no calibration: simulated data normalized by their own statistics (fold-independent)
             sim_out = sim.subset(np.arange(len(sim)))
             sim_out.x = Standardizer().fit(sim.x).transform(sim.x)
+        if cfg.sim_ratio > 0 and cfg.model in ("rf", "dcl", "resnet"):
+            n = min(len(sim_out), int(round(cfg.sim_ratio * len(train))))
+            sim_out = sim_out.subset(draw_count(sim_out.y, n, seed))
+            audit["sim_ratio"] = cfg.sim_ratio
         audit["windows"]["sim"] = len(sim_out)
     for step in ("train", "val", "normalization", "calibration"):
         if held & set(audit[step]):
@@ -364,6 +381,8 @@ def summarize(cfg: RunConfig, real: Windows, results: list[dict], folds, seconds
             "macro_f1_std": head["macro_f1_std"], "pooled_macro_f1": head["pooled_macro_f1"],
             "per_subject": head["per_subject"], "per_class_f1": head["per_class_f1"],
             "confusion": head["confusion"], "seed_macro_f1": head["seed_macro_f1"],
+            "seed_pooled_macro_f1": head["seed_pooled_macro_f1"], "per_subject_detail": head["per_subject_detail"],
+            "labelled": head["labelled"],
             "classes": real.classes, "config": cfg.to_dict(),
             "label_fraction": main.fraction, "budget": main.key, "sweep": sweep, "seeds": list(cfg.seeds),
             "folds": [f.name for f in folds], "windows": len(real), "channels": real.channels,

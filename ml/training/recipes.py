@@ -74,7 +74,54 @@ class TorchRecipe(Recipe):
         return Schedule(epochs=c.epochs if epochs is None else epochs, batch_size=c.batch_size,
                         lr=c.lr if lr is None else lr, weight_decay=c.weight_decay, patience=c.patience,
                         amp=c.amp, seed=self.seed, progress=c.progress, desc=desc, lr_schedule=c.lr_schedule,
-                        warmup=c.warmup)
+                        warmup=c.warmup, plateau_patience=getattr(c, "freeze_patience", 0))
+
+    def transfer(self, pretrained: bool, mode: str | None = None) -> dict:
+        """Hooks for fine-tuning a pretrained encoder (`net.encoder_parameters()`), by --finetune:
+        plateau: frozen until the validation score (or training loss) stops improving for
+        --freeze-patience epochs, then trained at lr × --encoder-lr-mult; linear: always frozen
+        (linear probe); epochs: frozen for --unfreeze-after epochs; full: trains from the start.
+        Without pretraining everything trains from the start at the full rate."""
+        c = self.cfg
+        mode = mode or (c.finetune if pretrained else "full")
+        if mode not in ("plateau", "linear", "full", "epochs"):
+            raise ValueError(f"--finetune: unknown '{mode}' (plateau, linear, full, epochs)")
+        state = {"unfrozen": False}
+        self.history["finetune_mode"] = mode
+
+        def enc(m):
+            return list(m.encoder_parameters())
+
+        def set_frozen(m, frozen: bool) -> bool:
+            ps = enc(m)
+            was = not ps[0].requires_grad
+            for p in ps:
+                p.requires_grad_(not frozen)
+            return was != frozen
+
+        def epoch_hook(m, epoch):
+            if mode == "linear":
+                return set_frozen(m, True)
+            if mode == "epochs":
+                return set_frozen(m, c.unfreeze_after < 0 or epoch < c.unfreeze_after)
+            if mode == "plateau":
+                return set_frozen(m, not state["unfrozen"])
+            return False
+
+        def plateau_hook(m, epoch):
+            if mode != "plateau" or state["unfrozen"]:
+                return False
+            state["unfrozen"] = True
+            self.history["unfrozen_at_epoch"] = int(epoch) + 1
+            return set_frozen(m, False)
+
+        def param_groups(m):
+            ids = {id(p) for p in enc(m)}
+            mult = c.encoder_lr_mult if pretrained else 1.0
+            return [(enc(m), mult), ([p for p in m.parameters() if id(p) not in ids], 1.0)]
+
+        return {"epoch_hook": epoch_hook if mode != "full" else None,
+                "plateau_hook": plateau_hook if mode == "plateau" else None, "param_groups": param_groups}
 
     def augmenter(self, train: Windows):
         c = self.cfg
@@ -109,7 +156,7 @@ class TorchRecipe(Recipe):
 
         h = fit(net, len(train), loss_fn, self.schedule(desc), self.device,
                 score_fn=score_fn if len(val) else None, ckpt=self.dir / "finetune.pt", epoch_hook=epoch_hook,
-                key=self.key, plateau_hook=plateau_hook if len(val) else None, param_groups=param_groups)
+                key=self.key, plateau_hook=plateau_hook, param_groups=param_groups)
         self.history["finetune"] = h.to_dict()
         self.net = net
 
@@ -166,7 +213,8 @@ def build_net(c: RunConfig, in_channels: int, n_classes: int, window: int) -> nn
     if c.model == "resnet":
         return models.ResNet1D(in_channels, n_classes, tuple(c.widths), dropout=c.dropout)
     if c.model == "simpharnet":
-        return models.SImpHARNet(in_channels, n_classes, c.dim, tau=c.tau, learnable_tau=c.learnable_tau)
+        return models.SImpHARNet(in_channels, n_classes, c.dim, tau=c.tau, learnable_tau=c.learnable_tau,
+                                 text_head=c.text_head)
     if c.model == "multi3net":
         n = max(1, len(c.sites))
         if in_channels % n:
@@ -194,33 +242,34 @@ class _Contrastive(nn.Module):
 
 
 class SImpHARRecipe(TorchRecipe):
+    shared_pretrain: Path | None = None
+
     def pretrain(self, net, sim: Windows, ckpt: Path):
         self.pretrain_on_texts(_Contrastive(net), sim, [], "simphar pretrain", ckpt)
 
     def fit(self, train, val, sim):
-        from ..models import SImpHARNet
-
         c = self.cfg
         torch.manual_seed(self.seed)
-        net = SImpHARNet(train.x.shape[2], len(self.classes), c.dim, tau=c.tau, learnable_tau=c.learnable_tau)
-        pretrained = sim is not None and len(sim) and c.pretrain_epochs > 0
+        net = build_net(c, train.x.shape[2], len(self.classes), train.x.shape[1])
+        pretrained = bool(sim is not None and len(sim) and c.pretrain_epochs > 0)
         if pretrained:
             self.pretrain(net, sim, self.pretrain_ckpt())
-
-        def late_learning(m, epoch):   # frozen encoder first, then everything trains
-            frozen = c.unfreeze_after < 0 or epoch < c.unfreeze_after
-            was = not next(m.encoder.parameters()).requires_grad
-            for p in m.encoder.parameters():
-                p.requires_grad_(not frozen)
-            return was != frozen
-
-        self.supervised(net, train, val, f"simphar finetune s{self.seed}",
-                        epoch_hook=late_learning if pretrained else None)
+        if c.text_head:                     # zero-shot classifier as the starting head
+            emb = torch.from_numpy(class_text_embeddings(self.classes))
+            net.init_text_head(emb)
+        self.supervised(net, train, val, f"simphar finetune s{self.seed}", **self.transfer(pretrained))
 
     def pretrain_ckpt(self) -> Path:
         return self.shared_pretrain or self.dir / "pretrain.pt"
 
-    shared_pretrain: Path | None = None
+
+def class_text_embeddings(classes: list[str]) -> np.ndarray:
+    """(K, 384): each class's description embeddings (all templates) averaged and normalized."""
+    from ..data.text import TEMPLATES
+
+    e = embed([describe(c, k) for c in classes for k in range(len(TEMPLATES))])
+    e = e.reshape(len(classes), len(TEMPLATES), -1).mean(1)
+    return (e / np.linalg.norm(e, axis=1, keepdims=True)).astype(np.float32)
 
 
 class _M3Pretrain(nn.Module):
@@ -236,17 +285,7 @@ class Multi3NetRecipe(TorchRecipe):
     shared_pretrain: Path | None = None
 
     def build(self, train: Windows):
-        from ..models import Multi3Net
-
-        c = self.cfg
-        n = len(c.sites)
-        if train.x.shape[2] % n:
-            raise ValueError(f"{train.x.shape[2]} channels do not split over {n} wrists")
-        W = train.x.shape[1]
-        return Multi3Net(n, train.x.shape[2] // n, len(self.classes), joints=22, dim=c.dim, n_experts=c.experts,
-                         tau=c.tau, learnable_tau=c.learnable_tau, max_frames=max(W, 16), layers=c.layers,
-                         heads=c.heads, lambda_pose2imu=c.lambda_pose2imu, lambda_recon=c.lambda_recon,
-                         lambda_balance=c.lambda_balance)
+        return build_net(self.cfg, train.x.shape[2], len(self.classes), train.x.shape[1])
 
     def pretrain(self, net, sim: Windows, ckpt: Path):
         if sim.pose is None:
@@ -258,19 +297,11 @@ class Multi3NetRecipe(TorchRecipe):
         c = self.cfg
         torch.manual_seed(self.seed)
         net = self.build(train)
-        pretrained = sim is not None and len(sim) and c.pretrain_epochs > 0
+        pretrained = bool(sim is not None and len(sim) and c.pretrain_epochs > 0)
         if pretrained:
             self.pretrain(net, sim, self.shared_pretrain or self.dir / "pretrain.pt")
-
-        def freeze(m, epoch):
-            changed = next(m.imu.parameters()).requires_grad
-            for p in m.imu.parameters():
-                p.requires_grad_(False)
-            return changed
-
-        self.supervised(net, train, val, f"m3net finetune s{self.seed}",
-                        epoch_hook=freeze if pretrained and c.freeze_encoders else None,
-                        extra_loss=net.balance_loss)
+        self.supervised(net, train, val, f"m3net finetune s{self.seed}", extra_loss=net.balance_loss,
+                        **self.transfer(pretrained, "linear" if c.freeze_encoders else None))
 
 
 RECIPES = {"rf": RFRecipe, "dcl": DCLRecipe, "resnet": ResNetRecipe, "simpharnet": SImpHARRecipe, "multi3net": Multi3NetRecipe}
