@@ -4,6 +4,8 @@ import bpy
 
 from . import session
 
+DRAWS = {"count": 0}   # draws of the tab's first panel: the GUI driver checks its screenshots show this tab
+
 
 class WEARTWIN_UL_items(bpy.types.UIList):
     def draw_item(self, context, layout, data, item, icon, active_data, active_propname, index=0):
@@ -25,6 +27,7 @@ class WEARTWIN_PT_motion(_Panel, bpy.types.Panel):
     bl_idname = "WEARTWIN_PT_motion"
 
     def draw(self, context):
+        DRAWS["count"] += 1
         s = context.scene.weartwin
         col = self.layout.column()
         row = col.row(align=True)

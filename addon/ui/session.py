@@ -130,6 +130,8 @@ def build_rig(context, cfg: BakeConfig | None = None):
         bpy.ops.object.mode_set(mode="OBJECT")
     rig = baker(cfg).setup(motion, variant, coll)
     context.scene.frame_set(0)
+    rig.arm.show_in_front = True              # the skeleton stays visible through the skin
+    rig.arm.data.display_type = "STICK"
     hide_default_cube(context)
     frame_body(context, variant.height)
     return rig
@@ -161,7 +163,7 @@ def frame_body(context, height: float) -> None:
             continue
         r3d = area.spaces.active.region_3d
         r3d.view_location = (0.0, 0.0, 0.5 * height)
-        r3d.view_distance = 2.4 * height
+        r3d.view_distance = 1.7 * height
         if r3d.view_perspective != "CAMERA":
             r3d.view_rotation = Euler((1.35, 0.0, 0.45)).to_quaternion()
         area.tag_redraw()

@@ -12,21 +12,12 @@ import bpy
 ZIP, SITE, MOTION, OUT, LOGDIR = sys.argv[sys.argv.index("--") + 1:][:5]
 OUT, LOGDIR = Path(OUT), Path(LOGDIR)
 LOG = []
-PANEL = {"drawn": 0, "since_click": 0}   # calls of the WearTwin sidebar panel's draw()
+PANEL = {"at_click": None}
 
 
-def watch_panel():
-    """Count draws of the WearTwin sidebar panel: a screenshot that should show it but was
-    taken while another tab (Item, Tool, View) was open must fail, not pass silently."""
-    cls = bpy.types.WEARTWIN_PT_motion
-    draw = cls.draw
-
-    def counting_draw(self, context):
-        PANEL["drawn"] += 1
-        PANEL["since_click"] += 1
-        return draw(self, context)
-
-    cls.draw = counting_draw
+def panel_draws() -> int:
+    """How often the WearTwin tab's first panel has drawn (the add-on counts it)."""
+    return sys.modules["weartwin.ui.panels"].DRAWS["count"]
 
 
 def log(msg):
@@ -56,7 +47,6 @@ def setup():
     prefs = bpy.context.preferences.addons["weartwin"].preferences
     prefs.python_path = SITE        # the update callback brings up the full UI
     assert hasattr(bpy.ops.weartwin, "bake"), "full UI did not register"
-    watch_panel()
     log("add-on installed and enabled: " + ", ".join(m for m in dir(bpy.ops.weartwin) if not m.startswith("_")))
     s = bpy.context.scene.weartwin
     res = bpy.ops.weartwin.import_motion(filepath=MOTION, fps=30.0)
@@ -111,17 +101,19 @@ def click_sidebar_tab():
     win.event_simulate(type="LEFTMOUSE", value="PRESS", x=x, y=y)
     win.event_simulate(type="LEFTMOUSE", value="RELEASE", x=x, y=y)
     win.event_simulate(type="MOUSEMOVE", value="NOTHING", x=400, y=400)
-    PANEL["since_click"] = 0
+    PANEL["at_click"] = panel_draws()
+    ui.tag_redraw()         # the sidebar draws its active tab's panels again before step1
     return None
 
 
 def step1():
     try:
-        if PANEL["since_click"] == 0:
-            log("FAILED: the WearTwin sidebar panel was not drawn after clicking its tab "
-                "(another tab is showing); no screenshots taken")
-            return None
-        log(f"WearTwin panel drawn {PANEL['since_click']} time(s) since the tab click")
+        n = panel_draws() - (PANEL["at_click"] or 0)
+        if PANEL["at_click"] is None or n == 0:
+            log(f"FAILED: the WearTwin sidebar panel was not drawn after clicking its tab (another tab is "
+                f"showing; {panel_draws()} draws in all)")
+        else:
+            log(f"WearTwin panel drawn {n} time(s) since the tab click")
         shot("gui_workflow.png")
         _, views = areas("VIEW_3D")
         shot("gui_viewport.png", views[0])
@@ -151,6 +143,8 @@ def step2():
 def step3():
     try:
         shot("gui_plot.png")
+        _, eds = areas("IMAGE_EDITOR")
+        eds[0].type = "VIEW_3D"     # the modal bakes below run with the body in view, as a user has it
     except Exception:
         log(traceback.format_exc())
     return None
@@ -217,11 +211,33 @@ def start():
         bpy.ops.wm.quit_blender()
         return None
     bpy.app.timers.register(click_sidebar_tab, first_interval=0.8)
-    bpy.app.timers.register(step1, first_interval=2.0)
-    bpy.app.timers.register(step2, first_interval=3.5)
-    bpy.app.timers.register(step3, first_interval=5.0)
-    bpy.app.timers.register(step4, first_interval=6.0)
+    bpy.app.timers.register(when_panel_drawn(then(step1, then(step2, then(step3, step4)))), first_interval=1.0)
     return None
+
+
+def then(first, after, delay: float = 1.5):
+    """Run `first`, then `after` `delay` seconds later (the interface redraws in between)."""
+    def run():
+        first()
+        bpy.app.timers.register(after, first_interval=delay)
+        return None
+    return run
+
+
+def when_panel_drawn(next_step, timeout: float = 120.0):
+    """Go on once the sidebar has drawn the WearTwin tab after the click (a busy machine can take
+    many seconds to draw the first frames); step1 then fails loudly if it never did."""
+    import time
+
+    t0 = time.monotonic()
+
+    def poll():
+        drawn = PANEL["at_click"] is not None and panel_draws() > PANEL["at_click"]
+        if not drawn and time.monotonic() - t0 < timeout:
+            return 0.25
+        bpy.app.timers.register(next_step, first_interval=1.0)   # one more redraw of the viewport
+        return None
+    return poll
 
 
 bpy.app.timers.register(start, first_interval=1.0)

@@ -47,7 +47,7 @@ def main() -> int:
     cmd = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", a.blender, str(start), "--enable-event-simulate", "--python",
            str(ROOT / "tests" / "gui" / "drive_blender.py"), "--", str(legacy), site_packages, a.motion, str(out), str(tmp)]
     print(" ".join(cmd))
-    r = subprocess.run(cmd, env=env, timeout=600, capture_output=True, text=True)
+    r = subprocess.run(cmd, env=env, timeout=1800, capture_output=True, text=True)
     (tmp / "blender.log").write_text(r.stdout + r.stderr)
     drive = tmp / "drive.log"
     print(drive.read_text() if drive.exists() else r.stdout[-3000:] + r.stderr[-3000:])
