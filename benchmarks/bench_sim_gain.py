@@ -53,15 +53,13 @@ def prepare(a) -> Path:
         tf = prepare_target(t, tc, Path(a.data), prep, a.fps, a.window, a.stride)
         entry = {"target": tf.name, "label_map": tc["label_map"], "corpora": {}}
         for role in a.corpora.split(","):
-            spec_name = tc["corpora"].get(role) or f"{t}_{role}.yaml"
-            spec = corp.SPECS / spec_name
-            if not spec.is_file():
-                log(f"{t}: no corpus spec {spec} for '{role}', skipped")
+            sources = tc["corpora"].get(role)
+            if not sources:
+                log(f"{t}: no corpus '{role}' in targets.json, skipped")
                 continue
-            exports = Path(a.corpus_dir) / spec.stem / "exports"
-            if not a.reuse_corpora or not exports.is_dir():
-                exports = corp.build(spec, Path(a.corpus_dir) / spec.stem, a.workers, log)
-            f = prepare_corpus([exports], tc["site"], tc["inputs"], prep, f"{t}_{spec.stem}", a.fps, a.window,
+            exports = [e for src in ([sources] if isinstance(sources, str) else sources)
+                       for e in corpus_exports(src, a)]
+            f = prepare_corpus(exports, tc["site"], tc["inputs"], prep, f"{t}_{role}", a.fps, a.window,
                                a.sim_stride)
             entry["corpora"][role] = f.name
         with np.load(tf) as d:
@@ -75,8 +73,34 @@ def prepare(a) -> Path:
     return prep
 
 
+def corpus_exports(src: str, a) -> list[Path]:
+    """A corpus source of targets.json -> export folders: `NAME.yaml` is baked with `weartwin
+    synth` (reused when already baked); `bandai:CONTENT,...` is the BVH-kinematic probe corpus
+    (benchmarks/sim_gain/bvh_kinematic.py) restricted to those Bandai contents."""
+    if src.startswith("bandai:"):
+        from benchmarks.sim_gain import bvh_kinematic
+
+        root = Path(a.corpus_dir) / "bandai_fk" / "exports"
+        contents = [c for c in src[7:].split(",") if c]
+        if not a.reuse_corpora or not all((root / c).is_dir() for c in contents):
+            log(f"building the Bandai kinematic corpus ({', '.join(contents)}) in {root}")
+            bvh_kinematic.build(Path(a.data) / "bvh" / "bandai_namco", root, contents)
+        return [root / c for c in contents if (root / c).is_dir()]
+    spec = corp.SPECS / src
+    if not spec.is_file():
+        raise FileNotFoundError(f"{spec}: no such corpus spec")
+    exports = Path(a.corpus_dir) / spec.stem / "exports"
+    if not a.reuse_corpora or not exports.is_dir():
+        exports = corp.build(spec, Path(a.corpus_dir) / spec.stem, a.workers, log)
+    return [exports]
+
+
 # ------------------------------------------------------------------------------------------
 # evaluation (numpy + torch + sklearn + scipy)
+
+def is_control(role: str) -> bool:
+    return "off" in role
+
 
 def budgets_of(s: str) -> list:
     return ["all" if b in ("all", "100%") else int(b) for b in s.split(",") if b]
@@ -122,7 +146,7 @@ def evaluate(a, prep: Path) -> dict:
     if dev == "cpu":
         torch.set_num_threads(max(1, a.threads))
     setup = Setup(steps=a.steps, pre_steps=a.pre_steps, widths=tuple(int(w) for w in a.widths.split(",")),
-                  rot_deg=a.rot_deg, device=dev, batch=a.batch)
+                  rot_deg=a.rot_deg, amp_aug=a.amp_aug, device=dev, batch=a.batch, pre_batch=a.pre_batch)
     manifest = json.loads((prep / "manifest.json").read_text())
     seeds = [int(s) for s in a.seeds.split(",")]
     arms = a.arms.split(",")
@@ -147,16 +171,23 @@ def evaluate(a, prep: Path) -> dict:
             R["corpora"][r] = {"seconds": corp.total_seconds(c), "windows": int(len(c["label"])),
                                "labels": {l: int((c["label"] == l).sum()) for l in np.unique(c["label"])},
                                "texts": int(len(c["texts"]))}
-        # the largest size of every corpus is the whole corpus; sizes above it are dropped
+        # nested sizes of the main (first non-control) corpus: the requested sizes below its
+        # total, and its total; every other corpus is cut at the same sizes (controls of the
+        # same size), never above its own total
         sizes = sizes_of(a.sizes)
-        variants = {}      # name -> sim tensors
-        for r, c in corpora.items():
+        main_role = next((r for r in a.corpora.split(",") if r in corpora and not is_control(r)), None)
+        variants = {}      # name -> (role, subset)
+        main_sizes = None
+        for r in ([main_role] if main_role else []) + [r for r in corpora if r != main_role]:
+            c = corpora[r]
             full = corp.total_seconds(c)
-            use = [s for s in sizes if s < full * 0.98] + [full]
+            use = main_sizes if main_sizes is not None else [s for s in sizes if s < full * 0.98] + [full]
+            use = sorted({min(s, full) for s in use})
             for s in use:
                 sub = corp.nested_subset(c, s)
-                name = f"{r}@{int(round(sub['seconds']))}s"
-                variants[name] = (r, sub)
+                variants[f"{r}@{int(round(sub['seconds']))}s"] = (r, sub)
+            if r == main_role:
+                main_sizes = use
         log(f"[{t}] {len(T['y'])} windows, {len(R['units'])} units, corpora "
             f"{ {k: round(v['seconds']) for k, v in R['corpora'].items()} } s, variants {list(variants)}")
         # pretraining (budget-independent, once per variant and kind)
@@ -165,18 +196,19 @@ def evaluate(a, prep: Path) -> dict:
         want_sup = any(x.startswith("pre_sup") for x in arms)
         for name, (role, sub) in variants.items():
             kinds = (["text"] if want_text else []) + (["sup"] if want_sup else [])
-            if role == "off_target" and not a.controls:
+            if is_control(role) and not a.controls:
                 continue
             for kind in kinds:
                 st = sim_tensors(sub, entry["label_map"], T["classes"], dev)
                 pre[(kind, name)] = tr.pretrain(kind, seeds, st)
                 log(f"[{t}] pretrained {kind} on {name}: {pre[(kind, name)][1]['seconds']:.0f} s, "
                     f"loss {pre[(kind, name)][1]['loss'][0]:.3f} -> {pre[(kind, name)][1]['loss'][-1]:.3f}")
-            if want_text and role != "off_target" and a.controls:
+            if want_text and not is_control(role) and a.controls:
                 st = sim_tensors(sub, entry["label_map"], T["classes"], dev, shuffle_texts_seed=0)
                 pre[("text_shuf", name)] = tr.pretrain("text", seeds, st)
-        largest_rel = max((n for n, (r, _) in variants.items() if r != "off_target"),
+        largest_rel = max((n for n, (r, _) in variants.items() if r == main_role),
                           key=lambda n: variants[n][1]["seconds"], default=None)
+        R["main_corpus"] = largest_rel
         # probes
         if a.probes and largest_rel:
             R["probes"] = probes(tr, T, variants[largest_rel][1], entry, prep, pre.get(("text", largest_rel)), seeds, dev)
@@ -193,15 +225,20 @@ def evaluate(a, prep: Path) -> dict:
                 log(f"[{t}] K={budget} {arm_name}: macro-F1 {sc['macro_f1_mean']:.3f} "
                     f"(pooled {sc['pooled_macro_f1']:.3f}, {out['seconds']:.0f} s)")
 
+            full_sweep = a.controls_budget is None or str(budget) == str(a.controls_budget)
+
+            def wanted(name):     # away from the headline budget: the main corpus only, no controls
+                return full_sweep or name == largest_rel
+
             for arm in arms:
                 if arm == "scratch":
                     record("scratch", tr.finetune(plan))
                 elif arm in ("pre_text", "pre_sup"):
                     kind = arm.split("_")[1]
-                    for name in variants:
+                    for name in filter(wanted, variants):
                         if (kind, name) in pre:
                             record(f"{arm}[{name}]", tr.finetune(plan, pre[(kind, name)][0], which_seed))
-                        if kind == "text" and ("text_shuf", name) in pre:
+                        if kind == "text" and ("text_shuf", name) in pre and full_sweep:
                             record(f"pre_text_shuf[{name}]", tr.finetune(plan, pre[("text_shuf", name)][0], which_seed))
                 elif arm == "pre_ssl":
                     if ("ssl", t) not in pre:
@@ -302,11 +339,16 @@ def main(argv=None) -> int:
     ap.add_argument("--budgets", default="1,5,10,20,all", help="labels per class; 'all' = 100%% of training windows")
     ap.add_argument("--seeds", default="0,1,2,3,4")
     ap.add_argument("--arms", default="scratch,pre_text,pre_sup,pre_ssl,mix1,mix1_cal,mix4,mix4_cal")
+    ap.add_argument("--controls-budget", default="10",
+                    help="run controls and smaller corpus sizes at this budget only ('' = at every budget)")
+    ap.add_argument("--amp-aug", type=float, default=0.0,
+                    help="pretraining: scale the dynamic part of simulated windows by U(AMP, 1) (0 = off)")
     ap.add_argument("--no-controls", dest="controls", action="store_false", help="skip off-target / shuffled-text pretraining")
     ap.add_argument("--no-probes", dest="probes", action="store_false")
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--pre-steps", type=int, default=1500)
     ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--pre-batch", type=int, default=128)
     ap.add_argument("--widths", default="64,128,128")
     ap.add_argument("--rot-deg", type=float, default=0.0, help="rotation augmentation of simulated windows in pretraining")
     ap.add_argument("--fps", type=float, default=25.0)
@@ -318,6 +360,7 @@ def main(argv=None) -> int:
     ap.add_argument("--max-units", type=int, default=0, help="evaluate on the first N subjects/groups only (tests)")
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args(argv)
+    a.controls_budget = a.controls_budget or None
     if a.quick:
         explicit = {x.split("=")[0].lstrip("-").replace("-", "_") for x in (argv or sys.argv[1:])}
         for k, v in QUICK.items():

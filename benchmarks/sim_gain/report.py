@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-CONTROL = re.compile(r"(shuf|off_target|pre_ssl)")
+CONTROL = re.compile(r"(shuf|off|pre_ssl)")
 
 
 def _budget_key(b: str) -> float:
