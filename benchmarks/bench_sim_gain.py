@@ -163,7 +163,8 @@ def evaluate(a, prep: Path) -> dict:
         unit = T["group"]
         K = len(T["classes"])
         tr = Trainer(T["x"], T["y"], T["channels"], K, setup)
-        corpora = {r: corp.load(prep / f) for r, f in entry["corpora"].items()}
+        roles = a.corpora.split(",")
+        corpora = {r: corp.load(prep / f) for r, f in entry["corpora"].items() if r in roles}
         R = {"classes": T["classes"], "n_windows": int(len(T["y"])), "units": sorted(set(unit.tolist())),
              "unit_of_subject": {s: g for s, g in sorted(set(zip(T["subject"].tolist(), unit.tolist())))},
              "class_counts": np.bincount(T["y"], minlength=K).tolist(), "corpora": {}, "runs": {}, "probes": {}}
@@ -203,12 +204,14 @@ def evaluate(a, prep: Path) -> dict:
                 pre[(kind, name)] = tr.pretrain(kind, seeds, st)
                 log(f"[{t}] pretrained {kind} on {name}: {pre[(kind, name)][1]['seconds']:.0f} s, "
                     f"loss {pre[(kind, name)][1]['loss'][0]:.3f} -> {pre[(kind, name)][1]['loss'][-1]:.3f}")
-            if want_text and not is_control(role) and a.controls:
+            if want_text and role == main_role and a.controls:
                 st = sim_tensors(sub, entry["label_map"], T["classes"], dev, shuffle_texts_seed=0)
                 pre[("text_shuf", name)] = tr.pretrain("text", seeds, st)
         largest_rel = max((n for n, (r, _) in variants.items() if r == main_role),
                           key=lambda n: variants[n][1]["seconds"], default=None)
         R["main_corpus"] = largest_rel
+        R["primary_arm"] = f"{a.primary}[{largest_rel}]" if a.primary.startswith("pre_") or a.primary.startswith("mix") \
+            else a.primary
         # probes
         if a.probes and largest_rel:
             R["probes"] = probes(tr, T, variants[largest_rel][1], entry, prep, pre.get(("text", largest_rel)), seeds, dev)
@@ -264,6 +267,9 @@ def evaluate(a, prep: Path) -> dict:
                     if k != "scratch":
                         comp[k] = paired(base["per_unit"], v["per_unit"])
             R["runs"][str(budget)] = {"arms": runs, "vs_scratch": comp}
+            results["targets"][t] = R       # partial results survive an interrupted sweep
+            a.out.mkdir(parents=True, exist_ok=True)
+            (a.out / "partial_results.json").write_text(json.dumps(results, default=float))
         R["pretrain_logs"] = {f"{k[0]}:{k[1]}": v[1] for k, v in pre.items()}
         R["seconds"] = time.perf_counter() - t0
         results["targets"][t] = R
@@ -328,7 +334,9 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="sp_sw_har, 10 labels/class, 3 seeds, best arm vs scratch")
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
     ap.add_argument("--out", default=None, help="report folder (default benchmarks/results/sim_gain[_quick])")
-    ap.add_argument("--prep", default=None, help="folder of prepared window files (made here, reused)")
+    ap.add_argument("--prep", default=None, help="folder of prepared window files (made here, reused; default "
+                                                  "CORPUS_DIR/prep)")
+    ap.add_argument("--from-results", default=None, help="write the report from a results JSON and stop")
     ap.add_argument("--prepare-only", action="store_true", help="bake and window the corpora, then stop")
     ap.add_argument("--corpus-dir", default=str(Path.home() / ".cache" / "weartwin" / "sim_gain"))
     ap.add_argument("--reuse-corpora", action="store_true", default=True)
@@ -339,6 +347,8 @@ def main(argv=None) -> int:
     ap.add_argument("--budgets", default="1,5,10,20,all", help="labels per class; 'all' = 100%% of training windows")
     ap.add_argument("--seeds", default="0,1,2,3,4")
     ap.add_argument("--arms", default="scratch,pre_text,pre_sup,pre_ssl,mix1,mix1_cal,mix4,mix4_cal")
+    ap.add_argument("--primary", default="pre_sup",
+                    help="the pre-specified arm of the headline line, on the whole main corpus (others are exploratory)")
     ap.add_argument("--controls-budget", default="10",
                     help="run controls and smaller corpus sizes at this budget only ('' = at every budget)")
     ap.add_argument("--amp-aug", type=float, default=0.0,
@@ -367,7 +377,12 @@ def main(argv=None) -> int:
             if k not in explicit:
                 setattr(a, k, v)
     a.out = Path(a.out or ROOT / "benchmarks" / "results" / ("sim_gain_quick" if a.quick else "sim_gain"))
-    a.prep = Path(a.prep or a.out / "prep")
+    a.prep = Path(a.prep or Path(a.corpus_dir) / ("prep_quick" if a.quick else "prep"))
+    if a.from_results:     # rebuild the report from a (partial) results file
+        from benchmarks.sim_gain.report import write_report
+
+        print(json.dumps(write_report(json.loads(Path(a.from_results).read_text()), a.out, labels_per_class=10)))
+        return 0
     t0 = time.perf_counter()
     if not (a.prep / "manifest.json").is_file() or a.prepare_only or not _has_targets(a):
         prepare(a)
