@@ -22,7 +22,7 @@ from .export.recording import Recording, write_csv, write_npz
 from .motion import Motion, load_motion, resample
 from .motion.rotations import axis_angle_to_matrix
 from .sensors.imu import ImuNoise, angular_velocity, frame_from_points, smoothing_window, specific_force
-from .sensors.sites import make_sites
+from .sensors.sites import apply_frame_roll, make_sites, placement_jitter
 
 ProgressFn = Callable[[int, int], None]
 # Sensors this build can simulate (DESIGN.md default: both).
@@ -157,7 +157,10 @@ class Baker:
             body.evaluated_get(dg).data.vertices.foreach_get("co", buf)
             return buf.reshape(nv, 3)
 
-        sites = make_sites(asset, cfg.imu_sites, align, cfg.imu_site_defs) if "imu" in cfg.sensors else []
+        placement = placement_jitter(cfg.imu_placement_jitter, cfg.seed,
+                                     f"{motion.source.get('sha256') or motion.source.get('path')}|{variant.label}",
+                                     cfg.imu_sites)
+        sites = make_sites(asset, cfg.imu_sites, align, cfg.imu_site_defs, placement) if "imu" in cfg.sensors else []
         site_ids = np.array([s.vertices for s in sites], dtype=np.int64).reshape(-1)
         imp_sim = None
         if "impedance" in cfg.sensors:
@@ -200,7 +203,7 @@ class Baker:
         site_meta = {}
         for k, s in enumerate(sites):
             p = site_pos[:, 3 * k:3 * k + 3]
-            R = frame_from_points(p[:, 0], p[:, 1], p[:, 2])
+            R = apply_frame_roll(frame_from_points(p[:, 0], p[:, 1], p[:, 2]), s)
             acc = specific_force(p.mean(axis=1), R, cfg.fps, window)
             gyro = angular_velocity(R, cfg.fps, window)
             acc, gyro = noise.apply(acc, gyro, cfg.fps, rng)
@@ -258,7 +261,7 @@ class Baker:
         cfg = self.config
         res = BakeResult()
         t0 = time.perf_counter()
-        motion = load_motion(path, source_fps=cfg.source_fps)
+        motion = load_motion(path, source_fps=cfg.source_fps, bvh_map=cfg.bvh_map, bvh_scale=cfg.bvh_scale)
         out_stem = Path(out_stem)
         for variant in variants_for(Path(path).stem, cfg.body, cfg.height, cfg.vary_body, cfg.seed):
             rec = self.bake(motion, variant, progress)

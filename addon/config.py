@@ -29,8 +29,19 @@ class BakeConfig:
     vary_body: int = 0                      # N seeded body-shape variants per motion (0: default body)
     seed: int = 0
     source_fps: float | None = None         # override for files without a frame rate
+    bvh_map: str | None = field(default=None, metadata={
+        "help": "BVH joint map: a JSON file SMPL joint -> BVH joint name (default: detect CMU/Mixamo/"
+                "Rokoko/Bandai Namco names)", "flag": "--bvh-map"})
+    bvh_scale: float | None = field(default=None, metadata={
+        "help": "metres per BVH file unit (default: guessed from the skeleton's leg length)",
+        "min": 1e-6, "max": 1e3, "flag": "--bvh-scale"})
     imu_smoothing: float = 0.1              # Savitzky-Golay window, s
     imu_noise: bool = False                 # MEMS noise model (off: ideal sensor)
+    # watch placement variation, 0..2: 1 = along the forearm 1.5-7.5 cm from the wrist and ±15° about it
+    # (addon/sensors/sites.py PLACEMENT_*), seeded per motion and body; 0 = the preset spot
+    imu_placement_jitter: float = field(default=0.0, metadata={
+        "help": "watch placement variation: 1 = 1.5-7.5 cm up the forearm and ±15° about it, seeded per "
+                "motion and body (0: off)", "min": 0.0, "max": 2.0, "flag": "--imu-placement-jitter"})
     calibration: str | None = None          # impedance calibration file (weartwin calibrate)
     contact_distance: float = 0.01          # m: skin closer than this counts as touching
     save_path: bool = False                 # keep the impedance current path per frame
@@ -46,4 +57,6 @@ class BakeConfig:
         d = self.to_dict()
         for k in ("csv", "preview", "extra"):
             d.pop(k)
+        if not d.get("imu_placement_jitter"):    # off: the same hash as before the option existed
+            d.pop("imu_placement_jitter", None)
         return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]

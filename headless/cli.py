@@ -46,6 +46,11 @@ def add_bake_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--fps", type=float, default=d.fps, help="output sampling rate in Hz (%(default)s)")
     g.add_argument("--source-fps", type=float, default=None,
                    help="frame rate of inputs that do not store one (e.g. old MoSh pickles)")
+    g.add_argument("--bvh-map", default=None, metavar="FILE.json",
+                   help="BVH inputs: joint map, JSON SMPL joint -> BVH joint name (default: detect the "
+                        "CMU/Mixamo/Rokoko/Bandai Namco names)")
+    g.add_argument("--bvh-scale", type=float, default=None, metavar="M",
+                   help="BVH inputs: metres per file unit (default: guessed from the skeleton's size)")
     g.add_argument("--sensors", type=_csv_list, default=d.sensors,
                    help="comma-separated: imu, impedance (default: imu,impedance)")
     g.add_argument("--imu-sites", type=_csv_list, default=d.imu_sites, help="default left_wrist,right_wrist")
@@ -55,6 +60,9 @@ def add_bake_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--imu-smoothing", type=float, default=d.imu_smoothing,
                    help="Savitzky-Golay window for derivatives, s (%(default)s)")
     g.add_argument("--imu-noise", action="store_true", help="add MEMS noise, bias, scale error, quantization")
+    g.add_argument("--imu-placement-jitter", type=float, default=d.imu_placement_jitter, metavar="X",
+                   help="watch placement variation 0..2: 1 = 1.5-7.5 cm up the forearm and ±15° about it, "
+                        "seeded per motion and body (default 0: off)")
     g = p.add_argument_group("impedance (Pose2Imp)")
     g.add_argument("--electrodes", type=_csv_list, default=d.electrodes,
                    help="electrode pairs: presets wrist_wrist (default), left_wrist_elbow, right_wrist_elbow, "
@@ -115,6 +123,8 @@ def config_from_args(a: argparse.Namespace):
     if unknown and "imu" in a.sensors:
         raise SystemExit(_usage(f"--imu-sites: unknown site(s) {', '.join(unknown)} (presets: "
                                 f"{', '.join(PRESET_SITES)}; or --imu-site-def NAME=vertices:...)"))
+    if not 0 <= getattr(a, "imu_placement_jitter", 0.0) <= 2:     # also refuses nan
+        raise SystemExit(_usage("--imu-placement-jitter must be within 0..2"))
     if not 0 <= a.softbody_stiffness <= 1:
         raise SystemExit(_usage("--softbody-stiffness must be within 0..1"))
     for pair in a.electrodes:
@@ -123,6 +133,10 @@ def config_from_args(a: argparse.Namespace):
                                     "or A:B)"))
     if any(f <= 0 for f in a.frequencies) or not a.frequencies:
         raise SystemExit(_usage("--frequencies must be positive numbers in Hz"))
+    if a.bvh_map and not Path(a.bvh_map).is_file():
+        raise SystemExit(_usage(f"--bvh-map {a.bvh_map}: no such file"))
+    if a.bvh_scale is not None and not a.bvh_scale > 0:
+        raise SystemExit(_usage("--bvh-scale must be positive (metres per BVH unit)"))
     if a.calibration and not Path(a.calibration).is_file():
         raise SystemExit(_usage(f"--calibration {a.calibration}: no such file"))
     return BakeConfig(fps=a.fps, body=a.body, height=a.height, sensors=tuple(a.sensors),
@@ -132,6 +146,8 @@ def config_from_args(a: argparse.Namespace):
                       imu_noise=a.imu_noise, calibration=a.calibration, save_path=a.save_path,
                       electrode_defs=defs, contact_distance=a.contact_distance, imu_site_defs=site_defs,
                       softbody_stiffness=a.softbody_stiffness,
+                      imu_placement_jitter=getattr(a, "imu_placement_jitter", 0.0),
+                      bvh_map=str(Path(a.bvh_map).resolve()) if a.bvh_map else None, bvh_scale=a.bvh_scale,
                       csv=a.csv, preview=a.preview)
 
 
@@ -257,8 +273,10 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bake", help="bake motion files, folders or manifests",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        description="Bake motion files into sensor exports (<stem>.npz, DESIGN.md schema). "
-                                   "INPUT: motion files (.npz AMASS/GRAB, .pkl AIST++/MoSh, .npy HumanML3D), "
-                                   "folders (searched recursively) or manifests (.txt, .jsonl).",
+                                   "INPUT: motion files (.npz AMASS/GRAB, .pkl AIST++/MoSh, .npy HumanML3D, "
+                                   ".bvh any skeleton), folders (searched recursively), zip archives of .bvh "
+                                   "(read in place; one member: ARCHIVE.zip/path/in/zip.bvh) or manifests "
+                                   "(.txt, .jsonl).",
                        epilog="exit codes: 0 all inputs baked or up to date, 1 some input failed "
                               "(others are written), 2 usage error.\n"
                               "SLURM: without --shard, SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT pick the shard.")
@@ -302,6 +320,10 @@ def build_parser() -> argparse.ArgumentParser:
     from . import extra_commands, text_commands
 
     text_commands.register(sub)
+
+    from . import library_command   # h13a: motion libraries (BVH corpora)
+
+    library_command.register(sub)
 
     extra_commands.register(sub)
     return p

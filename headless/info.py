@@ -20,7 +20,9 @@ def _is_export(path: Path) -> bool:
 
 
 def describe(path: Path, as_json: bool = False) -> str:
-    if not path.exists():
+    from addon.motion.archive import split_archive_path
+
+    if not path.exists() and split_archive_path(path) is None:   # ARCHIVE.zip/member.bvh is read in place
         raise FileNotFoundError("no such file")
     if _is_export(path):
         from addon.export.recording import read_export
@@ -59,4 +61,12 @@ def describe(path: Path, as_json: bool = False) -> str:
         f"{path}: motion ({m.source.get('format')}, {m.source.get('up_axis')}-up source)",
         f"  {m.n_frames} frames at {m.fps:g} fps = {m.duration:.2f} s, {len(m.joint_names)} joints",
         f"  gender {m.gender}, betas {None if m.betas is None else len(m.betas)}, root travel {travel:.2f} m",
-    ])
+    ] + _bvh_lines(m.source.get("bvh")))
+
+
+def _bvh_lines(b: dict | None) -> list[str]:
+    if not b:
+        return []
+    mapped = sum(v is not None for v in b["map"].values())
+    return [f"  BVH: {b['joints']} joints, preset {b['preset']}, {mapped}/22 SMPL joints mapped, units {b['units']}, "
+            f"subject ~{b['height_m']:.2f} m, rest pose {b['rest_pose']}"]

@@ -1,5 +1,7 @@
 """What a batch bakes: inputs (files, folders, manifests) -> sorted `Item`s -> a shard of them.
 
+Zip archives of BVH files are expanded like folders (members are read in place, output
+`OUT/<zip stem>/<member path>`); one member is `ARCHIVE.zip/path/in/zip.bvh`.
 Manifests: `.txt` (one path per line, `#` comments) or `.jsonl` (one object per line with
 `input` and optional per-item options: `label`, `text` (an activity description), `seed`, `vary_body`, `body`, `height`,
 `output`). Relative paths in a manifest are relative to the manifest's folder. Outputs
@@ -13,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from addon.motion import MOTION_EXTENSIONS
+from addon.motion.archive import is_archive, list_members
+from addon.motion.formats import ARCHIVE_MOTION_EXTENSIONS
 
 ITEM_OPTIONS = ("label", "text", "seed", "vary_body", "body", "height", "fps", "source_fps")
 
@@ -83,6 +87,9 @@ def expand_inputs(inputs: list[str]) -> list[Item]:
                     f = Path(root) / name
                     if f.suffix.lower() in MOTION_EXTENSIONS and not name.startswith("."):
                         items.append(Item(f, _rel_stem(f, p)))
+        elif is_archive(p):   # a zip of motions is a folder read in place: OUT/<zip stem>/<member>
+            for member in list_members(p, ARCHIVE_MOTION_EXTENSIONS):
+                items.append(Item(p / member, Path(p.stem) / Path(member).with_suffix("")))
         elif p.suffix.lower() in (".txt", ".jsonl") and p.is_file():
             items.extend(_from_manifest(p))
         else:

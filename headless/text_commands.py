@@ -25,13 +25,26 @@ activities:
   - name: squats
     prompts: ["a person does squats"]   # expanded into `count` varied descriptions
     count: 4
+  - name: walking               # any of the 39 procedural activities (see README)
+    count: 6
+  - name: walking               # a motion library: files + a label rule (addon/motion/library.py)
+    source: library
+    path: ../shared/data/bvh/bandai_namco/dataset-2.zip   # a folder or .zip (relative: to this file)
+    label_rule: bandai          # bandai | regex:PATTERN | csv:FILE
+    filter: {content: [walk, walk-turn-left, walk-turn-right], style: [normal, elderly]}
+    max_clips: 40               # seeded choice
 backend: procedural           # procedural | retrieval | t2m-gpt
-vary_body: 3                  # body shapes per motion (the training 'subjects')
+vary_body: 3                  # body variants b01..bNN: the same bodies for every motion (the 'subjects')
+imu_placement_jitter: 1.0     # watch 1.5-7.5 cm up the forearm, ±15° about it (0: off)
+imu_noise: true               # MEMS noise model (default on)
 sensors: [imu]                # imu, impedance
 imu_sites: [left_wrist, right_wrist]
 fps: 50
 seed: 0
 # llm_url: http://localhost:8000   # optional OpenAI-compatible endpoint for descriptions
+# Names are labels and folders: letters, digits, _ - . only. Caps (headless/synth_spec.py):
+# count <= 10000 per activity, 200000 motions, 1 MiB of spec, no YAML anchors/aliases.
+# After baking: OUT/corpus.json and OUT/corpus.png (hours per activity and source, bodies).
 """
 
 
@@ -72,25 +85,39 @@ def cmd_text2motion(a) -> int:
     return 0
 
 
-def make_motions(jobs, out: Path, backend, force: bool = False, log=print):
-    """jobs: (label, text, seed, stem). Writes OUT/motions/<label>/<stem>.npz and the manifest;
-    returns (manifest path, failures)."""
+def _job(j) -> dict:
+    if isinstance(j, dict):
+        return j
+    label, text, seed, stem = j
+    return {"label": label, "text": text, "seed": seed, "stem": stem, "source": "text"}
+
+
+def make_motions(jobs, out: Path, backend, force: bool = False, log=print, extra_lines=()):
+    """jobs: dicts (label, text, seed, stem, source[, input]) or (label, text, seed, stem).
+    Generates OUT/motions/<label>/<stem>.npz (library jobs keep their `input` file) and
+    writes the manifest; returns (manifest path, failures). `extra_lines`: manifest dicts of
+    existing motion files, listed as they are."""
     from addon.motion.motion import MotionError
     from addon.text2motion.io import write_amass
     from addon.text2motion.parse import TextError
 
     lines, failed = [], []
-    for label, text, seed, stem in jobs:
-        path = out / "motions" / label / f"{stem}.npz"
-        if force or not path.is_file():
-            try:
-                write_amass(backend.generate(text, seed), path)
-            except (TextError, MotionError, ValueError) as e:
-                failed.append({"input": text, "reason": str(e)})
-                log(f"failed: '{text}': {e}")
-                continue
-        lines.append(json.dumps({"input": str(path.resolve()), "output": f"{label}/{stem}", "label": label,
-                                 "text": text}))
+    for j in map(_job, jobs):
+        label, text, seed, stem = j["label"], j["text"], j["seed"], j["stem"]
+        if j.get("input"):
+            path = Path(j["input"])
+        else:
+            path = out / "motions" / label / f"{stem}.npz"
+            if force or not path.is_file():
+                try:
+                    write_amass(backend.generate(text, seed), path)
+                except (TextError, MotionError, ValueError) as e:
+                    failed.append({"input": text, "reason": str(e)})
+                    log(f"failed: '{text}': {e}")
+                    continue
+        lines.append(json.dumps({"input": str(path.resolve()) if path.exists() else str(path),
+                                 "output": f"{label}/{stem}", "label": label, "text": text}))
+    lines += [json.dumps(x) for x in extra_lines]
     manifest = out / "manifest.jsonl"
     manifest.parent.mkdir(parents=True, exist_ok=True)
     tmp = manifest.with_name(".manifest.jsonl.part")
@@ -126,7 +153,7 @@ def cmd_text2signals(a, sensors: tuple[str, ...]) -> int:
     a.sensors = list(sensors) if list(a.sensors) == ["imu", "impedance"] else a.sensors   # default: this command's sensor
     cfg = config_from_args(a)
     try:
-        backend = _backend(a)
+        backend = _backend(a, cfg.fps)
     except ValueError as e:
         return _usage(str(e))
     out = Path(a.out)
@@ -138,29 +165,9 @@ def cmd_text2signals(a, sensors: tuple[str, ...]) -> int:
 
 
 def load_spec(path: Path) -> dict:
-    text = path.read_text()
-    try:
-        if path.suffix.lower() in (".yaml", ".yml"):
-            import yaml
+    from .synth_spec import load_spec as load
 
-            spec = yaml.safe_load(text)
-        else:
-            spec = json.loads(text)
-    except Exception as e:  # noqa: BLE001 - any parse error is a usage error naming the file
-        raise ValueError(f"{path}: cannot parse ({e.__class__.__name__}: {' '.join(str(e).split())})") from None
-    if not isinstance(spec, dict) or not isinstance(spec.get("activities"), list) or not spec["activities"]:
-        raise ValueError(f"{path}: needs a non-empty 'activities' list (see `weartwin synth --help`)")
-    known = {"activities", "backend", "vary_body", "sensors", "imu_sites", "electrodes", "fps", "seed", "llm_url",
-             "llm_model", "library", "motion_root", "checkpoint", "count", "height", "softbody"}
-    unknown = set(spec) - known
-    if unknown:
-        raise ValueError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}")
-    for k, act in enumerate(spec["activities"]):
-        if isinstance(act, str):
-            spec["activities"][k] = act = {"name": act}
-        if not isinstance(act, dict) or not act.get("name"):
-            raise ValueError(f"{path}: activity {k + 1} needs a 'name'")
-    return spec
+    return load(path)
 
 
 def _api_key():
@@ -169,15 +176,25 @@ def _api_key():
     return os.environ.get("OPENAI_API_KEY")
 
 
-def synth_jobs(spec: dict, warn=print) -> list[tuple]:
+def synth_jobs(spec: dict, warn=print, spec_dir: Path | None = None) -> list[dict]:
+    """One job per motion: procedural (template descriptions of a known activity), text
+    (the spec's descriptions or prompts, any backend) or library (files of a motion library)."""
     from addon.text2motion.describe import canonical, descriptions
+
+    from .synth_spec import source_of
 
     names = [canonical(a["name"]) for a in spec["activities"]]
     seed = int(spec.get("seed", 0))
     jobs = []
     for act in spec["activities"]:
-        label = canonical(act["name"])
+        label = act["name"] if source_of(act) == "library" else canonical(act["name"])
         n = int(act.get("count", spec.get("count", 6)))
+        src = source_of(act)
+        if src == "library":
+            from .synth_library import library_jobs
+
+            jobs += library_jobs(act, spec_dir, seed)
+            continue
         texts = list(act.get("descriptions") or [])
         for prompt in act.get("prompts") or []:
             texts += descriptions(prompt, max(1, n // max(1, len(act["prompts"]))), seed, names,
@@ -186,13 +203,49 @@ def synth_jobs(spec: dict, warn=print) -> list[tuple]:
             texts = descriptions(label, n, seed, names, spec.get("llm_url"), spec.get("llm_model", "gpt-4o-mini"),
                                  _api_key(), warn=warn)
         for k in range(max(n, len(texts))):
-            jobs.append((label, texts[k % len(texts)], seed * 1000 + k, f"{label}_{k:03d}"))
+            jobs.append({"label": label, "text": texts[k % len(texts)], "seed": seed * 1000 + k,
+                         "stem": f"{label}_{k:03d}", "source": src})
     return jobs
 
 
-def cmd_synth(a) -> int:
+# Procedural motion is analytic (no mocap jitter to tame): a 0.05 s derivative window keeps the
+# foot-strike content above 3 Hz at 100 fps (benchmarks/bench_walk_realism.py; at 50 fps the
+# filter's 5-sample minimum decides either way).
+SYNTH_IMU_SMOOTHING = 0.05
+
+
+def synth_config(spec: dict):
+    """The bake options of a study. Synth differs from `bake`'s defaults where a training
+    corpus needs it: IMU only, 3 body variants, sensor-placement variation on (1: the
+    documented ranges), MEMS noise on (the `smartwatch` preset where noise presets exist),
+    and, with the Savitzky-Golay derivative, a shorter window."""
     from addon.config import BakeConfig
+
+    d = BakeConfig()
+    fields = BakeConfig.__dataclass_fields__
+    extra = {}
+    if "imu_placement_jitter" in fields:
+        extra["imu_placement_jitter"] = float(spec.get("imu_placement_jitter", 1.0))
+    noise = spec.get("imu_noise", True)
+    if isinstance(d.imu_noise, str):            # noise presets: none, smartwatch, ...
+        extra["imu_noise"] = {True: "smartwatch", False: "none"}.get(noise, noise)
+    else:
+        extra["imu_noise"] = bool(noise)
+    if "imu_smoothing" in spec:
+        extra["imu_smoothing"] = float(spec["imu_smoothing"])
+    elif d.imu_smoothing > 0:                   # the Savitzky-Golay derivative is the default
+        extra["imu_smoothing"] = SYNTH_IMU_SMOOTHING
+    return BakeConfig(fps=float(spec.get("fps", 50.0)), sensors=tuple(spec.get("sensors", ["imu"])),
+                      imu_sites=tuple(spec.get("imu_sites", ["left_wrist", "right_wrist"])),
+                      electrodes=tuple(spec.get("electrodes", ["wrist_wrist"])),
+                      vary_body=int(spec.get("vary_body", 3)), seed=int(spec.get("seed", 0)),
+                      height=float(spec.get("height", 1.7)), softbody=bool(spec.get("softbody", False)), **extra)
+
+
+def cmd_synth(a) -> int:
     from addon.text2motion import make_backend
+
+    from .synth_spec import SpecError
 
     try:
         spec = load_spec(Path(a.spec))
@@ -200,27 +253,32 @@ def cmd_synth(a) -> int:
             spec["llm_url"] = a.llm_url
         if a.llm_model:
             spec["llm_model"] = a.llm_model
-        cfg = BakeConfig(fps=float(spec.get("fps", 50.0)), sensors=tuple(spec.get("sensors", ["imu"])),
-                         imu_sites=tuple(spec.get("imu_sites", ["left_wrist", "right_wrist"])),
-                         electrodes=tuple(spec.get("electrodes", ["wrist_wrist"])),
-                         vary_body=int(spec.get("vary_body", 3)), seed=int(spec.get("seed", 0)),
-                         height=float(spec.get("height", 1.7)), softbody=bool(spec.get("softbody", False)))
-        bad = set(cfg.sensors) - {"imu", "impedance"}
-        if bad:
-            raise ValueError(f"{a.spec}: unknown sensor(s) {', '.join(sorted(bad))}")
-        backend = make_backend(spec.get("backend", "procedural"), library=spec.get("library"),
+        cfg = synth_config(spec)
+        backend = make_backend(spec.get("backend", "procedural"), fps=cfg.fps, library=spec.get("library"),
                                motion_root=spec.get("motion_root"), checkpoint=spec.get("checkpoint"))
-        jobs = synth_jobs(spec)
-    except (OSError, ValueError) as e:
+        jobs = synth_jobs(spec, spec_dir=Path(a.spec).parent)
+    except (OSError, ValueError, SpecError) as e:
         return _usage(str(e))
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "descriptions.json").write_text(json.dumps(
-        [{"label": j[0], "text": j[1], "seed": j[2], "motion": f"motions/{j[0]}/{j[3]}.npz"} for j in jobs], indent=1))
-    print(f"synth: {len(jobs)} descriptions of {len(spec['activities'])} activities, backend "
-          f"{spec.get('backend', 'procedural')}, {max(1, cfg.vary_body)} body shape(s) each")
+    from addon.export.recording import atomic_write
+
+    desc = [{"label": j["label"], "text": j["text"], "seed": j["seed"], "source": j["source"],
+             "motion": j.get("input") or f"motions/{j['label']}/{j['stem']}.npz"} for j in jobs]
+    atomic_write(out / "descriptions.json", lambda f: f.write(json.dumps(desc, indent=1).encode()))
+    n_src = {s: sum(j["source"] == s for j in jobs) for s in ("procedural", "text", "library")}
+    print(f"synth: {len(jobs)} motions of {len(spec['activities'])} activities "
+          f"({', '.join(f'{v} {k}' for k, v in n_src.items() if v)}), backend {spec.get('backend', 'procedural')}, "
+          f"{max(1, cfg.vary_body)} body shape(s) each")
     manifest, failed = make_motions(jobs, out, backend, a.force)
     summary = bake_manifest(manifest, out / "exports", cfg, a.workers, a.force, not a.quiet and sys.stderr.isatty())
+    if summary is not None:
+        from .corpus import write_corpus
+
+        js, _ = write_corpus(out, jobs)
+        total = json.loads(js.read_text())["total"]
+        print(f"corpus: {total['hours'] * 60:.1f} min in {total['exports']} exports, {total['windows']} windows of "
+              f"{total['window_s']:g} s -> {js} (+ corpus.png)")
     return _report(summary, failed, out)
 
 

@@ -191,4 +191,4 @@ def test_llm_endpoint_descriptions_follow_the_rules():
     prompt = seen["body"]["messages"][0]["content"]
     assert "one person" in prompt and "never mention waving" in prompt
     assert len(out) == 4 and not any("waving" in t for t in out)
-    assert out[0] == "A woman curls a dumbbell slowly with her left arm."
+    assert out[0] == "A person curls a dumbbell slowly with their left arm."     # no attribute a body may lack

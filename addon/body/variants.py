@@ -3,12 +3,13 @@
 `--vary-body N` draws N seeded variants per motion. For Anny: phenotype values (gender, age,
 muscle, weight, proportions) uniformly over adult ranges, and the normalized height scaled by
 U(0.94, 1.06). For SMPL-family models: betas ~ N(0, 1) on the first 10 components, same height
-rule. The draw depends on (seed, motion file name, variant index) only, so re-runs and other
-shards reproduce it.
+rule. The draw depends on (seed, variant index) only — not on the motion — so variant `bNN`
+is one and the same body across every motion of a bake or study (a "subject" for
+leave-one-body-out evaluation), and re-runs and other shards reproduce it. (Before this,
+the motion file name was mixed in, so every `b01` was a different body.)
 """
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,7 @@ from .asset import BodyAsset, tpose_alignment
 ANNY_RANGES = {"gender": (0.0, 1.0), "age": (0.35, 0.85), "muscle": (0.2, 0.8),
                "weight": (0.2, 0.8), "proportions": (0.3, 0.7)}
 HEIGHT_RANGE = (0.94, 1.06)
+VARIANT_STREAM = 0x626F6479  # keeps body draws apart from other streams seeded with the same seed
 
 
 @dataclass
@@ -30,11 +32,13 @@ class BodyVariant:
 
 
 def variants_for(stem: str, model: str, height: float, n: int, seed: int) -> list[BodyVariant]:
+    """N body variants; `stem` (the motion) does not change them: body k is the same body for
+    every motion baked with this seed."""
     if n <= 0:
         return [BodyVariant("", model, {}, height)]
     out = []
     for k in range(1, n + 1):
-        rng = np.random.default_rng([seed, zlib.crc32(stem.encode()), k])
+        rng = np.random.default_rng([seed, VARIANT_STREAM, k])
         h = height * rng.uniform(*HEIGHT_RANGE)
         if model == "anny":
             params = {key: round(float(rng.uniform(lo, hi)), 3) for key, (lo, hi) in ANNY_RANGES.items()}

@@ -79,3 +79,84 @@ def content_hash(*arrays: np.ndarray) -> str:
     for a in arrays:
         h.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
     return h.hexdigest()
+
+
+# --- whole-body primitives ------------------------------------------------------------------
+# Body-frame vectors are in the SMPL canonical frame (x: the body's left, y: up, z: forward).
+# With heading ψ (about the world's Z up, +: a left turn) a body-frame vector d lands in the
+# Z-up world at R_z(ψ)·(d_x, −d_z, d_y): heading 0 faces −Y, as the upright root does.
+THIGH, SHANK = 0.40, 0.41        # m, segment lengths of the 1.7 m reference body
+HIP_BELOW_PELVIS = 0.09          # m, the hip joints sit this far below the pelvis joint
+ANKLE_HEIGHT = 0.08              # m, ankle joint above the floor when standing
+
+
+def _rot_about(axis: int, angle: np.ndarray) -> np.ndarray:
+    aa = np.zeros(np.shape(angle) + (3,))
+    aa[..., axis] = angle
+    return axis_angle_to_matrix(aa)
+
+
+def root_rotation(heading: np.ndarray, pitch=0.0, roll=0.0, twist=0.0) -> np.ndarray:
+    """(T,3) axis-angle of the root in the Z-up world: heading ψ about world Z, then in the
+    body frame a twist (pelvis yaw relative to the heading, +: left), a pitch (forward lean
+    about the body's x) and a roll (+: the left side up, about the body's z)."""
+    heading = np.asarray(heading, float)
+    T = heading.shape[0]
+    b = lambda v: np.broadcast_to(np.asarray(v, float), (T,))  # noqa: E731
+    R = (_rot_about(2, heading) @ _rot_about(0, np.full(T, np.pi / 2)) @ _rot_about(1, b(twist))
+         @ _rot_about(0, b(pitch)) @ _rot_about(2, b(roll)))
+    return matrix_to_axis_angle(R)
+
+
+def body_to_world(d: np.ndarray, heading: np.ndarray) -> np.ndarray:
+    """(T,3) body-frame displacements -> Z-up world, under heading ψ (T,)."""
+    c, s = np.cos(heading), np.sin(heading)
+    wx, wy, wz = d[:, 0], -d[:, 2], d[:, 1]
+    return np.stack([c * wx - s * wy, s * wx + c * wy, wz], axis=-1)
+
+
+def integrate_forward(speed: np.ndarray, heading: np.ndarray, fps: float) -> np.ndarray:
+    """(T,3) world path of a body moving forward at `speed` (m/s, T) along its heading."""
+    v = body_to_world(np.stack([np.zeros_like(speed), np.zeros_like(speed), speed], -1), heading)
+    return np.cumsum(v, axis=0) / fps - v[:1] / fps
+
+
+def leg_ik(drop: np.ndarray, back: np.ndarray, thigh: float = THIGH, shank: float = SHANK):
+    """Sagittal two-link leg with the ankle fixed: the hip `drop` (m) below its standing
+    height and `back` (m) behind the ankle. Returns thigh angle α (forward of vertical),
+    knee flexion κ and shank angle β = κ − α (behind vertical), radians."""
+    h = thigh + shank - drop
+    r = np.clip(np.hypot(h, back), 0.05, thigh + shank - 1e-4)
+    kappa = np.pi - np.arccos(np.clip((thigh ** 2 + shank ** 2 - r ** 2) / (2 * thigh * shank), -1, 1))
+    gamma = np.arctan2(back, h)                        # the ankle, forward of the hip's vertical
+    alpha = gamma + np.arccos(np.clip((thigh ** 2 + r ** 2 - shank ** 2) / (2 * thigh * r), -1, 1))
+    return alpha, kappa, kappa - alpha
+
+
+def set_leg(rot: np.ndarray, side: str, hip_flex, knee_flex, ankle_dorsi=0.0, abduct=0.0,
+            pelvis_pitch=0.0) -> None:
+    """Leg joint rotations from sagittal angles (radians): hip flexion of the thigh relative
+    to the vertical (the pelvis pitch is taken off), knee flexion, ankle dorsiflexion (foot
+    up), and hip abduction (+: the leg out to its side)."""
+    s = SIDE_SIGN[side]
+    rot[:, J[f"{side}_hip"], 0] = -(np.asarray(hip_flex) + pelvis_pitch)
+    rot[:, J[f"{side}_hip"], 2] = s * np.asarray(abduct)
+    rot[:, J[f"{side}_knee"], 0] = knee_flex
+    rot[:, J[f"{side}_ankle"], 0] = -np.asarray(ankle_dorsi)
+
+
+def min_jerk(x: np.ndarray) -> np.ndarray:
+    """Minimum-jerk ramp 0 -> 1 over x in [0, 1] (clipped outside)."""
+    x = np.clip(x, 0, 1)
+    return x ** 3 * (10 - 15 * x + 6 * x ** 2)
+
+
+def impacts(t: np.ndarray, times: np.ndarray, freq: float, decay: float) -> np.ndarray:
+    """Sum of damped sinusoids starting at `times` (foot strikes): the shock of each strike
+    travelling up the body, unit displacement amplitude (T,)."""
+    out = np.zeros_like(t)
+    for t0 in times:
+        dt = t - t0
+        on = dt > 0
+        out[on] += np.exp(-dt[on] / decay) * np.sin(2 * np.pi * freq * dt[on])
+    return out

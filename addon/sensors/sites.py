@@ -18,6 +18,12 @@ PRESET_SITES = {
     "right_wrist": ("right_elbow", "right_wrist"),
 }
 WATCH_OFFSET = 0.035  # m proximal of the wrist joint, where a watch case usually sits
+# Placement variation (`BakeConfig.imu_placement_jitter` = 1): how people actually wear a
+# watch. Along the forearm: from 1.5 cm to 7.5 cm proximal of the wrist joint (the case
+# right at the wrist bone .. a loose strap slid up); about the forearm axis: ±15° from the
+# centre of the back of the wrist. The jitter value scales both ranges (0: the preset spot).
+PLACEMENT_ALONG_M = (-0.02, 0.04)     # added to WATCH_OFFSET
+PLACEMENT_ROLL_DEG = (-15.0, 15.0)
 
 
 @dataclass
@@ -26,6 +32,9 @@ class ImuSite:
     vertices: tuple[int, int, int]   # origin, along (towards the hand), side
     bone: str                        # the bone the patch mostly follows
     outward_bone_axis: tuple[float, float, float]  # skin normal at rest, in that bone's rest frame
+    offset_along_m: float = 0.0      # placement jitter: further up the forearm (+) than the preset
+    roll_deg: float = 0.0            # placement jitter: rotation about the forearm axis
+    frame_roll_deg: float = 0.0      # the part of roll_deg the vertex choice cannot give: applied to the frame
 
     def describe(self) -> dict:
         d = asdict(self)
@@ -43,11 +52,31 @@ def _nearest(vertices: np.ndarray, point: np.ndarray, exclude: set[int]) -> int:
     raise ValueError("mesh has too few vertices for a sensor patch")
 
 
-def wrist_site(asset: BodyAsset, name: str, alignment: np.ndarray) -> ImuSite:
+def placement_jitter(amount: float, seed: int, key: str, names) -> dict:
+    """Seeded placement of each wrist site: name -> (offset along the forearm m, roll deg),
+    drawn uniformly from the documented ranges scaled by `amount` (0: none). `key` names
+    the motion and body, so each recording wears its watch a little differently."""
+    import zlib
+
+    if not amount:
+        return {}
+    rng = np.random.default_rng([int(seed), zlib.crc32(key.encode()), 0x77617463])
+    out = {}
+    for n in names:
+        along = float(rng.uniform(*PLACEMENT_ALONG_M)) * amount
+        roll = float(rng.uniform(*PLACEMENT_ROLL_DEG)) * amount
+        out[n] = (round(along, 4), round(roll, 2))
+    return out
+
+
+def wrist_site(asset: BodyAsset, name: str, alignment: np.ndarray, offset_along: float = 0.0,
+               roll_deg: float = 0.0) -> ImuSite:
     """Place a watch-like patch on the back of the wrist of the rest mesh.
 
     `alignment` (from `tpose_alignment`) tells where 'back of the hand' points at rest: in the
     T-pose the palms face down, so the back of the wrist is +Z; at rest it is C_bᵀ·(+Z).
+    `offset_along` (m, + towards the elbow) and `roll_deg` (about the forearm axis, right-hand
+    rule about the elbow→wrist direction) move it from the preset spot (placement jitter).
     """
     elbow_joint, wrist_joint = PRESET_SITES[name]
     forearm = asset.joint_map[elbow_joint][0]
@@ -60,7 +89,31 @@ def wrist_site(asset: BodyAsset, name: str, alignment: np.ndarray) -> ImuSite:
     dorsal -= axis * (dorsal @ axis)
     dorsal /= np.linalg.norm(dorsal)
     v = asset.vertices.astype(np.float64)
-    centre = heads[wi] - WATCH_OFFSET * axis
+    v0, v1, v2 = _watch_vertices(v, heads[wi], axis, dorsal, WATCH_OFFSET + offset_along, roll_deg, name)
+    residual = 0.0
+    if roll_deg or offset_along:
+        # the vertices give the placement only to the mesh's spacing: the frame makes up the
+        # rest of the turn about the forearm, measured against the preset site's frame
+        from .imu import frame_from_points
+
+        def roll_of(ids):
+            z = frame_from_points(*(v[None, i] for i in ids))[0][:, 2]
+            return np.degrees(np.arctan2(np.cross(axis, dorsal) @ z, dorsal @ z))
+
+        base = _watch_vertices(v, heads[wi], axis, dorsal, WATCH_OFFSET, 0.0, name)
+        residual = float(roll_deg - (roll_of((v0, v1, v2)) - roll_of(base)))
+    return ImuSite(name=name, vertices=(v0, v1, v2), bone=forearm,
+                   outward_bone_axis=tuple(float(x) for x in dorsal), offset_along_m=float(offset_along),
+                   roll_deg=float(roll_deg), frame_roll_deg=round(residual, 3))
+
+
+def _watch_vertices(v, wrist_head, axis, dorsal, offset, roll_deg, name):
+    """(origin, along, side) vertices of the patch `offset` m proximal of the wrist joint, on
+    the skin in the direction `dorsal` turned by `roll_deg` about the forearm axis."""
+    if roll_deg:
+        r = np.radians(roll_deg)
+        dorsal = np.cos(r) * dorsal + np.sin(r) * np.cross(axis, dorsal)
+    centre = wrist_head - offset * axis
     rel = v - centre
     along = rel @ axis
     radial = rel - np.outer(along, axis)
@@ -72,8 +125,17 @@ def wrist_site(asset: BodyAsset, name: str, alignment: np.ndarray) -> ImuSite:
     lateral = np.cross(dorsal, axis)
     v1 = _nearest(v, v[v0] + 0.02 * axis, {v0})
     v2 = _nearest(v, v[v0] + 0.02 * lateral, {v0, v1})
-    return ImuSite(name=name, vertices=(v0, v1, v2), bone=forearm,
-                   outward_bone_axis=tuple(float(x) for x in dorsal))
+    return v0, v1, v2
+
+
+def apply_frame_roll(R: np.ndarray, site: ImuSite) -> np.ndarray:
+    """Sensor orientations (T,3,3) turned by the site's residual roll about its x axis (the
+    forearm): the exact placement rotation where the mesh's vertex spacing falls short."""
+    if not site.frame_roll_deg:
+        return R
+    r = np.radians(site.frame_roll_deg)
+    c, s = np.cos(r), np.sin(r)
+    return R @ np.array([[1.0, 0, 0], [0, c, -s], [0, s, c]])
 
 
 def vertex_site(asset: BodyAsset, name: str, spec: str) -> ImuSite:
@@ -111,14 +173,17 @@ def vertex_site(asset: BodyAsset, name: str, spec: str) -> ImuSite:
                    outward_bone_axis=tuple(float(x) for x in normal))
 
 
-def make_sites(asset: BodyAsset, names, alignment: np.ndarray, defs: dict | None = None) -> list[ImuSite]:
+def make_sites(asset: BodyAsset, names, alignment: np.ndarray, defs: dict | None = None,
+               placement: dict | None = None) -> list[ImuSite]:
+    """`placement`: name -> (offset along m, roll deg) for preset wrist sites (placement_jitter)."""
     defs = defs or {}
+    placement = placement or {}
     sites = []
     for n in names:
         if n in defs:
             sites.append(vertex_site(asset, n, defs[n]))
         elif n in PRESET_SITES:
-            sites.append(wrist_site(asset, n, alignment))
+            sites.append(wrist_site(asset, n, alignment, *placement.get(n, (0.0, 0.0))))
         else:
             raise ValueError(f"unknown IMU site '{n}' (presets: {', '.join(PRESET_SITES)}; "
                              "or define it with --imu-site-def NAME=vertices:I,J,K)")

@@ -14,13 +14,21 @@ import urllib.request
 
 import numpy as np
 
-WHO = ["a person", "a man", "a woman", "an older adult", "a young athlete", "someone", "a tired person",
-       "a teenager", "a tall person", "a short person"]
+# Subjects name no attribute (sex, age, height, build): the same description is baked on
+# every body variant, so "a tall woman" would be false on most of them (see `who_for_body`
+# for a subject that matches one body).
+WHO = ["a person", "someone", "an adult", "a participant", "the subject", "a volunteer"]
 SPEED = ["slowly", "at a normal pace", "quickly", "steadily", "with energy", "carefully"]
 SIDE = {"one": ["with the left arm", "with the right arm", "with the right hand", "with the left hand"],
         "both": ["with both arms", ""]}
 STYLE = ["", "with a small range of motion", "with a full range of motion", "while standing upright",
          "in a relaxed way"]
+DAILY = {"eating", "brushing_teeth", "combing_hair", "phone_call", "typing", "writing", "pouring", "wiping",
+         "drinking"}
+WHOLE_BODY_STYLE = ["", "in a relaxed way", "calmly", "without hurrying"]
+WHOLE_BODY = {"walking", "walking_turn", "running", "stairs_up", "stairs_down", "turning", "jumping", "sitting_down",
+              "standing_up", "seated", "lying_down", "getting_up", "standing", "walking_in_place", "squats",
+              "jumping_jacks"}
 PHRASES = {   # activity -> verb phrases (the subject comes first)
     "bicep_curl": ["does bicep curls", "curls a dumbbell", "performs arm curls"],
     "shoulder_press": ["does shoulder presses", "presses a weight overhead", "does an overhead press"],
@@ -36,31 +44,86 @@ PHRASES = {   # activity -> verb phrases (the subject comes first)
     "punching": ["punches", "throws punches", "shadow boxes"],
     "drinking": ["drinks from a glass", "sips from a cup"],
     "standing": ["stands still", "stands idle"],
+    "walking": ["walks", "walks forward", "walks across the room", "walks down a hallway"],
+    "walking_turn": ["walks and turns", "walks and then turns", "walks around a corner"],
+    "running": ["runs", "jogs", "runs forward"],
+    "stairs_up": ["walks up the stairs", "climbs the stairs", "goes upstairs"],
+    "stairs_down": ["walks down the stairs", "goes downstairs", "comes down the stairs"],
+    "turning": ["turns", "turns around", "turns in place"],
+    "jumping": ["jumps", "jumps in place", "hops on the spot"],
+    "sitting_down": ["sits down", "sits down on a chair", "takes a seat"],
+    "standing_up": ["stands up", "stands up from a chair", "gets up from the chair"],
+    "seated": ["sits still", "sits quietly on a chair", "is sitting"],
+    "lying_down": ["lies down on the bed", "lies down"],
+    "getting_up": ["gets up out of bed", "gets up from the bed"],
+    "triceps_extension": ["does triceps extensions", "does overhead triceps extensions"],
+    "bent_over_row": ["does bent over rows", "rows a dumbbell"],
+    "push_ups": ["does push ups", "does press ups"],
+    "lunges": ["does lunges", "does forward lunges"],
+    "chest_fly": ["does chest flys", "does chest flyes"],
+    "eating": ["eats a meal", "eats soup with a spoon", "eats with a fork"],
+    "brushing_teeth": ["brushes the teeth", "brushes their teeth"],
+    "combing_hair": ["combs the hair", "brushes their hair"],
+    "phone_call": ["talks on the phone", "makes a phone call", "answers a phone call"],
+    "typing": ["types on a keyboard", "is typing"],
+    "writing": ["writes in a notebook", "writes with a pen"],
+    "pouring": ["pours water into a glass", "pours a drink"],
+    "wiping": ["wipes the table", "cleans the table"],
 }
 ONE_SIDED = {"bicep_curl", "shoulder_press", "lateral_raise", "front_raise", "waving", "reaching", "drinking",
-             "punching", "arm_circles"}
+             "punching", "arm_circles", "triceps_extension", "bent_over_row", "eating", "brushing_teeth",
+             "combing_hair", "phone_call", "writing", "pouring", "wiping"}
 
 
 def canonical(activity: str) -> str:
     key = activity.strip().lower().replace(" ", "_").replace("-", "_")
     aliases = {"bicep_curls": "bicep_curl", "curls": "bicep_curl", "wave": "waving", "clap": "clapping",
-               "squat": "squats", "walking": "walking_in_place", "walk": "walking_in_place",
+               "squat": "squats", "walk": "walking", "walking_in_place": "walking_in_place",
+               "marching": "walking_in_place", "sitting": "seated", "sit_down": "sitting_down",
+               "sitting_down": "sitting_down", "stand_up": "standing_up", "sit_to_stand": "standing_up",
+               "turn": "turning", "turning_in_place": "turning", "run": "running", "jogging": "running",
+               "jump": "jumping", "stairs": "stairs_up", "climbing_stairs": "stairs_up", "walking_upstairs": "stairs_up",
+               "walking_downstairs": "stairs_down", "lying": "lying_down", "lie_down": "lying_down",
+               "get_up": "getting_up", "push_up": "push_ups", "pushups": "push_ups", "lunge": "lunges",
+               "row": "bent_over_row", "rows": "bent_over_row", "triceps": "triceps_extension",
+               "tricep_extension": "triceps_extension", "eat": "eating", "phone": "phone_call", "type": "typing",
+               "write": "writing", "pour": "pouring", "wipe": "wiping", "comb_hair": "combing_hair",
+               "brush_teeth": "brushing_teeth", "chest_flys": "chest_fly", "fly": "chest_fly",
                "punch": "punching", "boxing": "punching", "drink": "drinking", "reach": "reaching",
                "jumping_jack": "jumping_jacks", "arm_circle": "arm_circles", "lateral_raises": "lateral_raise",
                "front_raises": "front_raise", "shoulder_presses": "shoulder_press"}
     return aliases.get(key, key)
 
 
-def template_descriptions(activity: str, n: int, seed: int = 0) -> list[str]:
+def who_for_body(params: dict, height: float, reference: float = 1.7) -> str:
+    """A subject phrase true of one body variant: Anny phenotype `gender` (0 female .. 1
+    male), `age` (0.35..0.85 adult range) and the height relative to the reference."""
+    g = params.get("gender")
+    noun = "person" if g is None or 0.35 <= g <= 0.65 else ("man" if g > 0.65 else "woman")
+    adj = []
+    age = params.get("age")
+    if age is not None and age >= 0.7:
+        adj.append("older")
+    elif age is not None and age <= 0.45:
+        adj.append("young")
+    if height >= reference * 1.03:
+        adj.append("tall")
+    elif height <= reference * 0.97:
+        adj.append("short")
+    words = " ".join(adj + [noun])
+    return ("an " if words[0] in "aeiou" else "a ") + words
+
+
+def template_descriptions(activity: str, n: int, seed: int = 0, who: list[str] | None = None) -> list[str]:
     act = canonical(activity)
     phrases = PHRASES.get(act, [f"is {activity.replace('_', ' ')}"])
     rng = np.random.default_rng([seed, len(act), sum(map(ord, act))])
     out, seen = [], set()
     for _ in range(n * 20):
-        parts = [rng.choice(WHO), rng.choice(phrases), rng.choice(SPEED)]
+        parts = [rng.choice(who or WHO), rng.choice(phrases), rng.choice(SPEED)]
         if act in ONE_SIDED:
             parts.append(rng.choice(SIDE["one"] + SIDE["both"] * (act in ("arm_circles", "punching"))))
-        parts.append(rng.choice(STYLE))
+        parts.append(rng.choice(WHOLE_BODY_STYLE if act in WHOLE_BODY | DAILY else STYLE))
         text = " ".join(p for p in parts if p).strip() + "."
         text = text[0].upper() + text[1:]
         if text not in seen:
@@ -96,11 +159,32 @@ def llm_descriptions(activity: str, n: int, others: list[str], url: str, model: 
     return (lines * n)[:n]
 
 
+_ATTR = r"(?:tall|short|old|older|elderly|young|younger|teenage|middle[- ]aged|athletic|heavy|heavyset|slim|thin|" \
+        r"overweight|fit|petite|muscular|tired|frail|female|male)"
+_NOUN = r"(?:man|woman|men|women|boy|girl|lady|gentleman|guy|teenager|athlete|person|adult|senior|grandmother|" \
+        r"grandfather|grandma|grandpa|student|child|kid)"
+_SUBJECT = re.compile(rf"\b(?:a|an|the)\s+(?:{_ATTR}[,\s]+)*{_NOUN}\b|\b(?:he|she|his|her)\b", re.IGNORECASE)
+
+
+def neutral_subject(text: str) -> str:
+    """Replace a subject with attributes ("A tall woman", "an older man", "she") by a neutral
+    one: the same description is baked on bodies of every sex, age and height."""
+    def sub(m):
+        w = m.group(0)
+        if w.lower() in ("he", "she", "his", "her"):
+            word = "they" if w.lower() in ("he", "she") else "their"
+            return word.capitalize() if w[0].isupper() else word
+        return "A person" if w[0].isupper() else "a person"
+
+    return _SUBJECT.sub(sub, text)
+
+
 def descriptions(activity: str, n: int, seed: int = 0, others=(), llm_url: str | None = None,
                  llm_model: str = "gpt-4o-mini", api_key: str | None = None, warn=print) -> list[str]:
     if llm_url:
         try:
-            return llm_descriptions(activity, n, [o for o in others if o != activity], llm_url, llm_model, api_key)
+            return [neutral_subject(t) for t in
+                    llm_descriptions(activity, n, [o for o in others if o != activity], llm_url, llm_model, api_key)]
         except Exception as e:  # noqa: BLE001 - the endpoint is optional; fall back, say so
             warn(f"warning: --llm-url {llm_url}: {e.__class__.__name__}: {e}; using the template generator")
     return template_descriptions(activity, n, seed)

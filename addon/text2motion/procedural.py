@@ -75,6 +75,13 @@ def _dir(x, y, z):
     return _unit(np.stack(np.broadcast_arrays(x, y, z), axis=-1).astype(float))
 
 
+def whole_body_generators() -> dict:
+    """activity -> generator(ctx) of the whole-body and daily-living modules."""
+    from . import daily, locomotion, transfers
+
+    return {**locomotion.GENERATORS, **transfers.GENERATORS, **daily.GENERATORS}
+
+
 def generate(spec: ActivitySpec, fps: float = 30.0, seed: int = 0) -> Motion:
     rng = np.random.default_rng([seed, 42])
     T = int(round(spec.duration * fps)) + 1
@@ -90,6 +97,12 @@ def generate(spec: ActivitySpec, fps: float = 30.0, seed: int = 0) -> Motion:
         s = SIDE[side]
         pose_arm(rot, side, _dir(np.full(n, 0.09 * s), -1.0, 0.02), _dir(np.full(n, 0.05 * s), -1.0, 0.12))
     a = spec.activity
+    gens = whole_body_generators()
+    if a in gens:
+        from .body import Ctx
+
+        gens[a](Ctx(spec, t, fps, rot, trans, rng, amp, u, phase))
+        return _motion(spec, rot, trans, fps, seed)
     active = _sides(spec)
     for k, side in enumerate(active):
         s = SIDE[side]
@@ -180,9 +193,14 @@ def generate(spec: ActivitySpec, fps: float = 30.0, seed: int = 0) -> Motion:
     # a little sway of the upper body, so no two performances are identical
     sway = rng.uniform(0.5, 1.5, 3)
     rot[:, J["spine2"], 2] += np.radians(1.5) * np.sin(2 * np.pi * 0.2 * t * sway[0] + sway[1])
+    return _motion(spec, rot, trans, fps, seed)
+
+
+def _motion(spec: ActivitySpec, rot, trans, fps, seed) -> Motion:
     return Motion(rotations=rot, trans=trans, fps=fps, joint_names=BODY_JOINTS,
                   source={"format": "text2motion", "backend": "procedural", "text": spec.text,
                           "spec": {"activity": spec.activity, "side": spec.side, "speed": spec.speed,
-                                   "reps": spec.reps, "amplitude": spec.amplitude}, "seed": seed,
+                                   "reps": spec.reps, "amplitude": spec.amplitude, "angle": spec.angle,
+                                   "seconds": spec.seconds}, "seed": seed,
                           "up_axis": "Z", "original_fps": fps, "path": f"text:{spec.text}",
                           "sha256": content_hash(rot, trans)})

@@ -84,7 +84,8 @@ def load_settings_motion(s):
         raise SettingsError("import a motion first (File > Import > WearTwin motion, or the Demo button)")
     if s.motion_path == DEMO:
         return demo_motion(fps=60.0)
-    return load_motion(bpy.path.abspath(s.motion_path), source_fps=s.source_fps or None)
+    return load_motion(bpy.path.abspath(s.motion_path), source_fps=s.source_fps or None,
+                       bvh_map=getattr(s, "bvh_map", "") or None, bvh_scale=getattr(s, "bvh_scale", 0.0) or None)
 
 
 def collection(context) -> bpy.types.Collection:

@@ -5,6 +5,10 @@
 | .npz | AMASS / SMPL-H / SMPL-X (`poses` or `root_orient`+`pose_body`), GRAB (`body`) | Z-up |
 | .pkl | AIST++ (`smpl_poses`, Y-up), MoSh (`pose_est_fullposes`, Z-up), AMASS-style dict | |
 | .npy | HumanML3D `new_joints` (T,22,3) or `new_joint_vecs` (T,263) | Y-up |
+| .bvh | any BVH skeleton, retargeted onto SMPL's 22 body joints (`bvh_retarget`) | Y-up (Z-up detected) |
+
+A motion inside a zip archive is read in place through a path that runs through the archive:
+`corpus/dataset-2.zip/data/clip.bvh` (BVH members only; see `addon/motion/archive.py`).
 
 Every failure is a `MotionError` whose message is one line: "<path>: <problem>".
 """
@@ -20,9 +24,11 @@ import numpy as np
 
 from ..motion import Motion, MotionError
 from ..safe_pickle import UnsafePickleError, load_npz, load_pickle
-from . import aistpp, amass, grab, humanml3d, mosh
+from .. import archive
+from . import aistpp, amass, bvh, grab, humanml3d, mosh
 
-MOTION_EXTENSIONS = (".npz", ".pkl", ".npy")
+MOTION_EXTENSIONS = (".npz", ".pkl", ".npy", ".bvh")
+ARCHIVE_MOTION_EXTENSIONS = (".bvh",)   # formats readable from inside a zip
 
 
 def _sha256(path: Path) -> str:
@@ -43,7 +49,15 @@ def _from_mapping(d: dict, source_fps: float | None) -> Motion:
     return amass.from_dict(d, source_fps)
 
 
-def _read(path: Path, source_fps: float | None) -> Motion:
+def _bvh_options(bvh_map, bvh_scale) -> dict:
+    from .bvh_retarget import read_map_file
+
+    if isinstance(bvh_map, (str, Path)) and str(bvh_map):
+        bvh_map = read_map_file(bvh_map)
+    return {"bvh_map": bvh_map or None, "bvh_scale": bvh_scale}
+
+
+def _read(path: Path, source_fps: float | None, bvh_opts: dict) -> Motion:
     ext = path.suffix.lower()
     if ext == ".npz":
         return _from_mapping(load_npz(path), source_fps)
@@ -57,26 +71,47 @@ def _read(path: Path, source_fps: float | None) -> Motion:
             arr = np.lib.format.read_array(f, allow_pickle=False)
         return humanml3d.from_array(arr, source_fps)
     if ext == ".bvh":
-        raise MotionError("BVH import is not supported yet")
+        from .. import caps
+
+        caps.check("text_bytes", path.stat().st_size, "file size")
+        return bvh.from_bytes(path.read_bytes(), source_fps, **bvh_opts)
     raise MotionError(f"unknown motion file extension '{ext}' (expected {', '.join(MOTION_EXTENSIONS)})")
 
 
-def load_motion(path, source_fps: float | None = None) -> Motion:
+def _read_member(zip_path: Path, member: str, source_fps, bvh_opts) -> tuple[Motion, bytes]:
+    ext = Path(member).suffix.lower()
+    if ext not in ARCHIVE_MOTION_EXTENSIONS:
+        raise MotionError(f"inside a zip only {', '.join(ARCHIVE_MOTION_EXTENSIONS)} files are read, not '{ext}'")
+    data = archive.read_member(zip_path, member)
+    return bvh.from_bytes(data, source_fps, **bvh_opts), data
+
+
+def load_motion(path, source_fps: float | None = None, bvh_map=None, bvh_scale: float | None = None) -> Motion:
+    """bvh_map: a JSON file (or dict) SMPL joint -> BVH joint name; bvh_scale: metres per BVH unit."""
     path = Path(path)
+    member = archive.split_archive_path(path)
     try:
+        bvh_opts = _bvh_options(bvh_map, bvh_scale)
+        if member is not None:
+            motion, data = _read_member(*member, source_fps, bvh_opts)
+            motion.source = {**motion.source, "path": str(path), "archive": str(member[0]),
+                             "member": member[1], "sha256": hashlib.sha256(data).hexdigest(),
+                             "file_size": len(data)}
+            return motion
         if path.is_symlink() and not path.exists():
             raise MotionError("broken link (points to a missing file)")
         if path.is_dir():
             raise MotionError("is a folder, not a motion file")
         if not path.is_file():
             raise MotionError("no such file")
-        motion = _read(path, source_fps)
+        motion = _read(path, source_fps, bvh_opts)
     except MotionError as e:
         raise MotionError(f"{path}: {e}") from None
     except UnsafePickleError as e:
         raise MotionError(f"{path}: {e}") from None
     except zipfile.BadZipFile:
-        raise MotionError(f"{path}: not a valid .npz archive (truncated or not a zip file)") from None
+        kind = "zip" if member is not None else ".npz"
+        raise MotionError(f"{path}: not a valid {kind} archive (truncated or not a zip file)") from None
     except (pickle.UnpicklingError, EOFError) as e:
         raise MotionError(f"{path}: not a readable pickle ({e or 'truncated'})") from None
     except PermissionError:
@@ -89,4 +124,4 @@ def load_motion(path, source_fps: float | None = None) -> Motion:
     return motion
 
 
-__all__ = ["load_motion", "MOTION_EXTENSIONS", "Motion", "MotionError"]
+__all__ = ["load_motion", "MOTION_EXTENSIONS", "ARCHIVE_MOTION_EXTENSIONS", "Motion", "MotionError"]

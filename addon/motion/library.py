@@ -1,0 +1,216 @@
+"""Motion libraries: a folder or zip of motion files, each with a label (content, style) and words.
+
+A label rule says where the labels come from:
+- `bandai`: the Bandai Namco Research Motiondataset layout: `<clip>.json` next to each clip
+  (`{"content": i, "style": j}`, 0-based) indexing `cfg-N/content_label.txt` / `style_label.txt`
+  beside the `dataset-N` folder or `dataset-N.zip` (labels there are written `dataset-N_walk`);
+  without them, the file name `dataset-N_{content}_{style}_{id}`.
+- `regex:PATTERN`: a regular expression searched in the file name (without extension), with
+  named groups `content` (or `label`) and optionally `style`.
+- `csv:FILE`: rows `file,label[,style]` (file relative to the library; a header row is allowed).
+
+`list_library` returns `LibraryClip`s (sorted, filtered, capped at `max_clips` by a seeded
+choice); `describe(content, style)` turns labels into words: ("walk-turn-left", "elderly") ->
+"a person walks, turning left, in an elderly way". `manifest_entries` makes the bake-manifest
+lines (`input`, `output`, `label`, `text`) that `weartwin bake` and `weartwin synth` read.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .archive import is_archive, list_members
+from .formats import ARCHIVE_MOTION_EXTENSIONS, MOTION_EXTENSIONS
+
+
+class LibraryError(ValueError):
+    """A library or its label rule cannot be used (one line naming the problem)."""
+
+
+@dataclass(frozen=True)
+class LibraryClip:
+    path: Path          # a file, or ARCHIVE.zip/member
+    content: str
+    style: str = ""
+
+    @property
+    def stem(self) -> str:
+        return self.path.stem
+
+
+def _files(root: Path) -> list[tuple[Path, str]]:
+    """(path, name relative to the library) of every motion file under a folder or in a zip."""
+    if is_archive(root):
+        return [(root / m, m) for m in list_members(root, ARCHIVE_MOTION_EXTENSIONS)]
+    if root.is_dir():
+        out = [(p, p.relative_to(root).as_posix()) for p in sorted(root.rglob("*"))
+               if p.is_file() and p.suffix.lower() in MOTION_EXTENSIONS and not p.name.startswith(".")]
+        return out
+    raise LibraryError(f"{root}: not a folder or a zip of motion files")
+
+
+# --- Bandai Namco ---------------------------------------------------------------------------
+_BANDAI_NAME = re.compile(r"dataset-(?P<n>\d+)_(?P<content>[^_]+)_(?P<style>[^_]+)_\d+$")
+
+
+def _label_list(path: Path) -> list[str] | None:
+    if not path.is_file():
+        return None
+    return [re.sub(r"^dataset-\d+_", "", x.strip()) for x in path.read_text().splitlines() if x.strip()]
+
+
+def _bandai_cfg(root: Path, n: str) -> tuple[list | None, list | None]:
+    cfg = root.parent / f"cfg-{n}"
+    return _label_list(cfg / "content_label.txt"), _label_list(cfg / "style_label.txt")
+
+
+def _bandai(root: Path) -> list[LibraryClip]:
+    clips = []
+    zf = zipfile.ZipFile(root) if is_archive(root) else None
+    cache: dict = {}
+    try:
+        for path, rel in _files(root):
+            m = _BANDAI_NAME.search(path.stem)
+            if not m:
+                continue
+            n = m.group("n")
+            if n not in cache:
+                cache[n] = _bandai_cfg(root, n)
+            contents, styles = cache[n]
+            content, style = m.group("content"), m.group("style")
+            side = rel[: -len(Path(rel).suffix)] + ".json"
+            try:
+                raw = zf.read(side) if zf is not None else (root / side).read_bytes()
+                d = json.loads(raw)
+                if contents and styles:
+                    content, style = contents[int(d["content"])], styles[int(d["style"])]
+            except (KeyError, OSError, ValueError, IndexError, TypeError):
+                pass   # no (or a bad) side file: the name's labels stand
+            clips.append(LibraryClip(path, content, style))
+    finally:
+        if zf is not None:
+            zf.close()
+    return clips
+
+
+def _regex(root: Path, pattern: str) -> list[LibraryClip]:
+    try:
+        rx = re.compile(pattern)
+    except re.error as e:
+        raise LibraryError(f"label rule regex '{pattern}': {e}") from None
+    if not ({"content", "label"} & set(rx.groupindex)):
+        raise LibraryError(f"label rule regex '{pattern}' needs a named group (?P<content>...) or (?P<label>...)")
+    clips = []
+    for path, _ in _files(root):
+        m = rx.search(path.stem)
+        if m:
+            g = m.groupdict()
+            clips.append(LibraryClip(path, g.get("content") or g.get("label") or "", g.get("style") or ""))
+    return clips
+
+
+def _csv(root: Path, table: Path) -> list[LibraryClip]:
+    try:
+        rows = list(csv.reader(io.StringIO(table.read_text(encoding="utf-8"))))
+    except (OSError, UnicodeDecodeError) as e:
+        raise LibraryError(f"label rule csv {table}: {e}") from None
+    known = {rel: path for path, rel in _files(root)}
+    clips = []
+    for k, row in enumerate(rows, 1):
+        if not row or row[0].strip().lower() in ("file", "path") or row[0].startswith("#"):
+            continue
+        if len(row) < 2:
+            raise LibraryError(f"{table}:{k}: expected file,label[,style]")
+        rel = row[0].strip()
+        if rel not in known:
+            raise LibraryError(f"{table}:{k}: no motion file '{rel}' in {root}")
+        clips.append(LibraryClip(known[rel], row[1].strip(), row[2].strip() if len(row) > 2 else ""))
+    return clips
+
+
+def list_library(path, rule: str = "bandai", filter: dict | None = None, max_clips: int | None = None,
+                 seed: int = 0) -> list[LibraryClip]:
+    """Clips of a library, labelled by `rule`, kept where every `filter` key (content, style)
+    lists their value, then at most `max_clips` of them (a seeded choice, in sorted order)."""
+    root = Path(path)
+    if not root.exists():
+        raise LibraryError(f"{root}: no such folder or zip")
+    if rule == "bandai":
+        clips = _bandai(root)
+    elif rule.startswith("regex:"):
+        clips = _regex(root, rule[len("regex:"):])
+    elif rule.startswith("csv:"):
+        clips = _csv(root, Path(rule[len("csv:"):]))
+    else:
+        raise LibraryError(f"unknown label rule '{rule}' (bandai, regex:PATTERN or csv:FILE)")
+    for key, wanted in (filter or {}).items():
+        if key not in ("content", "style"):
+            raise LibraryError(f"unknown filter '{key}' (content, style)")
+        wanted = {wanted} if isinstance(wanted, str) else set(wanted)
+        clips = [c for c in clips if getattr(c, key) in wanted]
+    clips.sort(key=lambda c: str(c.path))
+    if max_clips is not None and len(clips) > max_clips:
+        keep = np.sort(np.random.default_rng(seed).choice(len(clips), int(max_clips), replace=False))
+        clips = [clips[i] for i in keep]
+    return clips
+
+
+# --- words ----------------------------------------------------------------------------------
+_CONTENT = {
+    "walk": "walks", "run": "runs", "dash": "dashes", "walk-back": "walks backwards",
+    "walk-left": "walks sideways to the left", "walk-right": "walks sideways to the right",
+    "walk-turn-left": "walks, turning left", "walk-turn-right": "walks, turning right",
+    "bow": "bows", "bye": "waves goodbye", "byebye": "waves goodbye with both hands",
+    "guide": "gestures to show someone the way", "respond": "responds with a gesture",
+    "call": "calls someone over with a hand gesture", "punch": "punches", "kick": "kicks",
+    "slash": "slashes with an arm", "dance-short": "dances", "dance-long": "dances",
+    "wave-both-hands": "waves both hands", "wave-left-hand": "waves the left hand",
+    "wave-right-hand": "waves the right hand", "raise-up-both-hands": "raises both hands",
+    "raise-up-left-hand": "raises the left hand", "raise-up-right-hand": "raises the right hand",
+}
+_STYLE = {
+    "normal": "", "happy": "happily", "sad": "sadly", "angry": "angrily", "proud": "proudly",
+    "not-confident": "without confidence", "masculinity": "in a masculine way", "masculine": "in a masculine way",
+    "feminine": "in a feminine way", "childish": "in a childish way", "old": "in an elderly way",
+    "elderly": "in an elderly way", "tired": "in a tired way", "exhausted": "in an exhausted way",
+    "active": "in an energetic way", "youthful": "in a youthful way", "musical": "in a musical, rhythmic way",
+    "giant": "heavily, like a giant", "chimpira": "with a swagger, like a street tough",
+}
+_SUBJECTS = ("a person", "someone", "the subject")
+
+
+def describe(content: str, style: str = "", variant: int = 0) -> str:
+    """Labels -> one sentence. `variant` picks among neutral subjects (no body attributes)."""
+    verb = _CONTENT.get(content) or ("does " + content.replace("-", " ").replace("_", " "))
+    how = _STYLE.get(style, f"in a {style.replace('-', ' ')} way" if style else "")
+    subject = _SUBJECTS[variant % len(_SUBJECTS)]
+    return f"{subject} {verb}" + (f", {how}" if how and "," in verb else f" {how}" if how else "")
+
+
+def manifest_entries(activity: dict, seed: int = 0) -> list[dict]:
+    """Bake-manifest lines for a study activity drawn from a library:
+
+        {name: walking, source: library, path: .../dataset-2.zip, label_rule: bandai,
+         filter: {content: [walk, walk-turn-left]}, max_clips: 50}
+
+    label = the activity's `name` (absent or "{content}": each clip's content); text from the
+    clip's labels. Relative `path`s are taken as given (the caller resolves them).
+    """
+    clips = list_library(activity["path"], activity.get("label_rule", "bandai"), activity.get("filter"),
+                         activity.get("max_clips"), seed)
+    if not clips:
+        raise LibraryError(f"library {activity['path']}: no clip matches {activity.get('filter') or 'the rule'}")
+    out = []
+    for k, c in enumerate(clips):
+        name = activity.get("name") or "{content}"
+        label = name.replace("{content}", c.content).replace("{style}", c.style)
+        out.append({"input": str(c.path), "output": f"{label}/{c.stem}", "label": label,
+                    "text": describe(c.content, c.style, k)})
+    return out
