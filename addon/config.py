@@ -31,10 +31,10 @@ class BakeConfig:
     source_fps: float | None = None         # override for files without a frame rate
     bvh_map: str | None = field(default=None, metadata={
         "help": "BVH joint map: a JSON file SMPL joint -> BVH joint name (default: detect CMU/Mixamo/"
-                "Rokoko/Bandai Namco names)", "flag": "--bvh-map"})
+                "Rokoko/Bandai Namco names)", "flag": "--bvh-map", "item": True, "metavar": "FILE.json"})
     bvh_scale: float | None = field(default=None, metadata={
         "help": "metres per BVH file unit (default: guessed from the skeleton's leg length)",
-        "min": 1e-6, "max": 1e3, "flag": "--bvh-scale"})
+        "gt": 0, "max": 1e3, "flag": "--bvh-scale", "item": True, "metavar": "M"})
     imu_smoothing: float = 0.1              # Savitzky-Golay window, s
     imu_noise: bool = False                 # MEMS noise model (off: ideal sensor)
     # watch placement variation, 0..2: 1 = along the forearm 1.5-7.5 cm from the wrist and ±15° about it

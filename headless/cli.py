@@ -18,6 +18,8 @@ EPILOG = """examples:
   weartwin bake clip.npz --out out --sensors impedance --frequencies 5000,50000,200000 --save-path
   weartwin bake clip.npz --out out --electrode-def chest=bone:spine02:0.05 --electrodes left_wrist:chest
   weartwin info out/clip.npz                      describe a motion file or an export
+  weartwin bake take.bvh --out out --bvh-map map.json    a BVH of any skeleton (CMU/Mixamo/Bandai names found)
+  weartwin bake bandai_namco/dataset-2.zip --out bandai --sensors imu   a zip of BVH clips, read in place
 """
 
 

@@ -24,6 +24,10 @@ def describe(path: Path, as_json: bool = False) -> str:
 
     if not path.exists() and split_archive_path(path) is None:   # ARCHIVE.zip/member.bvh is read in place
         raise FileNotFoundError("no such file")
+    from addon.motion.archive import is_archive
+
+    if is_archive(path):
+        return _describe_archive(path, as_json)
     if _is_export(path):
         from addon.export.recording import read_export
 
@@ -64,9 +68,31 @@ def describe(path: Path, as_json: bool = False) -> str:
     ] + _bvh_lines(m.source.get("bvh")))
 
 
+def _describe_archive(path: Path, as_json: bool) -> str:
+    from collections import Counter
+
+    from addon.motion.archive import list_members
+    from addon.motion.formats import ARCHIVE_MOTION_EXTENSIONS
+    from addon.motion.library import list_library
+
+    members = list_members(path, ARCHIVE_MOTION_EXTENSIONS)
+    labels = Counter(c.content for c in list_library(path, "bandai"))
+    if as_json:
+        return json.dumps({"kind": "archive", "motion_files": len(members), "labels": dict(labels)}, indent=2)
+    lines = [f"{path}: zip of {len(members)} motion files (read in place: {path}/<member>; "
+             f"`weartwin bake {path}` bakes them all)"]
+    if labels:
+        lines.append("  labels (Bandai Namco layout): " + ", ".join(f"{k} {v}" for k, v in sorted(labels.items())))
+    return "\n".join(lines)
+
+
 def _bvh_lines(b: dict | None) -> list[str]:
     if not b:
         return []
-    mapped = sum(v is not None for v in b["map"].values())
-    return [f"  BVH: {b['joints']} joints, preset {b['preset']}, {mapped}/22 SMPL joints mapped, units {b['units']}, "
+    from addon.motion.skeleton import BODY_JOINTS
+
+    mapped = sum(b["map"].get(k) is not None for k in BODY_JOINTS)
+    fingers = sum(v is not None for k, v in b["map"].items() if k not in BODY_JOINTS)
+    return [f"  BVH: {b['joints']} joints, preset {b['preset']}, {mapped}/22 SMPL joints mapped"
+            f"{f' + {fingers} finger joints' if fingers else ''}, units {b['units']}, "
             f"subject ~{b['height_m']:.2f} m, rest pose {b['rest_pose']}"]

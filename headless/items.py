@@ -1,7 +1,8 @@
 """What a batch bakes: inputs (files, folders, manifests) -> sorted `Item`s -> a shard of them.
 
 Zip archives of BVH files are expanded like folders (members are read in place, output
-`OUT/<zip stem>/<member path>`); one member is `ARCHIVE.zip/path/in/zip.bvh`.
+`OUT/<zip stem>/<member path>`); one member is `ARCHIVE.zip/path/in/zip.bvh`. A folder or zip
+laid out like the Bandai Namco dataset gives its items `label` (content) and `text`.
 Manifests: `.txt` (one path per line, `#` comments) or `.jsonl` (one object per line with
 `input` and optional per-item options: `label`, `text` (an activity description), `seed`, `vary_body`, `body`, `height`,
 `output`). Relative paths in a manifest are relative to the manifest's folder. Outputs
@@ -76,20 +77,36 @@ def _from_manifest(manifest: Path) -> list[Item]:
     return items
 
 
+def _known_labels(root: Path) -> dict:
+    """Labels of a folder or zip laid out like a known labelled corpus (Bandai Namco: the .json
+    beside each clip + cfg-N labels): path -> item options (label = content, text)."""
+    from addon.motion.library import LibraryError, describe, list_library
+
+    try:
+        clips = list_library(root, "bandai")
+    except (LibraryError, OSError, ValueError):
+        return {}
+    return {str(c.path): (("label", c.content), ("text", describe(c.content, c.style, k)))
+            for k, c in enumerate(clips)}
+
+
 def expand_inputs(inputs: list[str]) -> list[Item]:
     """Files, folders (recursive) and manifests -> items sorted by output path (deterministic)."""
     items: list[Item] = []
     for raw in inputs:
         p = Path(raw)
         if p.is_dir():
+            labels = _known_labels(p)
             for root, _dirs, files in os.walk(p):
                 for name in files:
                     f = Path(root) / name
                     if f.suffix.lower() in MOTION_EXTENSIONS and not name.startswith("."):
-                        items.append(Item(f, _rel_stem(f, p)))
+                        items.append(Item(f, _rel_stem(f, p), labels.get(str(f), ())))
         elif is_archive(p):   # a zip of motions is a folder read in place: OUT/<zip stem>/<member>
+            labels = _known_labels(p)
             for member in list_members(p, ARCHIVE_MOTION_EXTENSIONS):
-                items.append(Item(p / member, Path(p.stem) / Path(member).with_suffix("")))
+                items.append(Item(p / member, Path(p.stem) / Path(member).with_suffix(""),
+                                  labels.get(str(p / member), ())))
         elif p.suffix.lower() in (".txt", ".jsonl") and p.is_file():
             items.extend(_from_manifest(p))
         else:

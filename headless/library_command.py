@@ -29,6 +29,8 @@ def cmd_library(a) -> int:
             by_content[content][style] = n
         for content, styles in by_content.items():
             print(f"  {content:22s} {sum(styles.values()):5d}  " + " ".join(f"{s or '-'}:{n}" for s, n in styles.items()))
+        if a.calibrate_twist:
+            _calibrate(clips, a)
         if a.manifest:
             act = {"path": a.path, "label_rule": a.rule, "filter": filt, "max_clips": a.max_clips,
                    "name": a.label}
@@ -43,6 +45,30 @@ def cmd_library(a) -> int:
         print(f"weartwin: error: {e}", file=sys.stderr)
         return 2
     return 0
+
+
+def _calibrate(clips, a) -> None:
+    """Twist table of a skeleton family whose rest pose is no human pose (see bvh_retarget)."""
+    from addon.motion import MotionError, load_motion
+    from addon.motion.formats.bvh_retarget import calibrate_twist
+
+    motions = []
+    for c in clips:
+        if c.path.suffix.lower() != ".bvh":
+            continue
+        try:
+            motions.append(load_motion(c.path, bvh_map=a.bvh_map, bvh_twist="clip"))
+        except MotionError as e:
+            print(f"skipped: {e}", file=sys.stderr)
+    if not motions:
+        raise SystemExit("weartwin library: no BVH clip to calibrate on")
+    rest = {m.source["bvh"]["rest_pose"] for m in motions}
+    table = calibrate_twist(motions)
+    out = Path(a.calibrate_twist)
+    base = json.loads(Path(a.bvh_map).read_text()) if a.bvh_map else {}
+    out.write_text(json.dumps({**base, "twist_deg": table}, indent=1) + "\n")
+    print(f"twists of {len(motions)} clips (rest pose: {', '.join(sorted(rest))}) -> {out}; "
+          f"use: weartwin bake ... --bvh-map {out}")
 
 
 def split_library_activities(spec: dict, spec_dir: Path | None = None, seed: int = 0) -> tuple[list[dict], dict]:
@@ -88,4 +114,8 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--label", default=None, help="one label for every clip (default: each clip's content)")
     p.add_argument("--manifest", default=None, metavar="OUT.jsonl", help="write a bake manifest")
+    p.add_argument("--calibrate-twist", default=None, metavar="MAP.json",
+                   help="BVH skeletons whose rest pose is no human pose (bones along their local X): "
+                        "measure each joint's twist over the clips and write a --bvh-map file with it")
+    p.add_argument("--bvh-map", default=None, metavar="FILE.json", help="joint map for --calibrate-twist")
     p.set_defaults(func=cmd_library)

@@ -252,6 +252,9 @@ def test_zip_members_are_read_in_place_and_listed(tmp_path):
         zf.writestr("data/bad.bvh", "HIERARCHY\n")
     items = expand_inputs([str(z)])
     assert [str(i.rel) for i in items] == ["lib/data/a", "lib/data/bad"]
+    from headless.info import describe
+
+    assert "zip of 2 motion files" in describe(z)
     m = load_motion(z / "data" / "a.bvh")
     assert m.n_frames == 4 and m.source["member"] == "data/a.bvh"
     with pytest.raises(MotionError, match=r"lib\.zip/data/bad\.bvh: "):
@@ -281,6 +284,10 @@ def test_shared_bandai_clips_bake(tmp_path, member):
     m = load_motion(path)
     assert m.source["bvh"]["preset"] == "bandai" and m.source["bvh"]["units"] == "cm"
     assert 1.5 < m.source_height < 1.9 and m.fps == 30
+    # a rest pose that is no human pose: the preset's twists, the same for every clip (no activity leaks in)
+    other = load_motion(need_shared("bvh/bandai_namco") / "dataset-1" / "dataset-1_bow_normal_001.bvh")
+    assert m.source["bvh"]["twist_fix"] == other.source["bvh"]["twist_fix"]
+    assert "preset" in m.source["bvh"]["rest_pose"]
     # knees bend backwards (about SMPL's +X) and the arms hang (shoulders turned down, about -Z/+Z)
     knee = m.rotations[:, J["left_knee"]]
     bent = np.linalg.norm(knee, axis=1) > np.radians(20)
@@ -329,6 +336,9 @@ def test_library_label_rules_and_descriptions(tmp_path):
         for p in sorted(lib.iterdir()):
             zf.write(p, f"data/{p.name}")
     assert [(c.content, c.style) for c in list_library(z, "bandai")] == [("run", "tired"), ("walk", "tired")]
+    from headless.items import expand_inputs                   # `weartwin bake dataset-9.zip` labels its items
+    assert [i.opts for i in expand_inputs([str(z)])] == [
+        {"label": "run", "text": "a person runs in a tired way"}, {"label": "walk", "text": "someone walks in a tired way"}]
     clips = list_library(lib, r"regex:_(?P<content>[a-z]+)_(?P<style>[a-z]+)_\d+$")
     assert [(c.content, c.style) for c in clips] == [("walk", "normal"), ("walk", "tired")]
     (tmp_path / "labels.csv").write_text("file,label,style\ndataset-9_walk_tired_001.bvh,stroll,slow\n")
@@ -449,3 +459,62 @@ def test_a_cmu_take_at_120hz_in_cmu_units_bakes_as_a_new_user_would(tmp_path):
     assert abs(arrays["t"][-1] - src.duration) <= 1 / 60 + 1e-9
     assert all(np.all(np.isfinite(v)) for v in arrays.values())
     assert meta["source"]["bvh"]["preset"] == "cmu"
+
+
+def test_mixamo_fingers_give_an_smplh_motion(tmp_path):
+    fingers = []
+    for Side, sx in (("Left", 1), ("Right", -1)):
+        for Finger, first in (("Thumb", (0.03, -0.01, 0.03)), ("Index", (0.09, 0, 0.025)), ("Middle", (0.095, 0, 0)),
+                              ("Ring", (0.09, 0, -0.02)), ("Pinky", (0.08, 0, -0.035))):
+            parent = f"{Side}Hand"
+            for k in (1, 2, 3):
+                off = np.array(first) * (sx, 1, 1) if k == 1 else (0.03 * sx, 0, 0.02 if Finger == "Thumb" else 0)
+                fingers.append((f"{Side}Hand{Finger}{k}", parent, tuple(off)))
+                parent = f"{Side}Hand{Finger}{k}"
+    sk = CMU + fingers
+    ang = {"LeftHandIndex2": np.tile((-60.0, 0, 0), (3, 1))}            # ZXY: curl 60 deg about -Z
+    m = load_motion(write_bvh(tmp_path / "hands.bvh", sk, n_frames=3, angles=ang, prefix="mixamorig:"))
+    assert len(m.joint_names) == 52 and m.joint_names[22:25] == ("left_index1", "left_index2", "left_index3")
+    k = m.joint_names.index("left_index2")
+    assert np.allclose(axis_angle_to_matrix(m.rotations[0, k]), euler("Z", (-60.0,)), atol=1e-6)
+    others = np.delete(m.rotations[0], [0, k], axis=0)
+    assert np.abs(others).max() < 1e-6                        # a T-pose with straight fingers: SMPL-H's rest
+
+
+def test_the_addon_imports_bvh_and_names_a_bad_one(tmp_path):
+    bpy = pytest.importorskip("bpy")
+    import addon
+    from addon.ui import session
+
+    bpy.ops.wm.read_homefile(use_empty=False)
+    addon.register()
+    try:
+        f = write_bvh(tmp_path / "take.bvh", _apose(), n_frames=10, scale=100.0)
+        assert bpy.ops.weartwin.import_motion(filepath=str(f), fps=30.0) == {"FINISHED"}
+        assert session.body_object(bpy.context) is not None
+        assert session.load_settings_motion(bpy.context.scene.weartwin).source["bvh"]["units"] == "cm"
+        bad = write_bvh(tmp_path / "cut.bvh", CMU, n_frames=10, rows_written=3)
+        with pytest.raises(RuntimeError) as e:
+            bpy.ops.weartwin.import_motion(filepath=str(bad))
+        msg = str(e.value)
+        assert "cut.bvh" in msg and "truncated motion" in msg and len(msg.strip().splitlines()) == 1
+    finally:
+        addon.unregister()
+
+
+def test_twist_calibration_of_a_non_human_rest_skeleton(tmp_path):
+    from addon.motion.formats.bvh_retarget import PRESET_TWIST_DEG, calibrate_twist
+
+    root = need_shared("bvh/bandai_namco") / "dataset-1"
+    clips = [root / f"dataset-1_{c}_normal_001.bvh" for c in ("walk", "bow", "guide", "run", "bye")]
+    ms = [load_motion(f, bvh_twist="clip") for f in clips]
+    assert all("centred on this clip" in m.source["bvh"]["rest_pose"] for m in ms)
+    table = calibrate_twist(ms)
+    preset = PRESET_TWIST_DEG["bandai"]
+    for k in ("spine1", "left_hip", "right_hip", "left_collar", "right_collar", "left_knee"):
+        assert abs((table[k] - preset[k] + 180) % 360 - 180) < 25, k   # structural, within the clips' own spread
+    mp = tmp_path / "twist.json"
+    mp.write_text(json.dumps({"twist_deg": table}))
+    m = load_motion(clips[0], bvh_map=mp)
+    assert m.source["bvh"]["preset"] == "bandai" and m.source["bvh"]["rest_pose"].endswith("from the map file")
+    assert m.source["bvh"]["twist_fix"]["spine1"] == table["spine1"]

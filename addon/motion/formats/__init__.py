@@ -49,12 +49,12 @@ def _from_mapping(d: dict, source_fps: float | None) -> Motion:
     return amass.from_dict(d, source_fps)
 
 
-def _bvh_options(bvh_map, bvh_scale) -> dict:
-    from .bvh_retarget import read_map_file
+def _bvh_options(bvh_map, bvh_scale, bvh_twist) -> dict:
+    from .bvh_map import read_map_file
 
     if isinstance(bvh_map, (str, Path)) and str(bvh_map):
         bvh_map = read_map_file(bvh_map)
-    return {"bvh_map": bvh_map or None, "bvh_scale": bvh_scale}
+    return {"bvh_map": bvh_map or None, "bvh_scale": bvh_scale, "twist": bvh_twist}
 
 
 def _read(path: Path, source_fps: float | None, bvh_opts: dict) -> Motion:
@@ -86,12 +86,14 @@ def _read_member(zip_path: Path, member: str, source_fps, bvh_opts) -> tuple[Mot
     return bvh.from_bytes(data, source_fps, **bvh_opts), data
 
 
-def load_motion(path, source_fps: float | None = None, bvh_map=None, bvh_scale: float | None = None) -> Motion:
-    """bvh_map: a JSON file (or dict) SMPL joint -> BVH joint name; bvh_scale: metres per BVH unit."""
+def load_motion(path, source_fps: float | None = None, bvh_map=None, bvh_scale: float | None = None,
+                bvh_twist: str = "auto") -> Motion:
+    """bvh_map: a JSON file (or dict) SMPL joint -> BVH joint name; bvh_scale: metres per BVH unit;
+    bvh_twist: 'auto' or 'clip' (see `bvh_retarget.retarget`)."""
     path = Path(path)
     member = archive.split_archive_path(path)
     try:
-        bvh_opts = _bvh_options(bvh_map, bvh_scale)
+        bvh_opts = _bvh_options(bvh_map, bvh_scale, bvh_twist)
         if member is not None:
             motion, data = _read_member(*member, source_fps, bvh_opts)
             motion.source = {**motion.source, "path": str(path), "archive": str(member[0]),

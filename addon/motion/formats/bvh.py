@@ -249,7 +249,7 @@ def fps_from_frame_time(frame_time: float) -> float:
 
 
 def from_bytes(data: bytes, source_fps: float | None = None, bvh_map: dict | None = None,
-               bvh_scale: float | None = None) -> Motion:
+               bvh_scale: float | None = None, twist: str = "auto") -> Motion:
     from .bvh_retarget import retarget
 
     try:
@@ -258,4 +258,4 @@ def from_bytes(data: bytes, source_fps: float | None = None, bvh_map: dict | Non
         text = data.decode("latin-1")
     clip = parse_bvh(text)
     fps = float(source_fps) if source_fps else fps_from_frame_time(clip.frame_time)
-    return retarget(clip, fps, bvh_map=bvh_map, scale=bvh_scale)
+    return retarget(clip, fps, bvh_map=bvh_map, scale=bvh_scale, twist=twist)

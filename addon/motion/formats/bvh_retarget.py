@@ -1,30 +1,28 @@
-"""A BVH skeleton -> SMPL's 22 body joints: name presets, rest-pose alignment, units, up axis.
-
-**Joint map.** Presets name the BVH joints that drive SMPL's pelvis, hips, knees, ankles,
-feet (toes), collars, shoulders, elbows, wrists and head (`PRESETS`: CMU/LAFAN1-style,
-Mixamo = CMU names behind a `mixamorig:` namespace, Rokoko, Bandai Namco). Names compare without
-case, namespace (`xxx:`) or `_`/`-`/space. The spine and neck are found on the chain: SMPL's
-spine3 is the BVH joint where the two arm chains meet, spine1/spine2 the first/middle joints
-between the pelvis and it, neck the first joint from there towards the head. A user map (JSON,
-SMPL joint -> BVH joint name, `null` for "no such joint") replaces the preset.
+"""A BVH skeleton -> SMPL's joints: rest-pose alignment, units, up axis (names: `bvh_map`).
 
 **Rest-pose alignment.** For each mapped SMPL joint j driven by BVH joint b, a constant rotation
 A_j takes SMPL's T-pose frame to b's rest frame, so that SMPL's global rotation is
 G_j(t) = G_b(t) · A_j (BVH world). A_j maps SMPL's rest bone directions onto the BVH rest bone
 directions (from the OFFSETs): Procrustes where a joint has two or more non-collinear child
 directions (pelvis, chest), else the smallest rotation from the parent's alignment (so a bone's
-twist follows its parent's), else the parent's alignment. In a human-looking rest pose, an alignment within `SNAP_DEG` (20°)
-of the parent's is taken as the parent's: the same rest pose drawn with other proportions (a
-T-pose file gives SMPL's T-pose exactly); likewise the trunk (spine, neck, head) of a
-human-looking rest pose is SMPL's upright trunk, however the file curves it. So the BVH's rest pose means what it shows: an A-pose file with zero rotations gives arms down on SMPL, and every joint's twist
-(forearm pronation, wrist) is kept. Working in global rotations composes any BVH joints that
-have no SMPL counterpart (extra spine, neck or shoulder-twist joints) into the mapped ones.
+twist follows its parent's), else the parent's alignment. In a human-looking rest pose, an
+alignment within `SNAP_DEG` (20°) of the parent's is taken as the parent's: the same rest pose
+drawn with other proportions (a T-pose file gives SMPL's T-pose exactly); likewise its trunk
+(spine, neck, head) is SMPL's upright trunk, however the file curves it. So the BVH's rest pose
+means what it shows: an A-pose file with zero rotations gives arms down on SMPL, and every
+joint's twist (forearm pronation, wrist) is kept. Working in global rotations composes any BVH
+joints that have no SMPL counterpart (extra spine, neck or shoulder-twist joints) into the
+mapped ones.
 
 Some exports (Bandai Namco) have a rest pose that is no human pose (every bone along its local
 X, legs flipped) and carry the difference in their rotations: offsets then fix a bone's
-direction but not its twist. Where a joint's twist about its bone, averaged over the clip, is
-beyond `TWIST_LIMIT_DEG` from SMPL's (anatomically impossible for a clip mean), the alignment
-is re-centred on the clip's mean twist; the correction is recorded in `source.bvh.twist_fix`.
+direction but not its twist. For such skeletons each joint's alignment is turned about its
+bone by a constant: the map file's `twist_deg` (`weartwin library --calibrate-twist`), or for a
+preset the one measured on its corpus (`PRESET_TWIST_DEG`), so every clip of the skeleton gets
+the same alignment whatever its activity; for an unknown skeleton without either, the clip's
+own mean twist (then the alignment depends on the clip: `source.bvh.rest_pose` says so). In a
+human-looking rest pose a clip-mean twist beyond `TWIST_LIMIT_DEG` (impossible in a body) is
+re-centred the same way. The corrections are recorded in `source.bvh.twist_fix`.
 
 **Units.** Standing height is estimated as 2.14 × the hip-to-ankle chain length (SMPL's
 proportion); the file unit is the one of m, cm, mm, inch, dm, ft that makes it 1.2-2.3 m,
@@ -35,145 +33,53 @@ file unit, `--bvh-scale`) overrides the guess.
 """
 from __future__ import annotations
 
-import json
-import re
-from pathlib import Path
-
 import numpy as np
 
 from ..motion import Motion, MotionError
 from ..rotations import (Y_UP_TO_Z_UP, axis_angle_to_matrix, matrix_to_axis_angle, matrix_to_quaternion,
                          rotation_between, weighted_procrustes)
-from ..skeleton import BODY_JOINTS, BODY_PARENTS, TPOSE_BODY
+from ..skeleton import BODY_JOINTS, TPOSE_BODY
 from .bvh import BvhClip, forward_kinematics, rest_positions
+from .bvh_map import NAMES, TREE, _J, _ancestors, _chain, resolve_map
 
 TWIST_LIMIT_DEG = 90.0
 SNAP_DEG = 20.0
-_J = {n: i for i, n in enumerate(BODY_JOINTS)}
-_CHILDREN = [[c for c, p in enumerate(BODY_PARENTS) if p == j] for j in range(len(BODY_JOINTS))]
+# The retarget runs on SMPL-H's tree (22 body joints, then 15 finger joints per hand); the
+# Motion keeps the fingers only when the file has them (`MIN_FINGERS`).
+MIN_FINGERS = 5
+_CHILDREN = [[c for c, p in enumerate(TREE) if p == j] for j in range(len(NAMES))]
+
+
+def _tpose_hands() -> np.ndarray:
+    """Hand-made finger joint positions (m) of the canonical T-pose (left hand along +X, palm
+    down, thumb forward; the right hand mirrored): only their directions are used."""
+    base = {"index": ((0.095, -0.005, 0.025), 0.035, 0.025), "middle": ((0.100, -0.005, 0.003), 0.037, 0.027),
+            "ring": ((0.093, -0.008, -0.018), 0.033, 0.025), "pinky": ((0.082, -0.010, -0.036), 0.025, 0.020)}
+    pos = {}
+    for side, sx in (("left", 1.0), ("right", -1.0)):
+        w = TPOSE_BODY[BODY_JOINTS.index(f"{side}_wrist")]
+        for finger, (first, l2, l3) in base.items():
+            p1 = w + np.array(first) * (sx, 1, 1)
+            pos[f"{side}_{finger}1"] = p1
+            pos[f"{side}_{finger}2"] = p1 + (sx * l2, 0, 0)
+            pos[f"{side}_{finger}3"] = p1 + (sx * (l2 + l3), 0, 0)
+        t1 = w + np.array((0.025 * sx, -0.015, 0.030))
+        t2 = t1 + np.array((0.025 * sx, -0.005, 0.020))
+        pos[f"{side}_thumb1"], pos[f"{side}_thumb2"], pos[f"{side}_thumb3"] = t1, t2, t2 + (0.022 * sx, 0, 0.015)
+    return np.array([pos[n] for n in NAMES[len(BODY_JOINTS):]])
+
+
+TPOSE = np.vstack([TPOSE_BODY, _tpose_hands()])
 _TRUNK = ("spine1", "spine2", "spine3", "neck", "head")
 
-# SMPL joint -> accepted BVH names (normalized); sides written for the left, mirrored below.
-_LIMBS_CMU = {"pelvis": ("Hips",), "left_hip": ("LeftUpLeg",), "left_knee": ("LeftLeg",),
-              "left_ankle": ("LeftFoot",), "left_foot": ("LeftToeBase", "LeftToe"),
-              "left_collar": ("LeftShoulder",), "left_shoulder": ("LeftArm",),
-              "left_elbow": ("LeftForeArm",), "left_wrist": ("LeftHand",), "head": ("Head",)}
-_LIMBS_ROKOKO = {**_LIMBS_CMU, "left_hip": ("LeftThigh",), "left_knee": ("LeftShin",)}
-_LIMBS_BANDAI = {"pelvis": ("Hips",), "left_hip": ("UpperLeg_L",), "left_knee": ("LowerLeg_L",),
-                 "left_ankle": ("Foot_L",), "left_foot": ("Toes_L",), "left_collar": ("Shoulder_L",),
-                 "left_shoulder": ("UpperArm_L",), "left_elbow": ("LowerArm_L",), "left_wrist": ("Hand_L",),
-                 "head": ("Head",)}
-REQUIRED = ("pelvis", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
-            "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
-            "head")
-
-
-def _mirror(limbs: dict) -> dict:
-    out = dict(limbs)
-    for k, names in limbs.items():
-        if k.startswith("left_"):
-            out["right_" + k[5:]] = tuple(n.replace("Left", "Right") if n.startswith("Left")
-                                          else re.sub(r"_L$", "_R", n) for n in names)
-    return out
-
-
-PRESETS = {"cmu": _mirror(_LIMBS_CMU), "rokoko": _mirror(_LIMBS_ROKOKO), "bandai": _mirror(_LIMBS_BANDAI)}
-
-
-def normalize_name(name: str) -> str:
-    return re.sub(r"[\s_\-.]", "", name.rsplit(":", 1)[-1]).lower()
-
-
-def read_map_file(path) -> dict:
-    """A user's joint map: JSON object SMPL joint name -> BVH joint name (or null)."""
-    try:
-        d = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise MotionError(f"--bvh-map {path}: not a readable JSON file ({e})") from None
-    if not isinstance(d, dict) or not all(isinstance(v, (str, type(None))) for v in d.values()):
-        raise MotionError(f"--bvh-map {path}: expected an object SMPL joint -> BVH joint name")
-    unknown = sorted(set(d) - set(BODY_JOINTS))
-    if unknown:
-        raise MotionError(f"--bvh-map {path}: unknown SMPL joint(s) {', '.join(unknown)} "
-                          f"(expected some of {', '.join(BODY_JOINTS)})")
-    return d
-
-
-def _ancestors(parents, j) -> list[int]:
-    out = []
-    while j >= 0:
-        out.append(j)
-        j = parents[j]
-    return out
-
-
-def _chain(parents, top: int, bottom: int) -> list[int]:
-    """Joints strictly between `top` and its descendant `bottom`, from the top down."""
-    anc = _ancestors(parents, bottom)
-    if top not in anc:
-        return []
-    return list(reversed(anc[1:anc.index(top)]))
-
-
-def _fill_spine(mapping: dict, clip: BvhClip) -> None:
-    par = clip.parents
-    lw, rw = mapping.get("left_shoulder"), mapping.get("right_shoulder")
-    pelvis, head = mapping["pelvis"], mapping["head"]
-    if "spine3" not in mapping:
-        a, b = _ancestors(par, lw), _ancestors(par, rw)
-        common = next((x for x in a if x in b), None)
-        mapping["spine3"] = common if common is not None and common != pelvis and common in _ancestors(par, head) \
-            else None
-    s3 = mapping["spine3"]
-    between = _chain(par, pelvis, s3) if s3 is not None else []
-    if "spine1" not in mapping:
-        mapping["spine1"] = between[0] if between else None
-    if "spine2" not in mapping:
-        mapping["spine2"] = between[max(1, len(between) // 2)] if len(between) >= 2 else None
-    if "neck" not in mapping:
-        up = _chain(par, s3 if s3 is not None else pelvis, head)
-        mapping["neck"] = up[0] if up else None
-    for side in ("left", "right"):
-        if f"{side}_collar" not in mapping:
-            c = _chain(par, s3 if s3 is not None else pelvis, mapping[f"{side}_shoulder"])
-            mapping[f"{side}_collar"] = c[-1] if c else None
-
-
-def resolve_map(clip: BvhClip, user_map: dict | None = None) -> tuple[dict, str]:
-    """SMPL joint name -> BVH joint index (or None), and the preset's name ('user' for a map)."""
-    idx = {normalize_name(n): i for i, n in enumerate(clip.names)}
-    exact = {n: i for i, n in enumerate(clip.names)}
-    if user_map is not None:
-        mapping, missing = {}, []
-        for k, v in user_map.items():
-            if v is None:
-                mapping[k] = None
-            elif v in exact or normalize_name(v) in idx:
-                mapping[k] = exact.get(v, idx.get(normalize_name(v)))
-            else:
-                missing.append(v)
-        need = [k for k in REQUIRED if k not in user_map]
-        if missing or need:
-            raise MotionError("the skeleton lacks joints the map needs: " + ", ".join(missing + [
-                f"(no entry for {k})" for k in need]))
-        preset = "user"
-    else:
-        best, best_missing, mapping = None, None, None
-        for name, table in PRESETS.items():
-            found, missing = {}, []
-            for k, alts in table.items():
-                hit = next((idx[normalize_name(a)] for a in alts if normalize_name(a) in idx), None)
-                if hit is None and k in REQUIRED:
-                    missing.append(alts[0])
-                found[k] = hit
-            if best_missing is None or len(missing) < len(best_missing):
-                best, best_missing, mapping = name, missing, found
-        if best_missing:
-            raise MotionError(f"the skeleton lacks joints the map needs: {', '.join(best_missing)} (closest preset "
-                              f"'{best}'; give your own with --bvh-map FILE.json)")
-        preset = best
-    _fill_spine(mapping, clip)
-    return {k: mapping.get(k) for k in BODY_JOINTS}, preset
+# Twist of each joint's alignment about its SMPL bone (degrees, parents first), for presets whose
+# rest pose is no human pose. Bandai Namco: the median, over 465 clips of both datasets (all 24
+# contents), of the clip-mean twist that centres each joint (`benchmarks/bench_bandai.py` corpus).
+PRESET_TWIST_DEG = {"bandai": {
+    "left_hip": 105.9, "right_hip": -165.7, "spine1": 90.2, "left_knee": -1.7, "right_knee": 1.3,
+    "left_ankle": -1.1, "right_ankle": -2.8, "spine3": -1.0, "left_foot": 0.0, "right_foot": 0.1, "neck": -1.7,
+    "left_collar": -84.1, "right_collar": -89.6, "head": -1.7, "left_shoulder": 2.3, "right_shoulder": -2.8,
+    "left_elbow": 12.2, "right_elbow": -4.2, "left_wrist": 5.4, "right_wrist": -6.0}}
 
 
 def _frontier(j: int, mapped: list) -> list[int]:
@@ -186,14 +92,14 @@ def _frontier(j: int, mapped: list) -> list[int]:
 
 def _alignment(j: int, b: list, P0: np.ndarray, A: list, eps: float, human_rest: bool) -> np.ndarray:
     """A_j from the rest pose, given the (final) alignments of j's SMPL ancestors."""
-    base = next((A[a] for a in _ancestors(BODY_PARENTS, j)[1:] if A[a] is not None), np.eye(3))
-    if human_rest and BODY_JOINTS[j] in _TRUNK:
+    base = next((A[a] for a in _ancestors(TREE, j)[1:] if A[a] is not None), np.eye(3))
+    if human_rest and NAMES[j] in _TRUNK:
         return base   # an upright trunk is SMPL's, whatever curve the file draws it with
     src, dst = [], []
     for m in _frontier(j, b):
         d_b = P0[b[m]] - P0[b[j]]
         if np.linalg.norm(d_b) > eps:
-            d_s = TPOSE_BODY[m] - TPOSE_BODY[j]
+            d_s = TPOSE[m] - TPOSE[j]
             src.append(d_s / np.linalg.norm(d_s))
             dst.append(d_b / np.linalg.norm(d_b))
     if len(dst) >= 2 and np.linalg.matrix_rank(np.array(dst), tol=0.05) >= 2:
@@ -224,7 +130,7 @@ def rest_is_human(b: list, P0: np.ndarray) -> bool:
 
 def _twist_axis(j: int, mapped: list) -> np.ndarray:
     f = _frontier(j, mapped)
-    d = TPOSE_BODY[f[0]] - TPOSE_BODY[j] if f else TPOSE_BODY[j] - TPOSE_BODY[BODY_PARENTS[j]]
+    d = TPOSE[f[0]] - TPOSE[j] if f else TPOSE[j] - TPOSE[TREE[j]]
     return d / np.linalg.norm(d)
 
 
@@ -259,9 +165,15 @@ def metres_per_unit(height_units: float) -> tuple[float, str]:
     return 1.7 / height_units, "unknown (scaled to a 1.7 m body)"
 
 
-def retarget(clip: BvhClip, fps: float, bvh_map: dict | None = None, scale: float | None = None) -> Motion:
-    mapping, preset = resolve_map(clip, bvh_map)
-    b = [mapping[n] for n in BODY_JOINTS]
+def retarget(clip: BvhClip, fps: float, bvh_map: dict | None = None, scale: float | None = None,
+             twist: str = "auto") -> Motion:
+    """bvh_map: SMPL joint -> BVH name, optionally with "twist_deg" (the map's own twists, used
+    whatever the rest pose). twist: 'auto' (the map's or the preset's constants, else the clip's
+    mean where the rest pose is no human pose) or 'clip' (the clip's mean there: calibration)."""
+    bvh_map = dict(bvh_map or {})
+    user_twist = bvh_map.pop("twist_deg", None)
+    mapping, preset = resolve_map(clip, bvh_map or None)
+    b = [mapping[n] for n in NAMES]
     G_b, P_b = forward_kinematics(clip)
     P0 = rest_positions(clip)
     # up axis: Y unless the head sits above the pelvis along Z; a Z-up file is turned Y-up first
@@ -278,12 +190,15 @@ def retarget(clip: BvhClip, fps: float, bvh_map: dict | None = None, scale: floa
     else:
         s, unit = metres_per_unit(height_units)
     human_rest = rest_is_human(b, P0)
-    A: list = [None] * len(BODY_JOINTS)
-    T, J = len(clip.motion), len(BODY_JOINTS)
+    preset_twist = None
+    if twist == "auto":
+        preset_twist = user_twist if user_twist else None if human_rest else PRESET_TWIST_DEG.get(preset)
+    A: list = [None] * len(NAMES)
+    T, J = len(clip.motion), len(NAMES)
     G = np.empty((T, J, 3, 3))
     twist_fix = {}
     for j in range(J):   # parents first: a child's alignment starts from its parent's final one
-        p = BODY_PARENTS[j]
+        p = TREE[j]
         if b[j] is None:
             G[:, j] = G[:, p] if p >= 0 else np.eye(3)
             continue
@@ -292,24 +207,47 @@ def retarget(clip: BvhClip, fps: float, bvh_map: dict | None = None, scale: floa
         if p < 0:
             continue
         axis = _twist_axis(j, b)
-        th = _twist_angles(np.swapaxes(G[:, p], -1, -2) @ G[:, j], axis)
-        mean = float(np.angle(np.mean(np.exp(1j * th))))
-        if not human_rest or abs(np.degrees(mean)) > TWIST_LIMIT_DEG:
+        if preset_twist is not None:
+            mean = np.radians(preset_twist.get(NAMES[j], 0.0))
+        else:
+            th = _twist_angles(np.swapaxes(G[:, p], -1, -2) @ G[:, j], axis)
+            mean = float(np.angle(np.mean(np.exp(1j * th))))
+        if preset_twist is not None or not human_rest or abs(np.degrees(mean)) > TWIST_LIMIT_DEG:
             A[j] = A[j] @ axis_angle_to_matrix(-mean * axis)
             G[:, j] = G_b[:, b[j]] @ A[j]
-            twist_fix[BODY_JOINTS[j]] = round(float(np.degrees(mean)), 1)
+            twist_fix[NAMES[j]] = round(float(np.degrees(mean)), 1)
 
     W = Y_UP_TO_Z_UP
     L = np.empty_like(G)
     L[:, 0] = W @ G[:, 0]
-    par = np.array(BODY_PARENTS[1:])
+    par = np.array(TREE[1:])
     L[:, 1:] = np.swapaxes(G[:, par], -1, -2) @ G[:, 1:]
     trans = (P_b[:, b[0]] * s) @ W.T
-    names = {k: (clip.names[v] if v is not None else None) for k, v in mapping.items()}
-    return Motion(rotations=matrix_to_axis_angle(L), trans=trans, fps=fps, joint_names=BODY_JOINTS,
+    n_fingers = sum(x is not None for x in b[len(BODY_JOINTS):])
+    keep = J if n_fingers >= MIN_FINGERS else len(BODY_JOINTS)
+    names = {k: (clip.names[v] if v is not None else None) for k, v in mapping.items() if v is not None
+             or k in BODY_JOINTS}
+    return Motion(rotations=matrix_to_axis_angle(L[:, :keep]), trans=trans, fps=fps, joint_names=NAMES[:keep],
                   source_height=height_units * s,
                   source={"format": "bvh", "up_axis": "Z" if z_up else "Y", "original_fps": fps,
                           "bvh": {"preset": preset, "units": unit, "metres_per_unit": s,
                                   "height_m": round(height_units * s, 3), "joints": len(clip.names),
                                   "frames": len(clip.motion), "map": names, "rest_pose": "human" if human_rest else
-                                  "not a human pose: twists centred on the clip", "twist_fix": twist_fix}})
+                                  f"not a human pose: twists from the '{preset}' preset" if preset_twist is not None
+                                  and not user_twist else "not a human pose: twists from the map file" if user_twist
+                                  else "not a human pose: twists centred on this clip", "twist_fix": twist_fix}})
+
+
+def calibrate_twist(motions: list) -> dict:
+    """A skeleton family's twist table from clips imported with twist='clip': the median over the
+    clips of each joint's clip-mean twist (circular), degrees, rounded to 0.1."""
+    per = {}
+    for m in motions:
+        for k, v in m.source["bvh"]["twist_fix"].items():
+            per.setdefault(k, []).append(np.radians(v))
+    out = {}
+    for k, v in per.items():
+        v = np.array(v)
+        ref = np.angle(np.mean(np.exp(1j * v)))          # unwrap around the circular mean
+        out[k] = round(float(np.degrees(ref + np.median(np.angle(np.exp(1j * (v - ref)))))), 1)
+    return {k: out[k] for k in NAMES if k in out}
