@@ -193,7 +193,7 @@ def evaluate(a, prep: Path) -> dict:
             f"{ {k: round(v['seconds']) for k, v in R['corpora'].items()} } s, variants {list(variants)}")
         # pretraining (budget-independent, once per variant and kind)
         pre = {}
-        want_text = any(x.startswith("pre_text") or x == "probe" for x in arms) or a.probes
+        want_text = any(x.startswith("pre_text") for x in arms)   # the zero-shot probe needs it too
         want_sup = any(x.startswith("pre_sup") for x in arms)
         for name, (role, sub) in variants.items():
             kinds = (["text"] if want_text else []) + (["sup"] if want_sup else [])
