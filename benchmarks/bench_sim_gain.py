@@ -53,15 +53,13 @@ def prepare(a) -> Path:
         tf = prepare_target(t, tc, Path(a.data), prep, a.fps, a.window, a.stride)
         entry = {"target": tf.name, "label_map": tc["label_map"], "corpora": {}}
         for role in a.corpora.split(","):
-            spec_name = tc["corpora"].get(role) or f"{t}_{role}.yaml"
-            spec = corp.SPECS / spec_name
-            if not spec.is_file():
-                log(f"{t}: no corpus spec {spec} for '{role}', skipped")
+            sources = tc["corpora"].get(role)
+            if not sources:
+                log(f"{t}: no corpus '{role}' in targets.json, skipped")
                 continue
-            exports = Path(a.corpus_dir) / spec.stem / "exports"
-            if not a.reuse_corpora or not exports.is_dir():
-                exports = corp.build(spec, Path(a.corpus_dir) / spec.stem, a.workers, log)
-            f = prepare_corpus([exports], tc["site"], tc["inputs"], prep, f"{t}_{spec.stem}", a.fps, a.window,
+            exports = [e for src in ([sources] if isinstance(sources, str) else sources)
+                       for e in corpus_exports(src, a)]
+            f = prepare_corpus(exports, tc["site"], tc["inputs"], prep, f"{t}_{role}", a.fps, a.window,
                                a.sim_stride)
             entry["corpora"][role] = f.name
         with np.load(tf) as d:
@@ -75,8 +73,34 @@ def prepare(a) -> Path:
     return prep
 
 
+def corpus_exports(src: str, a) -> list[Path]:
+    """A corpus source of targets.json -> export folders: `NAME.yaml` is baked with `weartwin
+    synth` (reused when already baked); `bandai:CONTENT,...` is the BVH-kinematic probe corpus
+    (benchmarks/sim_gain/bvh_kinematic.py) restricted to those Bandai contents."""
+    if src.startswith("bandai:"):
+        from benchmarks.sim_gain import bvh_kinematic
+
+        root = Path(a.corpus_dir) / "bandai_fk" / "exports"
+        contents = [c for c in src[7:].split(",") if c]
+        if not a.reuse_corpora or not all((root / c).is_dir() for c in contents):
+            log(f"building the Bandai kinematic corpus ({', '.join(contents)}) in {root}")
+            bvh_kinematic.build(Path(a.data) / "bvh" / "bandai_namco", root, contents)
+        return [root / c for c in contents if (root / c).is_dir()]
+    spec = corp.SPECS / src
+    if not spec.is_file():
+        raise FileNotFoundError(f"{spec}: no such corpus spec")
+    exports = Path(a.corpus_dir) / spec.stem / "exports"
+    if not a.reuse_corpora or not exports.is_dir():
+        exports = corp.build(spec, Path(a.corpus_dir) / spec.stem, a.workers, log)
+    return [exports]
+
+
 # ------------------------------------------------------------------------------------------
 # evaluation (numpy + torch + sklearn + scipy)
+
+def is_control(role: str) -> bool:
+    return "off" in role
+
 
 def budgets_of(s: str) -> list:
     return ["all" if b in ("all", "100%") else int(b) for b in s.split(",") if b]
@@ -122,7 +146,7 @@ def evaluate(a, prep: Path) -> dict:
     if dev == "cpu":
         torch.set_num_threads(max(1, a.threads))
     setup = Setup(steps=a.steps, pre_steps=a.pre_steps, widths=tuple(int(w) for w in a.widths.split(",")),
-                  rot_deg=a.rot_deg, device=dev, batch=a.batch)
+                  rot_deg=a.rot_deg, amp_aug=a.amp_aug, device=dev, batch=a.batch, pre_batch=a.pre_batch)
     manifest = json.loads((prep / "manifest.json").read_text())
     seeds = [int(s) for s in a.seeds.split(",")]
     arms = a.arms.split(",")
@@ -139,7 +163,8 @@ def evaluate(a, prep: Path) -> dict:
         unit = T["group"]
         K = len(T["classes"])
         tr = Trainer(T["x"], T["y"], T["channels"], K, setup)
-        corpora = {r: corp.load(prep / f) for r, f in entry["corpora"].items()}
+        roles = a.corpora.split(",")
+        corpora = {r: corp.load(prep / f) for r, f in entry["corpora"].items() if r in roles}
         R = {"classes": T["classes"], "n_windows": int(len(T["y"])), "units": sorted(set(unit.tolist())),
              "unit_of_subject": {s: g for s, g in sorted(set(zip(T["subject"].tolist(), unit.tolist())))},
              "class_counts": np.bincount(T["y"], minlength=K).tolist(), "corpora": {}, "runs": {}, "probes": {}}
@@ -147,36 +172,46 @@ def evaluate(a, prep: Path) -> dict:
             R["corpora"][r] = {"seconds": corp.total_seconds(c), "windows": int(len(c["label"])),
                                "labels": {l: int((c["label"] == l).sum()) for l in np.unique(c["label"])},
                                "texts": int(len(c["texts"]))}
-        # the largest size of every corpus is the whole corpus; sizes above it are dropped
+        # nested sizes of the main (first non-control) corpus: the requested sizes below its
+        # total, and its total; every other corpus is cut at the same sizes (controls of the
+        # same size), never above its own total
         sizes = sizes_of(a.sizes)
-        variants = {}      # name -> sim tensors
-        for r, c in corpora.items():
+        main_role = next((r for r in a.corpora.split(",") if r in corpora and not is_control(r)), None)
+        variants = {}      # name -> (role, subset)
+        main_sizes = None
+        for r in ([main_role] if main_role else []) + [r for r in corpora if r != main_role]:
+            c = corpora[r]
             full = corp.total_seconds(c)
-            use = [s for s in sizes if s < full * 0.98] + [full]
+            use = main_sizes if main_sizes is not None else [s for s in sizes if s < full * 0.98] + [full]
+            use = sorted({min(s, full) for s in use})
             for s in use:
                 sub = corp.nested_subset(c, s)
-                name = f"{r}@{int(round(sub['seconds']))}s"
-                variants[name] = (r, sub)
+                variants[f"{r}@{int(round(sub['seconds']))}s"] = (r, sub)
+            if r == main_role:
+                main_sizes = use
         log(f"[{t}] {len(T['y'])} windows, {len(R['units'])} units, corpora "
             f"{ {k: round(v['seconds']) for k, v in R['corpora'].items()} } s, variants {list(variants)}")
         # pretraining (budget-independent, once per variant and kind)
         pre = {}
-        want_text = any(x.startswith("pre_text") or x == "probe" for x in arms) or a.probes
+        want_text = any(x.startswith("pre_text") for x in arms)   # the zero-shot probe needs it too
         want_sup = any(x.startswith("pre_sup") for x in arms)
         for name, (role, sub) in variants.items():
             kinds = (["text"] if want_text else []) + (["sup"] if want_sup else [])
-            if role == "off_target" and not a.controls:
+            if is_control(role) and not a.controls:
                 continue
             for kind in kinds:
                 st = sim_tensors(sub, entry["label_map"], T["classes"], dev)
                 pre[(kind, name)] = tr.pretrain(kind, seeds, st)
                 log(f"[{t}] pretrained {kind} on {name}: {pre[(kind, name)][1]['seconds']:.0f} s, "
                     f"loss {pre[(kind, name)][1]['loss'][0]:.3f} -> {pre[(kind, name)][1]['loss'][-1]:.3f}")
-            if want_text and role != "off_target" and a.controls:
+            if want_text and role == main_role and a.controls:
                 st = sim_tensors(sub, entry["label_map"], T["classes"], dev, shuffle_texts_seed=0)
                 pre[("text_shuf", name)] = tr.pretrain("text", seeds, st)
-        largest_rel = max((n for n, (r, _) in variants.items() if r != "off_target"),
+        largest_rel = max((n for n, (r, _) in variants.items() if r == main_role),
                           key=lambda n: variants[n][1]["seconds"], default=None)
+        R["main_corpus"] = largest_rel
+        R["primary_arm"] = f"{a.primary}[{largest_rel}]" if a.primary.startswith("pre_") or a.primary.startswith("mix") \
+            else a.primary
         # probes
         if a.probes and largest_rel:
             R["probes"] = probes(tr, T, variants[largest_rel][1], entry, prep, pre.get(("text", largest_rel)), seeds, dev)
@@ -193,15 +228,20 @@ def evaluate(a, prep: Path) -> dict:
                 log(f"[{t}] K={budget} {arm_name}: macro-F1 {sc['macro_f1_mean']:.3f} "
                     f"(pooled {sc['pooled_macro_f1']:.3f}, {out['seconds']:.0f} s)")
 
+            full_sweep = a.controls_budget is None or str(budget) == str(a.controls_budget)
+
+            def wanted(name):     # away from the headline budget: the main corpus only, no controls
+                return full_sweep or name == largest_rel
+
             for arm in arms:
                 if arm == "scratch":
                     record("scratch", tr.finetune(plan))
                 elif arm in ("pre_text", "pre_sup"):
                     kind = arm.split("_")[1]
-                    for name in variants:
+                    for name in filter(wanted, variants):
                         if (kind, name) in pre:
                             record(f"{arm}[{name}]", tr.finetune(plan, pre[(kind, name)][0], which_seed))
-                        if kind == "text" and ("text_shuf", name) in pre:
+                        if kind == "text" and ("text_shuf", name) in pre and full_sweep:
                             record(f"pre_text_shuf[{name}]", tr.finetune(plan, pre[("text_shuf", name)][0], which_seed))
                 elif arm == "pre_ssl":
                     if ("ssl", t) not in pre:
@@ -227,6 +267,9 @@ def evaluate(a, prep: Path) -> dict:
                     if k != "scratch":
                         comp[k] = paired(base["per_unit"], v["per_unit"])
             R["runs"][str(budget)] = {"arms": runs, "vs_scratch": comp}
+            results["targets"][t] = R       # partial results survive an interrupted sweep
+            a.out.mkdir(parents=True, exist_ok=True)
+            (a.out / "partial_results.json").write_text(json.dumps(results, default=float))
         R["pretrain_logs"] = {f"{k[0]}:{k[1]}": v[1] for k, v in pre.items()}
         R["seconds"] = time.perf_counter() - t0
         results["targets"][t] = R
@@ -291,7 +334,9 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="sp_sw_har, 10 labels/class, 3 seeds, best arm vs scratch")
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
     ap.add_argument("--out", default=None, help="report folder (default benchmarks/results/sim_gain[_quick])")
-    ap.add_argument("--prep", default=None, help="folder of prepared window files (made here, reused)")
+    ap.add_argument("--prep", default=None, help="folder of prepared window files (made here, reused; default "
+                                                  "CORPUS_DIR/prep)")
+    ap.add_argument("--from-results", default=None, help="write the report from a results JSON and stop")
     ap.add_argument("--prepare-only", action="store_true", help="bake and window the corpora, then stop")
     ap.add_argument("--corpus-dir", default=str(Path.home() / ".cache" / "weartwin" / "sim_gain"))
     ap.add_argument("--reuse-corpora", action="store_true", default=True)
@@ -302,11 +347,18 @@ def main(argv=None) -> int:
     ap.add_argument("--budgets", default="1,5,10,20,all", help="labels per class; 'all' = 100%% of training windows")
     ap.add_argument("--seeds", default="0,1,2,3,4")
     ap.add_argument("--arms", default="scratch,pre_text,pre_sup,pre_ssl,mix1,mix1_cal,mix4,mix4_cal")
+    ap.add_argument("--primary", default="pre_sup",
+                    help="the pre-specified arm of the headline line, on the whole main corpus (others are exploratory)")
+    ap.add_argument("--controls-budget", default="10",
+                    help="run controls and smaller corpus sizes at this budget only ('' = at every budget)")
+    ap.add_argument("--amp-aug", type=float, default=0.0,
+                    help="pretraining: scale the dynamic part of simulated windows by U(AMP, 1) (0 = off)")
     ap.add_argument("--no-controls", dest="controls", action="store_false", help="skip off-target / shuffled-text pretraining")
     ap.add_argument("--no-probes", dest="probes", action="store_false")
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--pre-steps", type=int, default=1500)
     ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--pre-batch", type=int, default=128)
     ap.add_argument("--widths", default="64,128,128")
     ap.add_argument("--rot-deg", type=float, default=0.0, help="rotation augmentation of simulated windows in pretraining")
     ap.add_argument("--fps", type=float, default=25.0)
@@ -318,13 +370,19 @@ def main(argv=None) -> int:
     ap.add_argument("--max-units", type=int, default=0, help="evaluate on the first N subjects/groups only (tests)")
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args(argv)
+    a.controls_budget = a.controls_budget or None
     if a.quick:
         explicit = {x.split("=")[0].lstrip("-").replace("-", "_") for x in (argv or sys.argv[1:])}
         for k, v in QUICK.items():
             if k not in explicit:
                 setattr(a, k, v)
     a.out = Path(a.out or ROOT / "benchmarks" / "results" / ("sim_gain_quick" if a.quick else "sim_gain"))
-    a.prep = Path(a.prep or a.out / "prep")
+    a.prep = Path(a.prep or Path(a.corpus_dir) / ("prep_quick" if a.quick else "prep"))
+    if a.from_results:     # rebuild the report from a (partial) results file
+        from benchmarks.sim_gain.report import write_report
+
+        print(json.dumps(write_report(json.loads(Path(a.from_results).read_text()), a.out, labels_per_class=10)))
+        return 0
     t0 = time.perf_counter()
     if not (a.prep / "manifest.json").is_file() or a.prepare_only or not _has_targets(a):
         prepare(a)

@@ -46,6 +46,7 @@ class Setup:
     eval_every: int = 20
     freeze_share: float = 1 / 3  # late learning: head only for this share of fine-tuning steps
     rot_deg: float = 0.0         # random rotation of the sensor frame during pretraining (degrees)
+    amp_aug: float = 0.0         # pretraining: dynamic part (window minus its mean) scaled by U(amp_aug, 1)
     device: str = "cpu"
 
 
@@ -174,6 +175,10 @@ class Trainer:
             if kind == "ssl":
                 loss = nt_xent_multi(net.embed_signal(augment(xb, gen, 30.0)), net.embed_signal(augment(xb, gen, 30.0)))
             else:
+                if s.amp_aug:
+                    mu = xb.mean(2, keepdim=True)
+                    k = s.amp_aug + (1 - s.amp_aug) * torch.rand(*xb.shape[:2], 1, 1, generator=gen, device=self.dev)
+                    xb = mu + (xb - mu) * k
                 if s.rot_deg:
                     xb = rotate(xb, random_rotations(xb.shape[0] * xb.shape[1], s.rot_deg, gen, self.dev)
                                 .view(*xb.shape[:2], 3, 3))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-CONTROL = re.compile(r"(shuf|off_target|pre_ssl)")
+CONTROL = re.compile(r"(shuf|off|pre_ssl)")
 
 
 def _budget_key(b: str) -> float:
@@ -22,7 +22,7 @@ def best_arm(R: dict, budget: str) -> str | None:
 
 def headline(target: str, R: dict, budget: str, seeds: list[int]) -> dict:
     run = R["runs"][budget]
-    arm = best_arm(R, budget)
+    arm = R.get("primary_arm") if R.get("primary_arm") in run["vs_scratch"] else best_arm(R, budget)
     line = {"target": target, "labels_per_class": int(budget) if budget != "all" else "all",
             "n_subjects": len(R["units"]), "seeds": len(seeds), "arm": arm,
             "scratch_f1": round(run["arms"]["scratch"]["macro_f1_mean"], 4)}
@@ -58,7 +58,9 @@ def plots(res: dict, out: Path) -> list[str]:
         budgets = sorted(R["runs"], key=_budget_key)
         if not budgets:
             continue
-        arms = sorted({a for b in budgets for a in R["runs"][b]["arms"]})
+        # arms run at several budgets (the size and control variants at the headline budget are in the right panel)
+        arms = sorted(a for a in {a for b in budgets for a in R["runs"][b]["arms"]}
+                      if sum(a in R["runs"][b]["arms"] for b in budgets) > 1 or len(budgets) == 1)
         fig, ax = plt.subplots(1, 2, figsize=(13, 4.8))
         xs = np.arange(len(budgets))
         for arm in arms:
@@ -69,7 +71,7 @@ def plots(res: dict, out: Path) -> list[str]:
         ax[0].set_xlabel("labelled windows per class")
         ax[0].set_ylabel("macro-F1 (held-out units, seed mean)")
         ax[0].set_title(f"{t}: with and without pretraining")
-        ax[0].legend(fontsize=6, loc="lower right")
+        ax[0].legend(fontsize=7, loc="lower right")
         ax[0].grid(alpha=0.3)
         # Δ vs corpus size at 10 labels/class (or the budget closest to it)
         b10 = "10" if "10" in R["runs"] else budgets[0]
@@ -110,6 +112,7 @@ def write_report(res: dict, out: Path, labels_per_class: int = 10) -> dict:
     lines = {t: headline(t, R, str(labels_per_class), seeds) for t, R in res["targets"].items()
              if str(labels_per_class) in R["runs"]}
     res["headline"] = lines
+    res["best_arm_exploratory"] = {t: best_arm(R, str(labels_per_class)) for t, R in res["targets"].items()}
     (out / "results.json").write_text(json.dumps(res, indent=1, default=float))
     (out / "table.md").write_text(table(res))
     try:
