@@ -21,7 +21,7 @@ from .export.preview import write_preview
 from .export.recording import Recording, write_csv, write_npz
 from .motion import Motion, load_motion, resample
 from .motion.rotations import axis_angle_to_matrix
-from .sensors.imu import ImuNoise, angular_velocity, frame_from_points, smoothing_window, specific_force
+from .sensors.imu import BandFilter, angular_velocity, frame_from_points, noise_preset, smoothing_window, specific_force
 from .sensors.sites import make_sites
 
 ProgressFn = Callable[[int, int], None]
@@ -157,7 +157,8 @@ class Baker:
             body.evaluated_get(dg).data.vertices.foreach_get("co", buf)
             return buf.reshape(nv, 3)
 
-        sites = make_sites(asset, cfg.imu_sites, align, cfg.imu_site_defs) if "imu" in cfg.sensors else []
+        sites = (make_sites(asset, cfg.imu_sites, align, cfg.imu_site_defs, getattr(cfg, "imu_axes", "watch"))
+                 if "imu" in cfg.sensors else [])
         site_ids = np.array([s.vertices for s in sites], dtype=np.int64).reshape(-1)
         imp_sim = None
         if "impedance" in cfg.sensors:
@@ -194,13 +195,19 @@ class Baker:
         n_pose = min(POSE_JOINTS, len(motion.joint_names))
         rec.pose["rot6d"] = pose_rot6d(motion.rotations[:, :n_pose])
         rec.debug = {"site_positions": {}, "asset": asset}
-        window = smoothing_window(cfg.fps, cfg.imu_smoothing)
-        noise = ImuNoise(enabled=cfg.imu_noise)
+        if cfg.imu_smoothing > 0:
+            window = smoothing_window(cfg.fps, cfg.imu_smoothing)
+            filt_meta = {"kind": "savitzky-golay", "savgol_window": window, "polyorder": 3}
+        else:
+            window = BandFilter.for_rates(cfg.fps, motion.source.get("original_fps"),
+                                          getattr(cfg, "imu_bandwidth", 0.0) or None)
+            filt_meta = window.describe()
+        noise = noise_preset(cfg.imu_noise)
         rng = np.random.default_rng([cfg.seed, 7])
         site_meta = {}
         for k, s in enumerate(sites):
             p = site_pos[:, 3 * k:3 * k + 3]
-            R = frame_from_points(p[:, 0], p[:, 1], p[:, 2])
+            R = frame_from_points(p[:, 0], p[:, 1], p[:, 2]) * s.axis_signs
             acc = specific_force(p.mean(axis=1), R, cfg.fps, window)
             gyro = angular_velocity(R, cfg.fps, window)
             acc, gyro = noise.apply(acc, gyro, cfg.fps, rng)
@@ -222,7 +229,8 @@ class Baker:
             "pose": {"joints": list(motion.joint_names[:n_pose]),
                      "rot6d": "local joint rotations (root: Z-up world), 6-D = matrix[:, :2] column-major"},
             "pairs": pair_meta,
-            "imu_filter": {"savgol_window": window, "polyorder": 3, "noise": noise.enabled},
+            "imu_filter": {**filt_meta, "noise": noise.enabled},
+            "imu_noise": noise.describe(),
             "body": {"model": asset.model if variant.model == "anny" else "smpl-family",
                      "model_file": None if variant.model == "anny" else str(variant.model),
                      "variant": variant.label, "params": asset.params, "height": variant.height},

@@ -29,8 +29,10 @@ class BakeConfig:
     vary_body: int = 0                      # N seeded body-shape variants per motion (0: default body)
     seed: int = 0
     source_fps: float | None = None         # override for files without a frame rate
-    imu_smoothing: float = 0.1              # Savitzky-Golay window, s
-    imu_noise: bool = False                 # MEMS noise model (off: ideal sensor)
+    imu_smoothing: float = 0.0              # >0: former Savitzky-Golay window, s (0: band filter)
+    imu_bandwidth: float = 0.0              # derivative pass band, Hz (0: min(20, 0.8 x source Nyquist))
+    imu_noise: str = "none"                 # MEMS noise preset: none, smartwatch, phone, research-grade
+    imu_axes: str = "watch"                 # wrist frames: watch (Android axes) or anatomical
     calibration: str | None = None          # impedance calibration file (weartwin calibrate)
     contact_distance: float = 0.01          # m: skin closer than this counts as touching
     save_path: bool = False                 # keep the impedance current path per frame

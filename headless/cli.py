@@ -53,8 +53,17 @@ def add_bake_options(p: argparse.ArgumentParser) -> None:
                    help="your own IMU site from mesh vertices (origin, along, side; or a patch whose "
                         "centre is the origin); add NAME to --imu-sites; repeatable")
     g.add_argument("--imu-smoothing", type=float, default=d.imu_smoothing,
-                   help="Savitzky-Golay window for derivatives, s (%(default)s)")
-    g.add_argument("--imu-noise", action="store_true", help="add MEMS noise, bias, scale error, quantization")
+                   help="former Savitzky-Golay derivative window, s (0, the default: the band filter)")
+    g.add_argument("--imu-bandwidth", type=float, default=d.imu_bandwidth,
+                   help="derivative filter pass band in Hz (0, the default: min(20, 0.8 x source Nyquist))")
+    g.add_argument("--imu-noise", nargs="?", const="smartwatch", default=d.imu_noise,
+                   choices=("none", "smartwatch", "phone", "research-grade"),
+                   help="MEMS noise preset (white noise, bias, scale error, range, 16-bit): none (default), "
+                        "smartwatch (LSM6DSO class; also the value of a bare --imu-noise), phone (BMI160 "
+                        "class), research-grade (calibrated)")
+    g.add_argument("--imu-axes", default=d.imu_axes, choices=("watch", "anatomical"),
+                   help="wrist sensor axes: watch (Android/Wear OS axes of a normally worn watch on "
+                        "either wrist; default) or anatomical (x towards the hand on both wrists)")
     g = p.add_argument_group("impedance (Pose2Imp)")
     g.add_argument("--electrodes", type=_csv_list, default=d.electrodes,
                    help="electrode pairs: presets wrist_wrist (default), left_wrist_elbow, right_wrist_elbow, "
@@ -115,6 +124,8 @@ def config_from_args(a: argparse.Namespace):
     if unknown and "imu" in a.sensors:
         raise SystemExit(_usage(f"--imu-sites: unknown site(s) {', '.join(unknown)} (presets: "
                                 f"{', '.join(PRESET_SITES)}; or --imu-site-def NAME=vertices:...)"))
+    if a.imu_bandwidth < 0 or a.imu_smoothing < 0:
+        raise SystemExit(_usage("--imu-bandwidth and --imu-smoothing must be >= 0"))
     if not 0 <= a.softbody_stiffness <= 1:
         raise SystemExit(_usage("--softbody-stiffness must be within 0..1"))
     for pair in a.electrodes:
@@ -129,7 +140,8 @@ def config_from_args(a: argparse.Namespace):
                       imu_sites=tuple(a.imu_sites), electrodes=tuple(a.electrodes),
                       frequencies=tuple(a.frequencies), softbody=a.softbody, vary_body=a.vary_body,
                       seed=a.seed, source_fps=a.source_fps, imu_smoothing=a.imu_smoothing,
-                      imu_noise=a.imu_noise, calibration=a.calibration, save_path=a.save_path,
+                      imu_noise=a.imu_noise, imu_bandwidth=a.imu_bandwidth, imu_axes=a.imu_axes,
+                      calibration=a.calibration, save_path=a.save_path,
                       electrode_defs=defs, contact_distance=a.contact_distance, imu_site_defs=site_defs,
                       softbody_stiffness=a.softbody_stiffness,
                       csv=a.csv, preview=a.preview)

@@ -138,3 +138,142 @@ def test_forearm_twist_is_shared_with_the_twist_bone(anny):
     assert turned("lowerarm01.L") < 0.1
     assert abs(turned("lowerarm02.L") - np.degrees(1.2)) < 0.5
     assert abs(turned("wrist.L") - np.degrees(1.2)) < 0.5
+
+
+# -- IMU: bandwidth, edges, upsampling, noise presets, watch axes -------------------------------
+from addon.sensors.imu import (NOISE_PRESETS, BandFilter, angular_velocity,  # noqa: E402
+                               noise_preset, specific_force, world_acceleration)
+
+FPS = 60.0
+
+
+def _gain(y, t, f):
+    A = np.stack([np.sin(2 * np.pi * f * t), np.cos(2 * np.pi * f * t)], 1)
+    return np.hypot(*np.linalg.lstsq(A, y, rcond=None)[0])
+
+
+@pytest.mark.parametrize("source_fps,passband", [(120.0, 20.0), (30.0, 12.0), (20.0, 8.0)])
+def test_derivative_filter_band_follows_the_source_rate(source_fps, passband):
+    """Flat (±1%) to 0.9 x the pass band, ≤ 5% from the stop band on; the pass band is
+    min(20 Hz, 0.8 x source Nyquist). A 0.1 s Savitzky-Golay filter kept 37% at 10 Hz."""
+    F = BandFilter.for_rates(FPS, source_fps)
+    assert F.passband == pytest.approx(passband)
+    t = np.arange(900) / FPS
+    inner = slice(120, -120)
+    for f in np.linspace(0.5, 0.9 * passband, 6).tolist() + [F.stopband, F.stopband + 2]:
+        x = np.sin(2 * np.pi * f * t)
+        acc = world_acceleration(np.stack([x, 0 * x, 0 * x], 1), F)[inner, 0]
+        R = axis_angle_to_matrix(np.stack([0 * t, 0 * t, 0.2 * x], 1))
+        gyro = angular_velocity(R, FPS, F)[inner, 2]
+        g_acc = _gain(acc, t[inner], f) / (2 * np.pi * f) ** 2
+        g_gyro = _gain(gyro, t[inner], f) / (0.2 * 2 * np.pi * f)
+        if f <= 0.9 * passband:
+            assert abs(g_acc - 1) < 0.01 and abs(g_gyro - 1) < 0.01, f
+        else:
+            assert g_acc < 0.05 and g_gyro < 0.05, f
+
+
+def test_band_filter_is_exact_for_constant_rates_and_circles():
+    F = BandFilter.for_rates(FPS, 120.0)
+    T = 240
+    t = np.arange(T) / FPS
+    for omega, r in ((1.0, 0.5), (3.0, 0.8), (-2.0, 0.3)):
+        th = omega * t
+        pos = np.stack([r * np.cos(th), r * np.sin(th), np.full(T, 1.2)], -1)
+        R = axis_angle_to_matrix(np.stack([0 * t, 0 * t, th], 1))
+        acc = specific_force(pos, R, FPS, F)
+        gyro = angular_velocity(R, FPS, F)
+        np.testing.assert_allclose(gyro[:, 2], omega, rtol=1e-9)   # to the very ends
+        np.testing.assert_allclose(acc[:, 2], 9.81, rtol=1e-9)
+        n = F.taps // 2  # beyond the reach of the ends' polynomial extension
+        np.testing.assert_allclose(acc[n:-n, 0], -omega ** 2 * r, rtol=1e-3)
+        np.testing.assert_allclose(acc[:, 0], -omega ** 2 * r, rtol=0.08)  # first/last sample
+
+
+def test_band_filter_edges_do_not_amplify_jitter():
+    """White jitter on a still sensor: the first and last readings are no noisier than the
+    interior (the Savitzky-Golay 'interp' ends were ~3x noisier)."""
+    rng = np.random.default_rng(0)
+    F = BandFilter.for_rates(FPS, 120.0)
+    edge, inner = [], []
+    for _ in range(40):
+        a = world_acceleration(1e-3 * rng.normal(size=(300, 3)), F)
+        edge.append(np.r_[a[:3], a[-3:]])
+        inner.append(a[60:-60])
+    assert np.std(edge) < 1.3 * np.std(inner)
+
+
+def test_upsampling_has_no_kinks_at_source_frames():
+    """A 20 fps elbow swing upsampled to 60 Hz: the angular acceleration of the result follows
+    the true one (the piecewise slerp gave spikes at every source frame)."""
+    from addon.motion.resample import resample
+
+    f, amp = 1.3, 0.8
+    T = 61
+    t = np.arange(T) / 20.0
+    rot = _upright_zero(T)
+    rot[:, J["left_elbow"], 2] = amp * np.sin(2 * np.pi * f * t)
+    up = resample(_motion(rot).replace(fps=20.0), 60.0)
+    th = up.rotations[:, J["left_elbow"], 2]
+    tt = np.arange(len(th)) / 60.0
+    alpha = np.diff(th, 2) * 60.0 ** 2
+    truth = -(2 * np.pi * f) ** 2 * amp * np.sin(2 * np.pi * f * tt[1:-1])
+    inner = slice(6, -6)
+    assert np.abs(alpha - truth)[inner].max() < 0.1 * (2 * np.pi * f) ** 2 * amp
+
+
+@pytest.mark.parametrize("name", sorted(NOISE_PRESETS))
+def test_noise_preset_statistics(name):
+    """A still sensor: white noise of density x sqrt(fps/2) (plus quantization), a bias per
+    recording with the preset's spread, readings on the LSB grid; never exactly 9.810."""
+    n = NOISE_PRESETS[name]
+    T = 6000
+    acc = np.tile([0.0, 0.0, 9.81], (T, 1))
+    gyro = np.zeros((T, 3))
+    lsb_a = 2 * n.acc_range / 2 ** n.bits
+    lsb_g = 2 * n.gyro_range / 2 ** n.bits
+    a, g = n.apply(acc, gyro, FPS, np.random.default_rng(1))
+    sd_a = np.sqrt((n.acc_noise_density * np.sqrt(FPS / 2)) ** 2 + lsb_a ** 2 / 12)
+    assert np.std(a[:, 0]) == pytest.approx(sd_a, rel=0.15)
+    assert np.std(g[:, 0]) < 1.3 * np.sqrt((n.gyro_noise_density * np.sqrt(FPS / 2)) ** 2 + lsb_g ** 2 / 12)
+    assert not np.allclose(a[:, 2], 9.81)
+    biases = np.array([n.apply(acc[:200], gyro[:200], FPS, np.random.default_rng(s))[0][:, 0].mean()
+                       for s in range(300)])
+    assert np.std(biases) == pytest.approx(np.hypot(n.acc_bias_sd, sd_a / np.sqrt(200)), rel=0.2)
+
+
+def test_noise_preset_names_and_compat():
+    assert not noise_preset("none").enabled and not noise_preset(False).enabled
+    assert noise_preset(True) is NOISE_PRESETS["smartwatch"]  # the former on/off switch
+    with pytest.raises(ValueError, match="unknown IMU noise preset"):
+        noise_preset("loud")
+
+
+def _skin(asset, D, P, ids):
+    h = asset.bone_heads.astype(np.float64)
+    v = asset.vertices[ids].astype(np.float64)
+    out = np.zeros((len(D),) + v.shape)
+    for k in range(asset.weights.shape[1]):
+        b = asset.weight_bones[ids, k]
+        out += asset.weights[ids, k, None] * (np.einsum("tvij,vj->tvi", D[:, b], v - h[b]) + P[:, b])
+    return out
+
+
+def test_watch_axes_match_android_on_both_wrists(anny):
+    """T-pose, palms down, a watch worn normally on each wrist: both crowns (3 o'clock, +x)
+    point to the body's left (+X), both screens (+z) up, both 12 o'clocks (+y) backwards (+Y)
+    - the same frame on both wrists. The anatomical frames differ by 180 deg about z."""
+    from addon.sensors.imu import frame_from_points
+    from addon.sensors.sites import make_sites
+
+    asset, C = anny
+    D = world_deltas(_motion(_upright_zero()), asset, C)
+    P = _posed_heads(asset, D)
+    for axes, right_sign in (("watch", 1.0), ("anatomical", -1.0)):
+        for s in make_sites(asset, ["left_wrist", "right_wrist"], C, axes=axes):
+            p = _skin(asset, D, P, list(s.vertices))[0]
+            R = frame_from_points(p[None, 0], p[None, 1], p[None, 2])[0] * s.axis_signs
+            sign = right_sign if s.name == "right_wrist" else 1.0
+            assert R[:, 0] @ [sign, 0, 0] > 0.9, (axes, s.name)
+            assert R[:, 2] @ [0, 0, 1] > 0.9, (axes, s.name)
+            assert R[:, 1] @ [0, sign, 0] > 0.9, (axes, s.name)

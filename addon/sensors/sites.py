@@ -3,6 +3,15 @@
 A site is three mesh vertices (origin, along, side) on the skin. Its frame per frame comes
 from `imu.frame_from_points`: x along the forearm towards the hand, z out of the skin on the
 back of the wrist (where a watch sits), y = z × x. Positions are the patch centroid.
+
+Axis conventions of the wrist presets (`--imu-axes`):
+- `watch` (default): the Android / Wear OS device axes of a watch worn normally, face on the
+  back of the wrist, read with 12 o'clock pointing away from the body: x = 3 o'clock (the
+  crown side), y = 12 o'clock, z out of the screen. On the left wrist 3 o'clock points to the
+  hand; on the right wrist to the elbow, so the right frame is the anatomical one turned
+  180° about z (x, y negated). Right-handed on both wrists; a still, level watch reads
+  +9.81 m/s² on z, as a real one does.
+- `anatomical`: x towards the hand on both wrists (mirror-consistent left/right data).
 """
 from __future__ import annotations
 
@@ -18,6 +27,7 @@ PRESET_SITES = {
     "right_wrist": ("right_elbow", "right_wrist"),
 }
 WATCH_OFFSET = 0.035  # m proximal of the wrist joint, where a watch case usually sits
+AXES = ("watch", "anatomical")
 
 
 @dataclass
@@ -26,12 +36,25 @@ class ImuSite:
     vertices: tuple[int, int, int]   # origin, along (towards the hand), side
     bone: str                        # the bone the patch mostly follows
     outward_bone_axis: tuple[float, float, float]  # skin normal at rest, in that bone's rest frame
+    axes: str = "anatomical"         # "watch" on the right wrist turns the frame 180° about z
+
+    @property
+    def axis_signs(self) -> np.ndarray:
+        """Column signs applied to the points' frame: (-1,-1,1) for a right-wrist watch."""
+        flip = self.axes == "watch" and self.name.startswith("right_")
+        return np.array([-1.0, -1.0, 1.0]) if flip else np.ones(3)
 
     def describe(self) -> dict:
         d = asdict(self)
-        d["frame"] = ("x: origin->along vertex (along the forearm, towards the hand); "
-                      "z: patch normal out of the skin (back of the wrist); y = z × x; "
-                      "position: centroid of the three vertices")
+        if self.axis_signs[0] < 0:
+            d["frame"] = ("Android watch axes on the right wrist: x: along the forearm towards the "
+                          "elbow (3 o'clock); z: out of the skin (back of the wrist, the screen); "
+                          "y = z × x (12 o'clock); position: centroid of the three vertices")
+        else:
+            d["frame"] = ("x: origin->along vertex (along the forearm, towards the hand"
+                          + ("; Android watch axes: 3 o'clock" if self.axes == "watch" else "") + "); "
+                          "z: patch normal out of the skin (back of the wrist); y = z × x; "
+                          "position: centroid of the three vertices")
         return d
 
 
@@ -43,7 +66,7 @@ def _nearest(vertices: np.ndarray, point: np.ndarray, exclude: set[int]) -> int:
     raise ValueError("mesh has too few vertices for a sensor patch")
 
 
-def wrist_site(asset: BodyAsset, name: str, alignment: np.ndarray) -> ImuSite:
+def wrist_site(asset: BodyAsset, name: str, alignment: np.ndarray, axes: str = "watch") -> ImuSite:
     """Place a watch-like patch on the back of the wrist of the rest mesh.
 
     `alignment` (from `tpose_alignment`) tells where 'back of the hand' points at rest: in the
@@ -73,7 +96,7 @@ def wrist_site(asset: BodyAsset, name: str, alignment: np.ndarray) -> ImuSite:
     v1 = _nearest(v, v[v0] + 0.02 * axis, {v0})
     v2 = _nearest(v, v[v0] + 0.02 * lateral, {v0, v1})
     return ImuSite(name=name, vertices=(v0, v1, v2), bone=forearm,
-                   outward_bone_axis=tuple(float(x) for x in dorsal))
+                   outward_bone_axis=tuple(float(x) for x in dorsal), axes=axes)
 
 
 def vertex_site(asset: BodyAsset, name: str, spec: str) -> ImuSite:
@@ -111,14 +134,15 @@ def vertex_site(asset: BodyAsset, name: str, spec: str) -> ImuSite:
                    outward_bone_axis=tuple(float(x) for x in normal))
 
 
-def make_sites(asset: BodyAsset, names, alignment: np.ndarray, defs: dict | None = None) -> list[ImuSite]:
+def make_sites(asset: BodyAsset, names, alignment: np.ndarray, defs: dict | None = None,
+               axes: str = "watch") -> list[ImuSite]:
     defs = defs or {}
     sites = []
     for n in names:
         if n in defs:
             sites.append(vertex_site(asset, n, defs[n]))
         elif n in PRESET_SITES:
-            sites.append(wrist_site(asset, n, alignment))
+            sites.append(wrist_site(asset, n, alignment, axes))
         else:
             raise ValueError(f"unknown IMU site '{n}' (presets: {', '.join(PRESET_SITES)}; "
                              "or define it with --imu-site-def NAME=vertices:I,J,K)")
