@@ -181,7 +181,9 @@ class Baker:
                 Rm, tm = mw[:3, :3], mw[:3, 3]
             if len(site_ids):
                 site_pos[f] = v[site_ids] @ Rm.T + tm
-            if imp_sim is not None:  # mesh coordinates: lengths and areas do not care
+            if imp_sim is not None and not imp_sim.needs_bvh:  # the circuit: vertices only
+                imp_sim.on_frame(f, v)
+            elif imp_sim is not None:  # mesh coordinates: lengths and areas do not care
                 me = body.evaluated_get(dg).data
                 if hasattr(me, "vertex_normals"):
                     me.vertex_normals.foreach_get("vector", nbuf)

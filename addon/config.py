@@ -34,7 +34,7 @@ class BakeConfig:
     imu_noise: str = "none"                 # MEMS noise preset: none, smartwatch, phone, research-grade
     imu_axes: str = "watch"                 # wrist frames: watch (Android axes) or anatomical
     calibration: str | None = None          # impedance calibration file (weartwin calibrate)
-    contact_distance: float = 0.01          # m: skin closer than this counts as touching
+    contact_distance: float = 0.002         # m: skin closer than this touches (0: contact off)
     save_path: bool = False                 # keep the impedance current path per frame
     csv: bool = False
     preview: bool = False

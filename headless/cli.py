@@ -75,7 +75,8 @@ def add_bake_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--frequencies", type=_floats, default=d.frequencies,
                    help="comma-separated frequencies in Hz (default 50000)")
     g.add_argument("--contact-distance", type=float, default=d.contact_distance,
-                   help="skin closer than this (m) conducts as a contact (%(default)s)")
+                   help="skin of two body segments closer than this (m) touches and conducts, in parallel "
+                        "with the body (%(default)s; 0 turns contact off)")
     g.add_argument("--calibration", default=None, help="impedance calibration file (weartwin calibrate)")
     g.add_argument("--softbody", action=argparse.BooleanOptionalAction, default=d.softbody,
                    help="soft-body flesh (proxy cage); default off")
@@ -124,8 +125,8 @@ def config_from_args(a: argparse.Namespace):
     if unknown and "imu" in a.sensors:
         raise SystemExit(_usage(f"--imu-sites: unknown site(s) {', '.join(unknown)} (presets: "
                                 f"{', '.join(PRESET_SITES)}; or --imu-site-def NAME=vertices:...)"))
-    if a.imu_bandwidth < 0 or a.imu_smoothing < 0:
-        raise SystemExit(_usage("--imu-bandwidth and --imu-smoothing must be >= 0"))
+    if a.imu_bandwidth < 0 or a.imu_smoothing < 0 or a.contact_distance < 0:
+        raise SystemExit(_usage("--imu-bandwidth, --imu-smoothing and --contact-distance must be >= 0"))
     if not 0 <= a.softbody_stiffness <= 1:
         raise SystemExit(_usage("--softbody-stiffness must be within 0..1"))
     for pair in a.electrodes:

@@ -277,3 +277,133 @@ def test_watch_axes_match_android_on_both_wrists(anny):
             assert R[:, 0] @ [sign, 0, 0] > 0.9, (axes, s.name)
             assert R[:, 2] @ [0, 0, 1] > 0.9, (axes, s.name)
             assert R[:, 1] @ [0, sign, 0] > 0.9, (axes, s.name)
+
+
+# -- impedance as a circuit ---------------------------------------------------------------------
+from addon.sensors.impedance.graph import BodyGraph  # noqa: E402
+from addon.sensors.impedance.sections import tube_areas  # noqa: E402
+from addon.sensors.impedance.tissue import ColeTissue, Interface, TissueModel  # noqa: E402
+
+
+def _effective_impedance(n, branches, a, b):
+    """Impedance between nodes a and b of a network {(i, j): Z} by the Laplacian (Kirchhoff)."""
+    Lp = np.zeros((n, n), complex)
+    for (i, j), z in branches.items():
+        y = 1 / z
+        Lp[i, i] += y
+        Lp[j, j] += y
+        Lp[i, j] -= y
+        Lp[j, i] -= y
+    keep = [k for k in range(n) if k != b]
+    I = np.zeros(n, complex)
+    I[a] = 1.0
+    V = np.linalg.solve(Lp[np.ix_(keep, keep)], I[keep])
+    return V[keep.index(a)]
+
+
+def test_network_formula_is_kirchhoff():
+    """The bake's reduced network, A -K1- M -K2- N -K3- B with the contact branch M -Kc- P =Zc= Q - N,
+    equals the Laplacian solution of the same resistor/RC network."""
+    model = TissueModel(electrode=None)
+    rho = model.tissue.resistivity(50e3)
+    zs = model.skin_contact.specific(50e3)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        K1, K2, K3, Kc = rng.uniform(1, 150, 4)
+        area = rng.uniform(1e-5, 5e-3)
+        got = model.impedance([K1 + K2 + K3], [50e3], contact_area=[area], k_shared=[K1 + K3], k_contact=[Kc])[0, 0]
+        # nodes: 0 A, 1 M, 2 N, 3 B, 4 P (Q joins N)
+        net = {(0, 1): rho * K1, (1, 2): rho * K2, (2, 3): rho * K3, (1, 4): rho * Kc, (4, 2): 2 * zs / area}
+        assert got == pytest.approx(_effective_impedance(5, net, 0, 3), rel=1e-9)
+        assert abs(got) <= abs(model.impedance([K1 + K2 + K3], [50e3])[0, 0]) + 1e-9  # contact never raises |Z|
+
+
+def test_resistor_series_parallel():
+    """Pure resistors (ρ constant, no interfaces): R = ρ(K1+K3) + ρK2·ρKc/(ρK2+ρKc)."""
+    rho = 2.0
+    model = TissueModel(tissue=ColeTissue(rho0=rho, rho_inf=rho), electrode=None,
+                        skin_contact=Interface(r=1e-12, c=0.0))
+    Z = model.impedance([100.0], [50e3], contact_area=[1.0], k_shared=[30.0], k_contact=[70.0])[0, 0]
+    assert Z.real == pytest.approx(2 * 30 + (2 * 70) * (2 * 70) / (2 * 70 + 2 * 70))
+    assert Z.imag == pytest.approx(0, abs=1e-9)
+    # no contact area: the body alone
+    assert model.impedance([100.0], [50e3], contact_area=[0.0], k_shared=[30.0], k_contact=[70.0])[0, 0].real == pytest.approx(200)
+
+
+def tube(profile, L=0.5, n_around=48, n_rings=61):
+    """Closed tube along z with radius profile(z)."""
+    th = 2 * np.pi * np.arange(n_around) / n_around
+    zs = np.linspace(0, L, n_rings)
+    v = np.concatenate([np.stack([profile(z) * np.cos(th), profile(z) * np.sin(th), np.full(n_around, z)], 1)
+                        for z in zs] + [np.array([[0, 0, 0.0], [0, 0, L]])])
+    f = []
+    for k in range(n_rings - 1):
+        for i in range(n_around):
+            a, b = k * n_around + i, k * n_around + (i + 1) % n_around
+            f += [(a, b, a + n_around), (b, b + n_around, a + n_around)]
+    bottom, top, last = len(v) - 2, len(v) - 1, (n_rings - 1) * n_around
+    for i in range(n_around):
+        f += [(bottom, (i + 1) % n_around, i), (top, last + i, last + (i + 1) % n_around)]
+    return v, np.array(f, np.int64), n_around, n_rings
+
+
+def _k_between_ends(v_rest, v_now, f, n, rings):
+    import bpy  # noqa: F401  (mathutils, for the interior chords)
+    g = BodyGraph(v_rest, f)
+    g.set_areas(tube_areas(v_rest, np.zeros(3), np.array([0, 0, 1.0])))
+    d, _ = g.k_tree(v_now, np.arange(n))
+    return d[(rings - 1) * n:rings * n].min()
+
+
+def test_cylinder_with_a_neck():
+    """K = ∫ dz / (π r(z)²) for a tube narrowing from 4 cm to 2 cm radius and back (within 4%)."""
+    L = 0.5
+    prof = lambda z: 0.04 - 0.02 * np.exp(-((z - L / 2) / 0.05) ** 2)  # noqa: E731
+    v, f, n, rings = tube(prof, L)
+    z = np.linspace(0, L, 20001)
+    truth = np.trapz(1 / (np.pi * prof(z) ** 2), z)
+    assert _k_between_ends(v, v, f, n, rings) == pytest.approx(truth, rel=0.04)
+
+
+def test_folded_tube_keeps_its_cross_section():
+    """Bend a tube 120° about an axis 6 cm from its centre line: the rest cross-sections are
+    carried, so K stays within 10% of the straight tube's (ray casts on the fold read a collapsed
+    section and +65-85%)."""
+    r, L = 0.04, 0.5
+    v, f, n, rings = tube(lambda z: r, L)
+    straight = _k_between_ends(v, v, f, n, rings)
+    z0, R0, ang = 0.22, 0.06, np.radians(120)
+    s = v[:, 2] - z0
+    bent = v.copy()
+    arc = (s > 0) & (s <= R0 * ang)
+    th = s[arc] / R0
+    bent[arc, 0] = R0 - (R0 - v[arc, 0]) * np.cos(th)
+    bent[arc, 2] = z0 + (R0 - v[arc, 0]) * np.sin(th)
+    far = s > R0 * ang
+    u = np.array([np.sin(ang), 0, np.cos(ang)])        # the far part's axis
+    nrm = np.array([-np.cos(ang), 0, np.sin(ang)])      # its radial x direction
+    centre = np.array([R0, 0, z0]) + R0 * np.array([-np.cos(ang), 0, np.sin(ang)])
+    bent[far] = centre + np.outer(s[far] - R0 * ang, u) + np.outer(v[far, 0], nrm) + np.outer(v[far, 1], [0, 1, 0])
+    folded = _k_between_ends(v, bent, f, n, rings)
+    assert 0.85 * straight < folded < 1.1 * straight
+
+
+def test_contact_only_where_skin_touches():
+    """Two parallel tubes of different segments: a 1 mm gap touches at --contact-distance 2 mm,
+    a 5 mm gap does not, 0 turns contact off; the area grows as the gap closes."""
+    v1, f1, n, rings = tube(lambda z: 0.03, 0.3, 32, 31)
+    faces = np.concatenate([f1, f1 + len(v1)])
+    labels = np.r_[np.zeros(len(v1), int), np.ones(len(v1), int)]
+    from addon.sensors.impedance.electrodes import vertex_areas
+
+    def groups(gap, distance):
+        v2 = v1 + [0.06 + gap, 0, 0]
+        v = np.concatenate([v1, v2])
+        g = BodyGraph(np.concatenate([v1, v1 + [0.3, 0, 0]]), faces, labels, ["left_hand", "torso"],
+                      chords=np.zeros((0, 2)))
+        return g.contact_groups(v, distance, vertex_areas(v, faces))
+
+    assert groups(0.005, 0.002) == [] and groups(0.001, 0.0) == []
+    a1 = sum(x["area"] for x in groups(0.0015, 0.002))
+    a2 = sum(x["area"] for x in groups(0.0005, 0.002))
+    assert 0 < a1 < a2

@@ -63,7 +63,7 @@ class WEARTWIN_PG_settings(bpy.types.PropertyGroup):
     pair_a: StringProperty(name="A", description="electrode name (preset or defined)")
     pair_b: StringProperty(name="B", description="electrode name (preset or defined)")
     frequency_khz: FloatProperty(name="Frequency (kHz)", default=50.0, min=0.1, max=10000.0)
-    contact_distance: FloatProperty(name="Contact distance", default=0.01, min=0.0, max=0.1, unit="LENGTH")
+    contact_distance: FloatProperty(name="Contact distance", default=0.002, min=0.0, max=0.1, unit="LENGTH")
     imu_noise: BoolProperty(name="IMU noise", default=False, description="MEMS noise, bias, scale error")
 
     softbody: BoolProperty(name="Soft body", default=False, description="soft-body flesh on a proxy cage")
