@@ -223,11 +223,49 @@ class BodyGraph:
             self._edge_inv_area[ne:] = (inv[self._pa[ne:]] + 4 * inv[near] + inv[self._pb[ne:]]) / 6
         self._rest_len = self._lengths(self.rest)
 
-    def k_tree(self, v: np.ndarray, src: np.ndarray, limit: float | None = None):
-        """Dijkstra from the vertex set `src` on ds/A weights: (K-distance (V,), predecessors)."""
+    def segment_route(self, a: set, b: set) -> set:
+        """Segments on the way from segments `a` to segments `b` through the joints (BFS on the
+        segment tree): the only ones a body current path between them can use."""
+        names = self.segment_names
+        adj = {i: [j for j in range(len(names)) if frozenset((names[i], names[j])) in _ADJACENT]
+               for i in range(len(names))}
+        prev = {s: None for s in a}
+        queue = list(a)
+        while queue:
+            x = queue.pop(0)
+            if x in b:
+                out = set()
+                while x is not None:
+                    out.add(x)
+                    x = prev[x]
+                return out | set(a) | set(b)
+            for y in adj[x]:
+                if y not in prev:
+                    prev[y] = x
+                    queue.append(y)
+        return set(range(len(names)))
+
+    def edge_mask(self, segments: set) -> np.ndarray:
+        """Edges and chords with both ends in `segments` (cached)."""
+        key = frozenset(segments)
+        cache = self.__dict__.setdefault("_masks", {})
+        if key not in cache:
+            if len(cache) > 32:
+                cache.clear()
+            ok = np.isin(np.arange(len(self.segment_names)), list(key))
+            cache[key] = ok[self.labels[self._pa]] & ok[self.labels[self._pb]]
+        return cache[key]
+
+    def k_tree(self, v: np.ndarray, src: np.ndarray, limit: float | None = None,
+               mask: np.ndarray | None = None):
+        """Dijkstra from the vertex set `src` on ds/A weights: (K-distance (V,), predecessors).
+        `mask`: the edges that may carry current (others are not searched)."""
         # fold model: skin compressed on the inside of a fold does not shorten the current's way
         # through the tissue (it keeps its rest length); stretched skin lengthens it
         w = np.maximum(self._lengths(v), self._rest_len) * self._edge_inv_area
+        if mask is not None:
+            w[~mask] = 1e9
+            limit = 1e8 if limit is None else limit
         G = self._matrix(w, np.zeros((0, 2), np.int64), np.zeros(0), set())
         kw = {} if limit is None else {"limit": limit}
         dist, pred, _ = dijkstra(G, directed=True, indices=src, min_only=True, return_predecessors=True, **kw)
@@ -265,9 +303,11 @@ class BodyGraph:
         return out
 
     def _lengths(self, v):
-        v = np.asarray(v, dtype=np.float32)
-        d = v[self._pa] - v[self._pb]
-        return np.sqrt(np.einsum("ij,ij->i", d, d)).astype(np.float64)
+        c = np.asarray(v, dtype=np.float32).T  # per coordinate: gathers from contiguous rows
+        x, y, z = (np.ascontiguousarray(c[k]) for k in range(3))
+        pa, pb = self._pa, self._pb
+        dx, dy, dz = x[pa] - x[pb], y[pa] - y[pb], z[pa] - z[pb]
+        return np.sqrt(dx * dx + dy * dy + dz * dz).astype(np.float64)
 
     def _matrix(self, w, contacts, contact_len, blocked):
         """CSR graph for this frame from edge/chord lengths `w`, the contact pairs and their

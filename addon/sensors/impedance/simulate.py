@@ -226,6 +226,9 @@ class ImpedanceSimulator:
         self.paths: dict[str, list] = {p: [] for p, _, _ in self.pairs}
         self._last: dict[str, float] = {}
         self.searches = 0
+        g = self.graph
+        self._route = {p: g.segment_route(set(g.labels[a.vertices].tolist()), set(g.labels[b.vertices].tolist()))
+                       for p, a, b in self.pairs}
         self._z50 = (self.model.tissue.resistivity(50e3), None if self.model.skin_contact is None
                      else self.model.skin_contact.specific(50e3))
 
@@ -253,10 +256,14 @@ class ImpedanceSimulator:
         groups = g.contact_groups(v, cd, self.areas) if cd > 0 else []
         for name, ea, eb in self.pairs:
             hint = self._last.get(name)
+            segs = set(self._route[name])
+            for grp in groups:
+                segs |= {g.segment_names.index(x) for x in grp["segments"]}
+            mask = g.edge_mask(segs)
             limit = None if groups or hint is None else 1.2 * hint + 5.0
-            dA, pA = g.k_tree(v, ea.vertices, limit)
+            dA, pA = g.k_tree(v, ea.vertices, limit, mask)
             self.searches += 1
-            if not np.isfinite(dA[eb.vertices]).any() and limit is not None:
+            if not (dA[eb.vertices] < 1e8).any():
                 dA, pA = g.k_tree(v, ea.vertices)
                 self.searches += 1
             t = int(eb.vertices[np.argmin(dA[eb.vertices])])
@@ -269,7 +276,7 @@ class ImpedanceSimulator:
             L = float(np.linalg.norm(np.diff(pts, axis=0), axis=1).sum())
             ks, kc, ca = 0.0, np.inf, 0.0
             if groups and self.model.skin_contact is not None:
-                dB, pB = g.k_tree(v, eb.vertices)
+                dB, pB = g.k_tree(v, eb.vertices, None, mask)
                 self.searches += 1
                 sb = int(ea.vertices[np.argmin(dB[ea.vertices])])
                 path_a, path_b = set(nodes), set(_walk(pB, sb))
