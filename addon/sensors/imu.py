@@ -103,7 +103,7 @@ class BandFilter:
     def describe(self) -> dict:
         return {"kind": "central difference + zero-phase FIR low-pass (Hamming)",
                 "passband_hz": round(self.passband, 3), "stopband_hz": round(self.stopband, 3),
-                "taps": self.taps, "edges": f"least-squares polynomial extension over {EDGE_SECONDS} s"}
+                "taps": self.taps, "edges": f"odd reflection + least-squares quadratic/linear over {EDGE_SECONDS} s"}
 
 
 _KERNELS: dict = {}

@@ -194,21 +194,22 @@ def _merge(pred: np.ndarray, start: int, on_path: set) -> int:
 
 
 CONTACT_RESOLUTION = 1e-4  # m²: about one vertex's skin area on the Anny mesh
-CONTACT_SETTLING = 0.1     # s: contact area smoothed over this time (skin settling under pressure)
+CONTACT_SETTLING = 0.1     # s: time constant of a contact's settling
 
 
 def effective_contact_area(area: np.ndarray, fps: float) -> np.ndarray:
     """Contact areas (T,) as they conduct: below the mesh's resolution (about one vertex area)
-    a contact is ramped in, A²/(A + A₀), and the area is smoothed over `CONTACT_SETTLING`
-    (zero-phase moving average), since a touching skin patch grows over tens of ms rather than
-    by whole mesh vertices from one frame to the next."""
+    a contact is ramped in, A²/(A + A₀); then the area settles with a time constant of
+    `CONTACT_SETTLING` (causal first-order lag: skin pressed on skin conducts fully only after
+    it has settled, and the mesh's contact area jumps by whole vertices from frame to frame)."""
     a = np.asarray(area, dtype=np.float64)
     a = a * a / (a + CONTACT_RESOLUTION)
-    n = int(round(CONTACT_SETTLING * fps)) | 1
-    if n > 1 and len(a) > 1:
-        k = np.ones(n) / n
-        a = np.convolve(np.pad(a, n // 2, mode="edge"), k, mode="valid")
-    return a
+    alpha = 1.0 - np.exp(-1.0 / (fps * CONTACT_SETTLING))
+    from scipy.signal import lfilter
+    return lfilter([alpha], [1.0, alpha - 1.0], a) if len(a) else a
+
+
+CONTACT_MIN = 1e-6  # m² (0.01 cm²): below this a settling contact no longer counts
 
 
 class ImpedanceSimulator:
@@ -303,6 +304,8 @@ class ImpedanceSimulator:
             rows = np.array(self.rows[name], dtype=np.float64).reshape(-1, 8)
             L, K, ca, amin, amean, contact, ks, kc = rows.T
             ca = effective_contact_area(ca, float(self.cfg.fps))
+            ca = np.where(ca > CONTACT_MIN, ca, 0.0)
+            contact = (ca > 0).astype(np.float64)
             # the branch's tissue where the contact was present, at the neighbouring frames too
             had = np.isfinite(kc)
             kc = _fill_nearest(np.where(had, kc, np.nan))
@@ -329,7 +332,8 @@ class ImpedanceSimulator:
                                          "area_min": "smallest rest cross-section on the body path, m^2",
                                          "area_mean": "mean rest cross-section on the body path, m^2",
                                          "contact": "1 where skin-to-skin contact opens a parallel branch",
-                                         "contact_area": "area of that contact, m^2 (weighted by closeness)",
+                                         "contact_area": "area of that contact as it conducts, m^2 (weighted "
+                                                         "by closeness, settling with a 0.1 s time constant)",
                                          "path": f"(T,{PATH_POINTS},3) body current path in world coordinates, m"
                                                  " (--save-path)"},
                           "path": "least-resistance path through the deformed mesh (edges weighted by ds/A, "
