@@ -35,6 +35,7 @@ class BakeConfig:
     imu_axes: str = "watch"                 # wrist frames: watch (Android axes) or anatomical
     calibration: str | None = None          # impedance calibration file (weartwin calibrate)
     contact_distance: float = 0.002         # m: skin closer than this touches (0: contact off)
+    electrode_type: str = "gel"             # impedance electrodes: gel | dry (bipolar) | tetrapolar
     save_path: bool = False                 # keep the impedance current path per frame
     csv: bool = False
     preview: bool = False

@@ -77,6 +77,9 @@ def add_bake_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--contact-distance", type=float, default=d.contact_distance,
                    help="skin of two body segments closer than this (m) touches and conducts, in parallel "
                         "with the body (%(default)s; 0 turns contact off)")
+    g.add_argument("--electrode-type", default=d.electrode_type, choices=("gel", "dry", "tetrapolar"),
+                   help="electrode-skin interface: bipolar Ag/AgCl gel (default), bipolar dry (~10x the "
+                        "interface impedance), or tetrapolar (interfaces excluded)")
     g.add_argument("--calibration", default=None, help="impedance calibration file (weartwin calibrate)")
     g.add_argument("--softbody", action=argparse.BooleanOptionalAction, default=d.softbody,
                    help="soft-body flesh (proxy cage); default off")
@@ -143,7 +146,7 @@ def config_from_args(a: argparse.Namespace):
                       seed=a.seed, source_fps=a.source_fps, imu_smoothing=a.imu_smoothing,
                       imu_noise=a.imu_noise, imu_bandwidth=a.imu_bandwidth, imu_axes=a.imu_axes,
                       calibration=a.calibration, save_path=a.save_path,
-                      electrode_defs=defs, contact_distance=a.contact_distance, imu_site_defs=site_defs,
+                      electrode_defs=defs, contact_distance=a.contact_distance, electrode_type=a.electrode_type, imu_site_defs=site_defs,
                       softbody_stiffness=a.softbody_stiffness,
                       csv=a.csv, preview=a.preview)
 

@@ -407,3 +407,14 @@ def test_contact_only_where_skin_touches():
     a1 = sum(x["area"] for x in groups(0.0015, 0.002))
     a2 = sum(x["area"] for x in groups(0.0005, 0.002))
     assert 0 < a1 < a2
+
+
+def test_electrode_types_order_the_interface():
+    """Tetrapolar (no interface) < bipolar gel < bipolar dry, for the same tissue path."""
+    from addon.sensors.impedance.tissue import tissue_model_for
+
+    Z = [tissue_model_for(k).impedance([220.0], [50e3], 4.5e-4, 4.5e-4)[0, 0] for k in ("tetrapolar", "gel", "dry")]
+    assert abs(Z[0]) < abs(Z[1]) < abs(Z[2])
+    assert abs(Z[1] - Z[0]) == pytest.approx(2 * 0.0032 / 4.5e-4, rel=0.1)  # ≈ 32 Ω·cm² per 4.5 cm² electrode
+    with pytest.raises(ValueError):
+        tissue_model_for("wet")

@@ -23,7 +23,7 @@ from ...body.asset import BodyAsset
 from .electrodes import resolve_pairs, vertex_areas
 from .graph import BodyGraph, segment_labels
 from .sections import rest_areas
-from .tissue import TissueModel, geometry_factor, magnitude_phase, resample_polyline
+from .tissue import TissueModel, geometry_factor, magnitude_phase, resample_polyline, tissue_model_for
 
 MAX_REACH = 0.15       # m per ray
 SAMPLE_SPACING = 0.02  # m between cross-sections along the path
@@ -219,7 +219,7 @@ class ImpedanceSimulator:
 
     def __init__(self, asset: BodyAsset, cfg, alignment=None, model: TissueModel | None = None):
         self.cfg = cfg
-        self.model = model or TissueModel()
+        self.model = model or tissue_model_for(getattr(cfg, "electrode_type", "gel"))
         self.graph, self.areas = body_graph(asset)
         self.pairs = resolve_pairs(asset, cfg.electrodes, getattr(cfg, "electrode_defs", None) or {},
                                    alignment, self.areas)

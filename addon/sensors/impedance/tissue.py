@@ -120,6 +120,22 @@ class TissueModel:
         return Z
 
 
+ELECTRODE_TYPES = ("gel", "dry", "tetrapolar")
+
+
+def tissue_model_for(electrode_type: str = "gel") -> TissueModel:
+    """The default tissue with the electrode interface of `--electrode-type`: bipolar gel
+    (Ag/AgCl), bipolar dry (≈ 10× the gel interface), or tetrapolar (separate current and
+    sensing electrodes: the interfaces drop out, as in the published hand-to-hand values)."""
+    if electrode_type == "gel":
+        return TissueModel()
+    if electrode_type == "dry":
+        return TissueModel(electrode=DRY_ELECTRODE, electrode_kind="bipolar dry electrodes")
+    if electrode_type == "tetrapolar":
+        return TissueModel(electrode=None)
+    raise ValueError(f"unknown electrode type '{electrode_type}' (choices: {', '.join(ELECTRODE_TYPES)})")
+
+
 def magnitude_phase(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """|Z| in ohm and arg(Z) in degrees (negative: capacitive, as tissue is)."""
     return np.abs(Z), np.degrees(np.angle(Z))
