@@ -418,3 +418,16 @@ def test_electrode_types_order_the_interface():
     assert abs(Z[1] - Z[0]) == pytest.approx(2 * 0.0032 / 4.5e-4, rel=0.1)  # ≈ 32 Ω·cm² per 4.5 cm² electrode
     with pytest.raises(ValueError):
         tissue_model_for("wet")
+
+
+@pytest.mark.parametrize("T", [2, 3, 5, 10, 40, 200])
+def test_band_filter_on_short_recordings(T):
+    """Recordings shorter than the filter: constant acceleration and rotation rate still exact
+    (a quadratic / linear extension), whatever the length."""
+    F = BandFilter.for_rates(FPS, 20.0)   # 99 taps
+    t = np.arange(T) / FPS
+    acc = world_acceleration(np.stack([1.5 * t ** 2, 0 * t, 0 * t], 1), F)[:, 0]
+    gyro = angular_velocity(axis_angle_to_matrix(np.stack([0 * t, 0 * t, 2 * t], 1)), FPS, F)[:, 2]
+    if T >= 3:
+        np.testing.assert_allclose(acc, 3.0, atol=1e-6)
+    np.testing.assert_allclose(gyro, 2.0, atol=1e-9)

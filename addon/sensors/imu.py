@@ -136,8 +136,8 @@ def _extend(x: np.ndarray, n: int, degree: int, m: int) -> np.ndarray:
     (degree 1) signals; the edge readings see the fit, not single noisy samples. Falls back to
     evaluating the fitted polynomial when the signal is shorter than n + 1."""
     T = len(x)
-    m = max(min(m, T), degree + 1)
     deg = min(degree, T - 1)
+    m = min(max(m, deg + 1), T)
     k = np.arange(m, dtype=float)
     V = np.vander(k, deg + 1)
     head = np.linalg.lstsq(V, x[:m], rcond=None)[0]
@@ -145,7 +145,7 @@ def _extend(x: np.ndarray, n: int, degree: int, m: int) -> np.ndarray:
     if T <= n or deg < degree:
         before = np.vander(np.arange(-n, 0, dtype=float), deg + 1) @ head
         after = np.vander(-np.arange(1, n + 1, dtype=float), deg + 1) @ tail
-        return np.concatenate([before, x, after[::-1]])
+        return np.concatenate([before, x, after])
     kk = np.arange(1, n + 1, dtype=float)[:, None]
     if degree == 2:
         before = 2 * x[0] - x[1:n + 1] + 2 * head[0] * kk ** 2
