@@ -23,7 +23,7 @@ from .export.recording import Recording, write_csv, write_npz
 from .motion import Motion, load_motion, resample
 from .motion.rotations import axis_angle_to_matrix
 from .motion.skeleton import BODY_JOINTS
-from .sensors.imu import ImuNoise, angular_velocity, frame_from_points, smoothing_window, specific_force
+from .sensors.imu import BandFilter, angular_velocity, frame_from_points, noise_preset, smoothing_window, specific_force
 from .sensors.sites import apply_frame_roll, make_sites, placement_jitter
 
 ProgressFn = Callable[[int, int], None]
@@ -265,13 +265,13 @@ class Baker:
         cfg = self.config
         placement = placement or {}
         key = (id(asset), cfg.imu_sites if "imu" in cfg.sensors else (), repr(sorted(cfg.imu_site_defs.items())),
-               repr(sorted(placement.items())))
+               repr(sorted(placement.items())), cfg.imu_axes)
         cache = self.__dict__.setdefault("_static_cache", {})
         hit = cache.get(key)
         if hit is None or hit[0] is not asset:
             if len(cache) > 32:
                 cache.clear()
-            sites = (make_sites(asset, cfg.imu_sites, align, cfg.imu_site_defs, placement)
+            sites = (make_sites(asset, cfg.imu_sites, align, cfg.imu_site_defs, placement, cfg.imu_axes)
                      if "imu" in cfg.sensors else [])
             hit = cache[key] = (asset, sites, _foot_vertices(asset))
         return hit[1], hit[2]
@@ -364,7 +364,9 @@ class Baker:
                 site_pos[f] = v[site_ids] @ Rm.T + tm
             rig.arm.pose.bones.foreach_get("head", hbuf)
             heads[f] = hbuf.reshape(-1, 3) @ Rm.T + tm
-            if imp_sim is not None:  # mesh coordinates: lengths and areas do not care
+            if imp_sim is not None and not imp_sim.needs_bvh:  # the circuit: vertices only
+                imp_sim.on_frame(f, v)
+            elif imp_sim is not None:  # mesh coordinates: lengths and areas do not care
                 me = body.evaluated_get(dg).data
                 if hasattr(me, "vertex_normals"):
                     me.vertex_normals.foreach_get("vector", nbuf)
@@ -396,14 +398,21 @@ class Baker:
         rec.pose["rot6d"] = pose_rot6d(motion.rotations[:, :n_pose])
         rec.pose["joints"] = joints.astype(np.float32)
         rec.debug = {"site_positions": {}, "asset": asset}
-        window = smoothing_window(cfg.fps, cfg.imu_smoothing)
-        noise = ImuNoise(enabled=cfg.imu_noise)
+        if cfg.imu_smoothing > 0:
+            window = smoothing_window(cfg.fps, cfg.imu_smoothing)
+            filt_meta = {"kind": "savitzky-golay", "savgol_window": window, "polyorder": 3}
+        else:
+            window = BandFilter.for_rates(cfg.fps, motion.source.get("original_fps"),
+                                          cfg.imu_bandwidth or None)
+            filt_meta = window.describe()
+        noise = noise_preset(cfg.imu_noise)
         rng = np.random.default_rng([cfg.seed, 7])
         site_meta = {}
         for k, s in enumerate(sites):
             p = site_pos[:, 3 * k:3 * k + 3]
-            # one IMU model for both engines: the torch batch hands over skinned positions only
-            R = apply_frame_roll(frame_from_points(p[:, 0], p[:, 1], p[:, 2]), s)
+            # one IMU model for both engines: the torch batch hands over skinned positions only;
+            # the placement roll turns the anatomical frame, then the watch axes flip it (right wrist)
+            R = apply_frame_roll(frame_from_points(p[:, 0], p[:, 1], p[:, 2]), s) * s.axis_signs
             acc = specific_force(p.mean(axis=1), R, cfg.fps, window)
             gyro = angular_velocity(R, cfg.fps, window)
             acc, gyro = noise.apply(acc, gyro, cfg.fps, rng)
@@ -429,7 +438,8 @@ class Baker:
                                         f"in the order of {list(BODY_JOINTS)}",
                      "rot6d": "local joint rotations (root: Z-up world), 6-D = matrix[:, :2] column-major"},
             "pairs": pair_meta,
-            "imu_filter": {"savgol_window": window, "polyorder": 3, "noise": noise.enabled},
+            "imu_filter": {**filt_meta, "noise": noise.enabled},
+            "imu_noise": noise.describe(),
             "body": {"model": asset.model if variant.model == "anny" else "smpl-family",
                      "model_file": None if variant.model == "anny" else str(variant.model),
                      "variant": variant.label, "params": asset.params, "height": variant.height},

@@ -26,6 +26,11 @@ from pathlib import Path
 DEFAULT_SITES = ("left_wrist", "right_wrist")
 DEFAULT_PAIRS = ("wrist_wrist",)
 SENSORS = ("imu", "impedance")   # what this build can simulate (DESIGN.md default: both)
+# choices owned here (the GUI and CLI read them); addon/sensors/imu.py NOISE_PRESETS,
+# addon/sensors/sites.py and addon/sensors/impedance/tissue.py implement them (tests check they agree)
+NOISE_CHOICES = ("none", "smartwatch", "phone", "research-grade")
+IMU_AXES = ("watch", "anatomical")
+ELECTRODE_TYPES = ("gel", "dry", "tetrapolar")
 
 
 class ConfigError(ValueError):
@@ -86,9 +91,15 @@ class BakeConfig:
     imu_site_defs: dict = opt({}, "your own IMU site from mesh vertices (origin, along, side; or a patch whose "
                               "centre is the origin); add NAME to --imu-sites; repeatable",
                               flag="--imu-site-def", metavar="NAME=vertices:I[,J,K]")
-    imu_smoothing: float = opt(0.1, "Savitzky-Golay window for derivatives, s (0: the shortest, 5 samples)",
-                               min=0.0, max=10.0)
-    imu_noise: bool = opt(False, "add MEMS noise, bias, scale error, quantization")
+    imu_smoothing: float = opt(0.0, "former Savitzky-Golay derivative window, s (0: the band filter, "
+                               "see --imu-bandwidth)", min=0.0, max=10.0, metavar="S")
+    imu_bandwidth: float = opt(0.0, "derivative filter pass band in Hz (0: min(20, 0.8 x the source's Nyquist "
+                               "rate))", min=0.0, max=500.0, metavar="HZ")
+    imu_noise: str = opt("none", "MEMS noise preset (white noise, bias, scale error, range, 16-bit): none, "
+                         "smartwatch (LSM6DSO class; also the value of a bare --imu-noise), phone (BMI160 class), "
+                         "research-grade (calibrated)", choices=NOISE_CHOICES, const="smartwatch")
+    imu_axes: str = opt("watch", "wrist sensor axes: watch (Android/Wear OS axes of a normally worn watch on "
+                        "either wrist) or anatomical (x towards the hand on both wrists)", choices=IMU_AXES)
     # addon/sensors/sites.py PLACEMENT_*: seeded per motion and body; 0 = the preset spot
     imu_placement_jitter: float = opt(0.0, "watch placement variation: 1 = 1.5-7.5 cm up the forearm and ±15° "
                                       "about it, seeded per motion and body (0: off)", min=0.0, max=2.0,
@@ -103,8 +114,12 @@ class BakeConfig:
                                flag="--electrode-def", metavar="NAME=SPEC", group="impedance (Pose2Imp)")
     frequencies: tuple[float, ...] = opt((50e3,), "comma-separated frequencies in Hz", group="impedance (Pose2Imp)",
                                          min=1.0, max=1e7, nonempty=True)
-    contact_distance: float = opt(0.01, "skin closer than this (m) conducts as a contact (0 turns contact off)",
-                                  group="impedance (Pose2Imp)", min=0.0, max=0.1)
+    contact_distance: float = opt(0.002, "skin of two body segments closer than this (m) touches and conducts, "
+                                  "in parallel with the body (0 turns contact off)", group="impedance (Pose2Imp)",
+                                  min=0.0, max=0.1, metavar="M")
+    electrode_type: str = opt("gel", "electrode-skin interface: bipolar Ag/AgCl gel, bipolar dry (~10x the "
+                              "interface impedance), or tetrapolar (interfaces excluded)",
+                              group="impedance (Pose2Imp)", choices=ELECTRODE_TYPES)
     calibration: str | None = opt(None, "impedance calibration file (weartwin calibrate)",
                                   group="impedance (Pose2Imp)")
     softbody: bool = opt(False, "soft-body flesh (proxy cage)", group="impedance (Pose2Imp)", negatable=True)

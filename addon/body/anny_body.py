@@ -58,6 +58,24 @@ ANNY_PALM_LEVELS = {
 }
 
 
+# The trunk as one chain (see `tpose_alignment`): pelvis -> neck upright as in the template,
+# Anny's own spine curvature kept between.
+ANNY_CHAINS = {"spine1": "neck"}
+# Forearm twist bones: {bone: (elbow joint, wrist joint, share)}. The bone takes `share` of the
+# wrist's twist about the forearm axis (pronation/supination), so the distal forearm skin turns
+# with the hand instead of all the twist landing at the wrist bone. Anny's lowerarm02 starts
+# mid-forearm and its weights peak at the wrist, where the radius turns with the hand: full
+# share (the Rigify convention for the lower forearm twist bone).
+ANNY_TWIST_BONES = {"lowerarm02.L": ("left_elbow", "left_wrist", 1.0),
+                    "lowerarm02.R": ("right_elbow", "right_wrist", 1.0)}
+
+
+def anny_alignment(asset: BodyAsset) -> np.ndarray:
+    """Per-bone rotations (B,3,3) from an Anny asset's rest pose to the SMPL T-pose."""
+    from .asset import tpose_alignment
+    return tpose_alignment(asset, ANNY_EXTRA_SEGMENTS, ANNY_PALM_LEVELS, ANNY_CHAINS)
+
+
 def cache_dir() -> Path:
     from ..cache import cache_dir as _cache_dir
 

@@ -75,7 +75,8 @@ class BodyAsset:
 
 
 def tpose_alignment(asset: BodyAsset, extra_segments: dict[str, str] | None = None,
-                    palm_levels: dict[str, tuple[str, str, str, tuple]] | None = None) -> np.ndarray:
+                    palm_levels: dict[str, tuple[str, str, str, tuple]] | None = None,
+                    chains: dict[str, str] | None = None) -> np.ndarray:
     """Per-bone rotations (B,3,3) that turn the asset's rest pose into the SMPL T-pose.
 
     For each mapped joint with one child on the SMPL body tree, the bone is turned (smallest
@@ -86,6 +87,13 @@ def tpose_alignment(asset: BodyAsset, extra_segments: dict[str, str] | None = No
     palm_levels: {forearm bone: (wrist bone, index-base bone, little-finger-base bone, normal)}
     additionally twists the forearm about its own axis so that cross(index - wrist,
     little - wrist) points along `normal`: palms face down, as in the SMPL T-pose.
+
+    chains: {first joint: last joint} aligns a chain of joints as a whole instead of segment by
+    segment, e.g. {"spine1": "neck"}: the first joint's bone is turned so that the axis from its
+    parent joint to the last joint (pelvis -> neck) points as in the template, and the joints in
+    between ride along, keeping the asset's own curvature. Aiming each spine bone at the
+    template's short, zig-zagging spine segments instead (their lengths differ from the asset's)
+    leans the whole trunk: 17 deg forward for Anny.
     """
     template = TPOSE_BODY @ Y_UP_TO_Z_UP.T
     bone_of = {j: bones[0] for j, bones in asset.joint_map.items() if bones}
@@ -102,6 +110,18 @@ def tpose_alignment(asset: BodyAsset, extra_segments: dict[str, str] | None = No
         if j in bone_of and child_bone in asset.bone_names:
             i = BODY_JOINTS.index(j)
             segment[bone_of[j]] = (child_bone, template[i] - template[BODY_PARENTS[i]])
+    chain_of: dict[str, tuple[str, str, np.ndarray]] = {}
+    for first, last in (chains or {}).items():
+        if first not in bone_of or last not in bone_of:
+            continue
+        i, k = BODY_JOINTS.index(first), BODY_JOINTS.index(last)
+        j = BODY_PARENTS[k]
+        while j not in (i, -1):  # joints strictly between first and last ride along
+            segment.pop(bone_of.get(BODY_JOINTS[j], ""), None)
+            j = BODY_PARENTS[j]
+        segment.pop(bone_of[first], None)
+        base = bone_of[BODY_JOINTS[BODY_PARENTS[i]]]
+        chain_of[bone_of[first]] = (base, bone_of[last], template[k] - template[BODY_PARENTS[i]])
     heads = asset.bone_heads.astype(np.float64)
     C = np.empty((len(asset.bone_names), 3, 3))
     for b, name in enumerate(asset.bone_names):
@@ -113,9 +133,28 @@ def tpose_alignment(asset: BodyAsset, extra_segments: dict[str, str] | None = No
             C[b] = rotation_between(u, target) @ Cp
             if palm_levels and name in palm_levels:
                 C[b] = _palm_twist(asset, heads, C[b], target, *palm_levels[name]) @ C[b]
+        elif name in chain_of:
+            base, last, axis = chain_of[name]
+            C[b] = _chain_turn(heads, asset.bone_index(base), b, asset.bone_index(last), Cp, axis) @ Cp
         else:
             C[b] = Cp
     return C
+
+
+def _chain_turn(heads: np.ndarray, base: int, first: int, last: int, Cp: np.ndarray,
+                axis: np.ndarray) -> np.ndarray:
+    """Rotation about the first bone's head that puts the last bone's head on the ray from the
+    base bone's head along `axis` (the chain keeps its length: a circle meets a line)."""
+    e = axis / np.linalg.norm(axis)
+    d = Cp @ (heads[first] - heads[base])      # base -> first, already turned by the parents
+    u = Cp @ (heads[last] - heads[first])      # first -> last, to be turned
+    L = np.linalg.norm(u)
+    de = d @ e
+    disc = de * de - d @ d + L * L
+    if disc < 0:
+        return rotation_between(u, e)
+    t = de + np.sqrt(disc)
+    return rotation_between(u, t * e - d)
 
 
 def _palm_twist(asset: BodyAsset, heads: np.ndarray, C: np.ndarray, axis: np.ndarray,

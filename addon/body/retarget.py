@@ -6,6 +6,10 @@ the asset's Z-up canonical frame back to the SMPL canonical frame (W = +90° abo
 turns the asset's rest pose into the SMPL T-pose (`tpose_alignment`). Bones driven by no
 joint keep their parent's delta.
 
+Twist bones (Anny's lowerarm02) take a share of the twist of the wrist relative to the elbow
+about the forearm axis: D_b = G_elbow · Tw(share·θ) · Wᵀ · C_b, with θ the twist part of
+G_elbowᵀ·G_wrist (swing-twist decomposition about the template's elbow -> wrist axis).
+
 Blender wants each bone's rotation local to its rest frame: with A_b the bone's rest
 orientation in armature space, L_b = A_bᵀ · D_parentᵀ · D_b · A_b.
 """
@@ -17,8 +21,22 @@ import numpy as np
 
 from ..motion.motion import Motion
 from ..motion.rotations import Y_UP_TO_Z_UP, axis_angle_to_matrix, matrix_to_quaternion
-from ..motion.skeleton import forward_kinematics
+from ..motion.skeleton import BODY_JOINTS, TPOSE_BODY, forward_kinematics
 from .asset import BodyAsset
+
+
+def twist_bones(asset: BodyAsset) -> dict[str, tuple[str, str, float]]:
+    """{bone: (elbow joint, wrist joint, share)} for the asset's model."""
+    if asset.model == "anny":
+        from .anny_body import ANNY_TWIST_BONES
+        return {b: v for b, v in ANNY_TWIST_BONES.items() if b in asset.bone_names}
+    return {}
+
+
+def twist_angle(R: np.ndarray, axis: np.ndarray) -> np.ndarray:
+    """Angle (...,) of the twist part of rotations R (...,3,3) about the unit `axis`."""
+    q = matrix_to_quaternion(R)
+    return 2.0 * np.arctan2(q[..., 1:] @ axis, q[..., 0])
 
 
 @dataclass
@@ -42,8 +60,17 @@ def world_deltas(motion: Motion, asset: BodyAsset, alignment: np.ndarray) -> np.
     T = motion.n_frames
     D = np.empty((T, len(asset.bone_names), 3, 3))
     Wt = Y_UP_TO_Z_UP.T
+    twist = {asset.bone_index(b): v for b, v in twist_bones(asset).items()
+             if v[0] in joint_index and v[1] in joint_index}
     for b, p in enumerate(asset.bone_parents):
-        if driver[b] >= 0:
+        if b in twist:
+            elbow, wrist, share = twist[b]
+            e, w = joint_index[elbow], joint_index[wrist]
+            a = TPOSE_BODY[BODY_JOINTS.index(wrist)] - TPOSE_BODY[BODY_JOINTS.index(elbow)]
+            a /= np.linalg.norm(a)
+            theta = twist_angle(np.swapaxes(G[:, e], -1, -2) @ G[:, w], a)
+            D[:, b] = G[:, e] @ axis_angle_to_matrix(share * theta[:, None] * a) @ (Wt @ alignment[b])
+        elif driver[b] >= 0:
             D[:, b] = G[:, driver[b]] @ (Wt @ alignment[b])
         elif p >= 0:
             D[:, b] = D[:, p]

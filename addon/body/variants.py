@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..export.names import variant_label
-from .anny_body import ANNY_EXTRA_SEGMENTS, ANNY_PALM_LEVELS, anny_asset
-from .asset import BodyAsset, tpose_alignment
+from .anny_body import anny_alignment, anny_asset
+from .asset import BodyAsset
 
 ANNY_RANGES = {"gender": (0.0, 1.0), "age": (0.35, 0.85), "muscle": (0.2, 0.8),
                "weight": (0.2, 0.8), "proportions": (0.3, 0.7)}
@@ -62,7 +62,7 @@ class BodyLibrary:
                 self._cache.clear()
             if variant.model == "anny":
                 asset = anny_asset(variant.params).scaled_to_height(variant.height)
-                align = tpose_alignment(asset, ANNY_EXTRA_SEGMENTS, ANNY_PALM_LEVELS)
+                align = anny_alignment(asset)
             else:
                 from .smpl_body import smpl_asset
 

@@ -1,15 +1,24 @@
-"""Resampling by time: slerp for joint rotations, linear for translation.
+"""Resampling by time: a C² rotation spline for joint rotations, a cubic spline for translation.
 
 Never by an integer frame step: 100 -> 30 fps with a step of 3 would stretch time by 11%.
 Output sample k sits at t = k / fps_out, for every t within the source's duration.
+
+Upsampling 20–30 fps clips to 60 Hz with piecewise slerp / linear interpolation leaves a
+kink at every source frame (the angular velocity jumps, the acceleration is a train of
+spikes at the source rate), which the IMU's derivatives turn into a spurious 20–30 Hz
+signal. The rotation spline (`scipy.spatial.transform.RotationSpline`: cubic in the rotation
+vector between keys, continuous angular velocity and acceleration) and the not-a-knot cubic
+spline for translation pass through every source frame and have no kinks.
 """
 from __future__ import annotations
 
 import numpy as np
+from scipy.interpolate import CubicSpline
+from scipy.spatial.transform import Rotation, RotationSpline
 
 from .. import limits
 from .motion import Motion
-from .rotations import axis_angle_to_matrix, matrix_to_quaternion, quaternion_to_axis_angle
+from .rotations import quaternion_to_axis_angle
 
 
 def output_times(n_frames: int, fps_in: float, fps_out: float) -> np.ndarray:
@@ -21,7 +30,8 @@ def output_times(n_frames: int, fps_in: float, fps_out: float) -> np.ndarray:
 
 
 def slerp_quaternions(q: np.ndarray, t_in: np.ndarray, t_out: np.ndarray) -> np.ndarray:
-    """q: (T, J, 4) wxyz sampled at t_in; returns (T_out, J, 4) at t_out (clamped to the ends)."""
+    """q: (T, J, 4) wxyz sampled at t_in; returns (T_out, J, 4) at t_out (clamped to the ends).
+    Piecewise slerp (kinks at the keys): kept for comparison and for 2-key inputs."""
     q = q.copy()
     # make consecutive samples lie in the same hemisphere so slerp takes the short way
     for i in range(1, len(q)):
@@ -40,12 +50,29 @@ def slerp_quaternions(q: np.ndarray, t_in: np.ndarray, t_out: np.ndarray) -> np.
     return out / np.linalg.norm(out, axis=-1, keepdims=True)
 
 
+def spline_rotations(rotvecs: np.ndarray, t_in: np.ndarray, t_out: np.ndarray) -> np.ndarray:
+    """rotvecs (T, J, 3) axis-angle at t_in -> (T_out, J, 3) at t_out, by a C² rotation spline
+    per joint (piecewise slerp when there are only two keys)."""
+    T, J = rotvecs.shape[:2]
+    t_out = np.clip(t_out, t_in[0], t_in[-1])
+    if T < 3:
+        from .rotations import axis_angle_to_matrix, matrix_to_quaternion
+        q = matrix_to_quaternion(axis_angle_to_matrix(rotvecs))
+        return quaternion_to_axis_angle(slerp_quaternions(q, t_in, t_out))
+    out = np.empty((len(t_out), J, 3))
+    for j in range(J):
+        out[:, j] = RotationSpline(t_in, Rotation.from_rotvec(rotvecs[:, j]))(t_out).as_rotvec()
+    return out
+
+
 def resample(motion: Motion, fps_out: float) -> Motion:
     if abs(motion.fps - fps_out) < 1e-9:
         return motion
     t_in = np.arange(motion.n_frames) / motion.fps
     t_out = output_times(motion.n_frames, motion.fps, fps_out)
-    q = matrix_to_quaternion(axis_angle_to_matrix(motion.rotations))
-    q_out = slerp_quaternions(q, t_in, t_out)
-    trans = np.stack([np.interp(t_out, t_in, motion.trans[:, k]) for k in range(3)], axis=1)
-    return motion.replace(rotations=quaternion_to_axis_angle(q_out), trans=trans, fps=float(fps_out))
+    rot = spline_rotations(motion.rotations, t_in, t_out)
+    if motion.n_frames >= 4:
+        trans = CubicSpline(t_in, motion.trans, axis=0)(np.clip(t_out, t_in[0], t_in[-1]))
+    else:
+        trans = np.stack([np.interp(t_out, t_in, motion.trans[:, k]) for k in range(3)], axis=1)
+    return motion.replace(rotations=rot, trans=trans, fps=float(fps_out))

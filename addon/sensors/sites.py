@@ -3,6 +3,15 @@
 A site is three mesh vertices (origin, along, side) on the skin. Its frame per frame comes
 from `imu.frame_from_points`: x along the forearm towards the hand, z out of the skin on the
 back of the wrist (where a watch sits), y = z × x. Positions are the patch centroid.
+
+Axis conventions of the wrist presets (`--imu-axes`):
+- `watch` (default): the Android / Wear OS device axes of a watch worn normally, face on the
+  back of the wrist, read with 12 o'clock pointing away from the body: x = 3 o'clock (the
+  crown side), y = 12 o'clock, z out of the screen. On the left wrist 3 o'clock points to the
+  hand; on the right wrist to the elbow, so the right frame is the anatomical one turned
+  180° about z (x, y negated). Right-handed on both wrists; a still, level watch reads
+  +9.81 m/s² on z, as a real one does.
+- `anatomical`: x towards the hand on both wrists (mirror-consistent left/right data).
 """
 from __future__ import annotations
 
@@ -11,6 +20,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..body.asset import BodyAsset
+from ..config import IMU_AXES
 
 # name -> (forearm bone role, wrist joint) on the SMPL tree; the bones come from the joint map
 PRESET_SITES = {
@@ -24,6 +34,7 @@ WATCH_OFFSET = 0.035  # m proximal of the wrist joint, where a watch case usuall
 # centre of the back of the wrist. The jitter value scales both ranges (0: the preset spot).
 PLACEMENT_ALONG_M = (-0.02, 0.04)     # added to WATCH_OFFSET
 PLACEMENT_ROLL_DEG = (-15.0, 15.0)
+AXES = IMU_AXES      # watch | anatomical (addon/config.py owns the choices)
 
 
 @dataclass
@@ -35,12 +46,25 @@ class ImuSite:
     offset_along_m: float = 0.0      # placement jitter: further up the forearm (+) than the preset
     roll_deg: float = 0.0            # placement jitter: rotation about the forearm axis
     frame_roll_deg: float = 0.0      # the part of roll_deg the vertex choice cannot give: applied to the frame
+    axes: str = "anatomical"         # "watch" on the right wrist turns the frame 180° about z
+
+    @property
+    def axis_signs(self) -> np.ndarray:
+        """Column signs applied to the points' frame: (-1,-1,1) for a right-wrist watch."""
+        flip = self.axes == "watch" and self.name.startswith("right_")
+        return np.array([-1.0, -1.0, 1.0]) if flip else np.ones(3)
 
     def describe(self) -> dict:
         d = asdict(self)
-        d["frame"] = ("x: origin->along vertex (along the forearm, towards the hand); "
-                      "z: patch normal out of the skin (back of the wrist); y = z × x; "
-                      "position: centroid of the three vertices")
+        if self.axis_signs[0] < 0:
+            d["frame"] = ("Android watch axes on the right wrist: x: along the forearm towards the "
+                          "elbow (3 o'clock); z: out of the skin (back of the wrist, the screen); "
+                          "y = z × x (12 o'clock); position: centroid of the three vertices")
+        else:
+            d["frame"] = ("x: origin->along vertex (along the forearm, towards the hand"
+                          + ("; Android watch axes: 3 o'clock" if self.axes == "watch" else "") + "); "
+                          "z: patch normal out of the skin (back of the wrist); y = z × x; "
+                          "position: centroid of the three vertices")
         return d
 
 
@@ -70,7 +94,7 @@ def placement_jitter(amount: float, seed: int, key: str, names) -> dict:
 
 
 def wrist_site(asset: BodyAsset, name: str, alignment: np.ndarray, offset_along: float = 0.0,
-               roll_deg: float = 0.0) -> ImuSite:
+               roll_deg: float = 0.0, axes: str = "watch") -> ImuSite:
     """Place a watch-like patch on the back of the wrist of the rest mesh.
 
     `alignment` (from `tpose_alignment`) tells where 'back of the hand' points at rest: in the
@@ -104,7 +128,7 @@ def wrist_site(asset: BodyAsset, name: str, alignment: np.ndarray, offset_along:
         residual = float(roll_deg - (roll_of((v0, v1, v2)) - roll_of(base)))
     return ImuSite(name=name, vertices=(v0, v1, v2), bone=forearm,
                    outward_bone_axis=tuple(float(x) for x in dorsal), offset_along_m=float(offset_along),
-                   roll_deg=float(roll_deg), frame_roll_deg=round(residual, 3))
+                   roll_deg=float(roll_deg), frame_roll_deg=round(residual, 3), axes=axes)
 
 
 def _watch_vertices(v, wrist_head, axis, dorsal, offset, roll_deg, name):
@@ -174,8 +198,9 @@ def vertex_site(asset: BodyAsset, name: str, spec: str) -> ImuSite:
 
 
 def make_sites(asset: BodyAsset, names, alignment: np.ndarray, defs: dict | None = None,
-               placement: dict | None = None) -> list[ImuSite]:
-    """`placement`: name -> (offset along m, roll deg) for preset wrist sites (placement_jitter)."""
+               placement: dict | None = None, axes: str = "watch") -> list[ImuSite]:
+    """`placement`: name -> (offset along m, roll deg) for preset wrist sites (placement_jitter);
+    `axes`: watch or anatomical frames on the preset wrist sites."""
     defs = defs or {}
     placement = placement or {}
     sites = []
@@ -183,7 +208,7 @@ def make_sites(asset: BodyAsset, names, alignment: np.ndarray, defs: dict | None
         if n in defs:
             sites.append(vertex_site(asset, n, defs[n]))
         elif n in PRESET_SITES:
-            sites.append(wrist_site(asset, n, alignment, *placement.get(n, (0.0, 0.0))))
+            sites.append(wrist_site(asset, n, alignment, *placement.get(n, (0.0, 0.0)), axes=axes))
         else:
             raise ValueError(f"unknown IMU site '{n}' (presets: {', '.join(PRESET_SITES)}; "
                              "or define it with --imu-site-def NAME=vertices:I,J,K)")

@@ -67,6 +67,7 @@ class WEARTWIN_PT_sensors(_Panel, bpy.types.Panel):
             row.operator("weartwin.remove_item", text="", icon="REMOVE").what = "sites"
             col.operator("weartwin.add_site", text="Site from Selected Vertices", icon="VERTEXSEL").source = "SELECTED"
             col.prop(s, "imu_noise")
+            col.prop(s, "imu_axes")
         col.separator()
         col.prop(s, "use_impedance", text="Bio-impedance")
         if s.use_impedance:
@@ -90,6 +91,7 @@ class WEARTWIN_PT_sensors(_Panel, bpy.types.Panel):
             row.operator("weartwin.add_pair", text="", icon="ADD").source = "AB"
             col.prop(s, "frequency_khz")
             col.prop(s, "contact_distance")
+            col.prop(s, "electrode_type")
         col.separator()
         col.prop(s, "softbody")
         if s.softbody:

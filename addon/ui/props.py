@@ -42,6 +42,13 @@ def _bake(name: str, scale: float = 1.0, **kw) -> dict:
     return {**out, **kw}
 
 
+def _choice(name: str) -> dict:
+    """Items, default and description of BakeConfig's string option `name` (its `choices`)."""
+    m = option(name)
+    return {"items": [(c, c.replace("-", " ").capitalize(), "") for c in m["choices"]], "default": m["default"],
+            "description": m["help"]}
+
+
 def _presets(items):
     return [(k, k.replace("_", " "), "") for k in items]
 
@@ -82,7 +89,9 @@ class WEARTWIN_PG_settings(bpy.types.PropertyGroup):
     pair_b: StringProperty(name="B", description="electrode name (preset or defined)")
     frequency_khz: FloatProperty(name="Frequency (kHz)", **_bake("frequencies", 1e-3))
     contact_distance: FloatProperty(name="Contact distance", unit="LENGTH", **_bake("contact_distance"))
-    imu_noise: BoolProperty(name="IMU noise", default=False, description=option("imu_noise")["help"])
+    electrode_type: EnumProperty(name="Electrodes", **_choice("electrode_type"))
+    imu_noise: EnumProperty(name="IMU noise", **_choice("imu_noise"))
+    imu_axes: EnumProperty(name="Wrist axes", **_choice("imu_axes"))
 
     softbody: BoolProperty(name="Soft body", **_bake("softbody"))
     softbody_stiffness: FloatProperty(name="Flesh stiffness", **_bake("softbody_stiffness"))

@@ -49,7 +49,8 @@ def config_from_settings(s) -> BakeConfig:
                      electrode_defs={e.name: e.spec for e in s.electrodes},
                      frequencies=(s.frequency_khz * 1e3,), softbody=s.softbody,
                      softbody_stiffness=s.softbody_stiffness, seed=s.seed,
-                     source_fps=s.source_fps or None, imu_noise=s.imu_noise,
+                     source_fps=s.source_fps or None, imu_noise=s.imu_noise, imu_axes=s.imu_axes,
+                     electrode_type=s.electrode_type,
                      contact_distance=s.contact_distance, save_path=True, csv=s.csv, preview=s.preview)
     try:
         return cfg.validated()   # the same check as the command line and manifests

@@ -207,10 +207,107 @@ class BodyGraph:
             out.append(p[far])
         return np.concatenate(out).astype(np.int64) if out else np.zeros((0, 2), dtype=np.int64)
 
+    # -- the circuit (resistance-weighted edges, see simulate.py) ---------------------------------
+    def set_areas(self, areas: np.ndarray) -> None:
+        """Per-vertex tissue cross-sections (m²): every edge and chord then weighs
+        max(ds, ds_rest) · mean(1/A) (1/m), so ρ × the path's weight is its resistance."""
+        inv = 1.0 / np.asarray(areas, dtype=np.float64)
+        self.areas = np.asarray(areas, dtype=np.float64)
+        self._edge_inv_area = 0.5 * (inv[self._pa] + inv[self._pb])
+        ne, nc = len(self.edges), len(self.chords)
+        if nc:
+            # chords reach up to 12 cm: Simpson's rule with the cross-section at the skin nearest
+            # the chord's midpoint, so a chord cannot jump over a narrowing (a neck, a wrist)
+            mid = 0.5 * (self.rest[self._pa[ne:]] + self.rest[self._pb[ne:]])
+            _, near = cKDTree(self.rest).query(mid)
+            self._edge_inv_area[ne:] = (inv[self._pa[ne:]] + 4 * inv[near] + inv[self._pb[ne:]]) / 6
+        self._rest_len = self._lengths(self.rest)
+
+    def segment_route(self, a: set, b: set) -> set:
+        """Segments on the way from segments `a` to segments `b` through the joints (BFS on the
+        segment tree): the only ones a body current path between them can use."""
+        names = self.segment_names
+        adj = {i: [j for j in range(len(names)) if frozenset((names[i], names[j])) in _ADJACENT]
+               for i in range(len(names))}
+        prev = {s: None for s in a}
+        queue = list(a)
+        while queue:
+            x = queue.pop(0)
+            if x in b:
+                out = set()
+                while x is not None:
+                    out.add(x)
+                    x = prev[x]
+                return out | set(a) | set(b)
+            for y in adj[x]:
+                if y not in prev:
+                    prev[y] = x
+                    queue.append(y)
+        return set(range(len(names)))
+
+    def edge_mask(self, segments: set) -> np.ndarray:
+        """Edges and chords with both ends in `segments` (cached)."""
+        key = frozenset(segments)
+        cache = self.__dict__.setdefault("_masks", {})
+        if key not in cache:
+            if len(cache) > 32:
+                cache.clear()
+            ok = np.isin(np.arange(len(self.segment_names)), list(key))
+            cache[key] = ok[self.labels[self._pa]] & ok[self.labels[self._pb]]
+        return cache[key]
+
+    def k_tree(self, v: np.ndarray, src: np.ndarray, limit: float | None = None,
+               mask: np.ndarray | None = None):
+        """Dijkstra from the vertex set `src` on ds/A weights: (K-distance (V,), predecessors).
+        `mask`: the edges that may carry current (others are not searched)."""
+        # fold model: skin compressed on the inside of a fold does not shorten the current's way
+        # through the tissue (it keeps its rest length); stretched skin lengthens it
+        w = np.maximum(self._lengths(v), self._rest_len) * self._edge_inv_area
+        if mask is not None:
+            w[~mask] = 1e9
+            limit = 1e8 if limit is None else limit
+        G = self._matrix(w, np.zeros((0, 2), np.int64), np.zeros(0), set())
+        kw = {} if limit is None else {"limit": limit}
+        dist, pred, _ = dijkstra(G, directed=True, indices=src, min_only=True, return_predecessors=True, **kw)
+        return dist, pred
+
+    def contact_groups(self, v: np.ndarray, distance: float, vertex_area: np.ndarray) -> list[dict]:
+        """Skin-to-skin contacts (gap ≤ `distance`) grouped by segment pair: for each, the vertex
+        sets of both sides and the contact area, each vertex weighted by (1 − gap/distance) so
+        the area (and the conductance) grows smoothly from zero as the skin closes in."""
+        pairs = self.contacts(v, distance)
+        if len(pairs) == 0:
+            return []
+        gap = np.linalg.norm(v[pairs[:, 0]] - v[pairs[:, 1]], axis=1)
+        la, lb = self.labels[pairs[:, 0]], self.labels[pairs[:, 1]]
+        swap = la > lb
+        pairs = np.where(swap[:, None], pairs[:, ::-1], pairs)
+        key = np.minimum(la, lb) * len(self.segment_names) + np.maximum(la, lb)
+        out = []
+        for k in np.unique(key):
+            sel = key == k
+            p, g = pairs[sel], gap[sel]
+            w = np.clip(1.0 - g / distance, 0.0, 1.0)
+            area = 0.0
+            sides = []
+            for side in (0, 1):
+                ids, inv = np.unique(p[:, side], return_inverse=True)
+                wmax = np.zeros(len(ids))
+                np.maximum.at(wmax, inv, w)
+                area += 0.5 * float((vertex_area[ids] * wmax).sum())
+                sides.append(ids)
+            if area > 0:
+                out.append({"segments": (self.segment_names[int(k // len(self.segment_names))],
+                                         self.segment_names[int(k % len(self.segment_names))]),
+                            "a": sides[0], "b": sides[1], "area": area})
+        return out
+
     def _lengths(self, v):
-        v = np.asarray(v, dtype=np.float32)
-        d = v[self._pa] - v[self._pb]
-        return np.sqrt(np.einsum("ij,ij->i", d, d)).astype(np.float64)
+        c = np.asarray(v, dtype=np.float32).T  # per coordinate: gathers from contiguous rows
+        x, y, z = (np.ascontiguousarray(c[k]) for k in range(3))
+        pa, pb = self._pa, self._pb
+        dx, dy, dz = x[pa] - x[pb], y[pa] - y[pb], z[pa] - z[pb]
+        return np.sqrt(dx * dx + dy * dy + dz * dz).astype(np.float64)
 
     def _matrix(self, w, contacts, contact_len, blocked):
         """CSR graph for this frame from edge/chord lengths `w`, the contact pairs and their

@@ -1,12 +1,17 @@
-"""The impedance sensor in the bake loop: per frame, for each electrode pair, the current path
-through the deformed body, its cross-sections from BVH ray casts, and the tissue model.
+"""The impedance sensor in the bake loop: per frame, for each electrode pair, the body as a small
+electrical network (see `tissue.py` for the formula and the literature values).
 
-Cross-section at a point of the path (direction t): the skin normal n of the nearest surface
-(or any direction ⊥ t inside the body) gives the first chord through the body, its midpoint
-the centre for the second chord along t × n; A = π/4 · d1 · d2 (an ellipse; exactly πr² for
-a cylinder). Each ray reaches at most `MAX_REACH` m, so the trunk counts as a conductor at most
-30 cm across (current does not spread into the legs and head). Single samples are not trusted:
-see `robust_areas`.
+- Body path: Dijkstra through the deformed mesh (surface edges and interior chords), each edge
+  weighted by its resistance per ρ, ds·mean(1/A), with A the rest cross-section of the tissue
+  at its ends, carried by the skinning (`sections.py`: no ray casts, so no collapse at folds
+  and no flicker). Interior chords join vertices of one body segment only; joints are crossed
+  over the skin. The path's weight is K_body = Σ ds/A.
+- Contact: skin of two non-adjacent segments closer than `--contact-distance` (default 2 mm;
+  0 turns contact off), its area weighted by how close each vertex is. The best contact opens
+  a parallel branch: from where it leaves the body path (on the electrode-A side's shortest
+  path tree), through the contact, to where it rejoins (electrode-B side), so the shared tissue
+  is counted once. A contact can only lower |Z|.
+Cross-section ray casts (`cross_sections`, `path_impedance_inputs`) are kept for checks.
 """
 from __future__ import annotations
 
@@ -14,8 +19,9 @@ import numpy as np
 
 from ...body.asset import BodyAsset
 from .electrodes import resolve_pairs, vertex_areas
-from .graph import CONTACT, BodyGraph, segment_labels
-from .tissue import TissueModel, geometry_factor, magnitude_phase, resample_polyline
+from .graph import BodyGraph, segment_labels
+from .sections import rest_areas
+from .tissue import TissueModel, geometry_factor, magnitude_phase, resample_polyline, tissue_model_for
 
 MAX_REACH = 0.15       # m per ray
 SAMPLE_SPACING = 0.02  # m between cross-sections along the path
@@ -76,7 +82,10 @@ def body_graph(asset: BodyAsset) -> tuple[BodyGraph, np.ndarray]:
         if len(_GRAPHS) > 4:
             _GRAPHS.clear()
         labels, names = segment_labels(asset)
-        g = BodyGraph(asset.vertices, asset.faces, labels, names, chords=_chords(asset))
+        chords = _chords(asset)
+        chords = chords[labels[chords[:, 0]] == labels[chords[:, 1]]]  # no chord across a joint
+        g = BodyGraph(asset.vertices, asset.faces, labels, names, chords=chords)
+        g.set_areas(rest_areas(asset))
         _GRAPHS[key] = (asset, g, vertex_areas(asset.vertices, asset.faces))
     return _GRAPHS[key][1], _GRAPHS[key][2]
 
@@ -151,46 +160,162 @@ def even_points(points: np.ndarray, n: int) -> np.ndarray:
     return np.stack([np.interp(q, s, points[:, c]) for c in range(3)], axis=1)
 
 
+def _fill_nearest(x: np.ndarray) -> np.ndarray:
+    """NaN/inf entries filled from the nearest finite one (none finite: unchanged)."""
+    x = np.asarray(x, dtype=np.float64).copy()
+    ok = np.nonzero(np.isfinite(x))[0]
+    if len(ok) in (0, len(x)):
+        return x
+    pos = np.clip(np.searchsorted(ok, np.arange(len(x))), 1, len(ok) - 1) if len(ok) > 1 else np.zeros(len(x), int)
+    if len(ok) > 1:
+        left, right = ok[pos - 1], ok[pos]
+        near = np.where(np.abs(np.arange(len(x)) - left) <= np.abs(right - np.arange(len(x))), left, right)
+    else:
+        near = np.full(len(x), ok[0])
+    return x[near]
+
+
+def _walk(pred: np.ndarray, node: int) -> list[int]:
+    out = [int(node)]
+    while pred[out[-1]] >= 0:
+        out.append(int(pred[out[-1]]))
+    return out
+
+
+def _merge(pred: np.ndarray, start: int, on_path: set) -> int:
+    """First vertex of the shortest-path tree's way from `start` back to its root that lies on
+    the body path (where a contact branch leaves it)."""
+    node = int(start)
+    while node not in on_path and pred[node] >= 0:
+        node = int(pred[node])
+    return node
+
+
+CONTACT_RESOLUTION = 1e-4  # m²: about one vertex's skin area on the Anny mesh
+CONTACT_SETTLING = 0.1     # s: time constant of a contact's settling
+
+
+def effective_contact_area(area: np.ndarray, fps: float) -> np.ndarray:
+    """Contact areas (T,) as they conduct: below the mesh's resolution (about one vertex area)
+    a contact is ramped in, A²/(A + A₀); then the area settles with a time constant of
+    `CONTACT_SETTLING` (causal first-order lag: skin pressed on skin conducts fully only after
+    it has settled, and the mesh's contact area jumps by whole vertices from frame to frame)."""
+    a = np.asarray(area, dtype=np.float64)
+    a = a * a / (a + CONTACT_RESOLUTION)
+    alpha = 1.0 - np.exp(-1.0 / (fps * CONTACT_SETTLING))
+    from scipy.signal import lfilter
+    return lfilter([alpha], [1.0, alpha - 1.0], a) if len(a) else a
+
+
+CONTACT_MIN = 1e-6  # m² (0.01 cm²): below this a settling contact no longer counts
+
+
 class ImpedanceSimulator:
-    """Collects per-frame path geometry; `finish()` turns it into |Z|, phase and length arrays."""
+    """Collects per-frame circuit geometry; `finish()` turns it into |Z|, phase and length arrays."""
+
+    needs_bvh = False  # the circuit uses rest cross-sections: no per-frame BVH
 
     def __init__(self, asset: BodyAsset, cfg, alignment=None, model: TissueModel | None = None):
         self.cfg = cfg
-        self.model = model or TissueModel()
+        self.model = model or tissue_model_for(getattr(cfg, "electrode_type", "gel"))
         self.graph, self.areas = body_graph(asset)
         self.pairs = resolve_pairs(asset, cfg.electrodes, getattr(cfg, "electrode_defs", None) or {},
                                    alignment, self.areas)
         self.rows: dict[str, list] = {p: [] for p, _, _ in self.pairs}
         self.paths: dict[str, list] = {p: [] for p, _, _ in self.pairs}
-        self._blocked: dict[str, set] = {p: set() for p, _, _ in self.pairs}
         self._last: dict[str, float] = {}
         self.searches = 0
+        g = self.graph
+        self._route = {p: g.segment_route(set(g.labels[a.vertices].tolist()), set(g.labels[b.vertices].tolist()))
+                       for p, a, b in self.pairs}
+        self._z50 = (self.model.tissue.resistivity(50e3), None if self.model.skin_contact is None
+                     else self.model.skin_contact.specific(50e3))
 
-    def on_frame(self, f: int, v: np.ndarray, bvh, normals: np.ndarray | None = None) -> None:
+    def _branch(self, g: dict, dA, pA, dB, pB, path_a: set, path_b: set, K: float):
+        """(K_shared, K_contact) of a contact group's branch, or None."""
+        best = None
+        for s1, s2 in ((g["a"], g["b"]), (g["b"], g["a"])):
+            P = s1[np.argmin(dA[s1])]
+            Q = s2[np.argmin(dB[s2])]
+            if not (np.isfinite(dA[P]) and np.isfinite(dB[Q])):
+                continue
+            ma, mb = _merge(pA, P, path_a), _merge(pB, Q, path_b)
+            k1, k3 = float(dA[ma]), float(dB[mb])
+            if k1 + k3 > K:  # the branch would leave after it rejoins: plain parallel path
+                k1 = k3 = 0.0
+            kc = float(dA[P] - k1 + dB[Q] - k3) + 1.0 / (2 * np.sqrt(g["area"] / np.pi))
+            cand = (k1 + k3, kc)
+            if best is None or sum(cand) < sum(best):
+                best = cand
+        return best
+
+    def on_frame(self, f: int, v: np.ndarray, bvh=None, normals: np.ndarray | None = None) -> None:
+        g = self.graph
+        cd = float(self.cfg.contact_distance)
+        groups = g.contact_groups(v, cd, self.areas) if cd > 0 else []
         for name, ea, eb in self.pairs:
-            r = self.graph.shortest_path(v, ea.vertices, eb.vertices, bvh, self.cfg.contact_distance,
-                                         self.areas, self._blocked[name], self._last.get(name), normals)
-            self._blocked[name] = r.blocked
-            self._last[name] = r.length
-            self.searches += r.searches
-            K, areas, L = path_impedance_inputs(bvh, r.points)
-            self.rows[name].append((L, K, r.contact_area, float(areas.min()), float(areas.mean()),
-                                    float((r.kinds == CONTACT).any())))
+            hint = self._last.get(name)
+            segs = set(self._route[name])
+            for grp in groups:
+                segs |= {g.segment_names.index(x) for x in grp["segments"]}
+            mask = g.edge_mask(segs)
+            limit = None if groups or hint is None else 1.2 * hint + 5.0
+            dA, pA = g.k_tree(v, ea.vertices, limit, mask)
+            self.searches += 1
+            if not (dA[eb.vertices] < 1e8).any():
+                dA, pA = g.k_tree(v, ea.vertices)
+                self.searches += 1
+            t = int(eb.vertices[np.argmin(dA[eb.vertices])])
+            K = float(dA[t])
+            if not np.isfinite(K):
+                raise RuntimeError("the electrodes are not connected through the body mesh")
+            self._last[name] = K
+            nodes = _walk(pA, t)[::-1]
+            pts = v[nodes].astype(np.float64)
+            L = float(np.linalg.norm(np.diff(pts, axis=0), axis=1).sum())
+            ks, kc, ca = 0.0, np.inf, 0.0
+            if groups and self.model.skin_contact is not None:
+                dB, pB = g.k_tree(v, eb.vertices, None, mask)
+                self.searches += 1
+                sb = int(ea.vertices[np.argmin(dB[ea.vertices])])
+                path_a, path_b = set(nodes), set(_walk(pB, sb))
+                rho, zs = self._z50
+                best = None
+                for grp in groups:
+                    br = self._branch(grp, dA, pA, dB, pB, path_a, path_b, K)
+                    if br is None:
+                        continue
+                    score = abs(rho * br[1] + 2 * zs / grp["area"])  # the branch at 50 kHz
+                    if best is None or score < best[0]:
+                        best = (score, br, grp["area"])
+                if best is not None:
+                    (ks, kc), ca = best[1], best[2]
+            a = g.areas[nodes]
+            self.rows[name].append((L, K, ca, float(a.min()), float(a.mean()), float(ca > 0), ks, kc))
             if self.cfg.save_path:
-                self.paths[name].append(even_points(r.points, PATH_POINTS))
+                self.paths[name].append(even_points(pts, PATH_POINTS))
 
     def finish(self, to_world=None) -> tuple[dict, dict]:
         freqs = np.asarray(self.cfg.frequencies, dtype=np.float64)
         imp, meta = {}, {}
         for name, ea, eb in self.pairs:
-            rows = np.array(self.rows[name], dtype=np.float64).reshape(-1, 6)
-            L, K, ca, amin, amean, contact = rows.T
-            Z = self.model.impedance(K, freqs, ea.area, eb.area, ca)
+            rows = np.array(self.rows[name], dtype=np.float64).reshape(-1, 8)
+            L, K, ca, amin, amean, contact, ks, kc = rows.T
+            ca = effective_contact_area(ca, float(self.cfg.fps))
+            ca = np.where(ca > CONTACT_MIN, ca, 0.0)
+            contact = (ca > 0).astype(np.float64)
+            # the branch's tissue where the contact was present, at the neighbouring frames too
+            had = np.isfinite(kc)
+            kc = _fill_nearest(np.where(had, kc, np.nan))
+            ks = _fill_nearest(np.where(had, ks, np.nan))
+            kc = np.where(np.isfinite(kc), kc, np.inf)
+            ks = np.where(np.isfinite(ks), ks, 0.0)
+            Z = self.model.impedance(K, freqs, ea.area, eb.area, ca, k_shared=ks, k_contact=kc)
             mag, ph = magnitude_phase(Z)
             if len(freqs) == 1:
                 mag, ph = mag[:, 0], ph[:, 0]
             ch = {"mag": mag, "phase": ph, "length": L, "kfactor": K, "area_min": amin,
-                  "area_mean": amean, "contact": contact}
+                  "area_mean": amean, "contact": contact, "contact_area": ca}
             if self.cfg.save_path:
                 P = np.array(self.paths[name])
                 if to_world is not None:
@@ -201,12 +326,15 @@ class ImpedanceSimulator:
             meta[name] = {"a": ea.describe(), "b": eb.describe(), "frequencies_hz": freqs.tolist(),
                           "tissue_model": self.model.describe(),
                           "contact_distance_m": self.cfg.contact_distance,
-                          "extra_keys": {"kfactor": "sum(ds/A) along the path, 1/m",
-                                         "area_min": "smallest cross-section on the path, m^2",
-                                         "area_mean": "mean cross-section on the path, m^2",
-                                         "contact": "1 where the path crosses skin-to-skin contact",
-                                         "path": f"(T,{PATH_POINTS},3) current path in world coordinates, m"
+                          "extra_keys": {"kfactor": "sum(ds/A) along the body path, 1/m",
+                                         "area_min": "smallest rest cross-section on the body path, m^2",
+                                         "area_mean": "mean rest cross-section on the body path, m^2",
+                                         "contact": "1 where skin-to-skin contact opens a parallel branch",
+                                         "contact_area": "area of that contact as it conducts, m^2 (weighted "
+                                                         "by closeness, settling with a 0.1 s time constant)",
+                                         "path": f"(T,{PATH_POINTS},3) body current path in world coordinates, m"
                                                  " (--save-path)"},
-                          "path": "shortest path through the deformed mesh: surface edges, interior "
-                                  "chords (BVH ray-tested), contact edges"}
+                          "path": "least-resistance path through the deformed mesh (edges weighted by ds/A, "
+                                  "rest cross-sections carried by the skinning), in parallel with the best "
+                                  "skin-to-skin contact branch"}
         return imp, meta
