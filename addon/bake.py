@@ -94,6 +94,23 @@ def engine_for(cfg: BakeConfig) -> str:
     return engine
 
 
+def imu_filter(cfg: BakeConfig, source_fps: float | None = None) -> "BandFilter | int":
+    """The derivative filter of a bake: the band filter (default), or the former Savitzky-Golay
+    window in samples when `imu_smoothing` > 0."""
+    if cfg.imu_smoothing > 0:
+        return smoothing_window(cfg.fps, cfg.imu_smoothing)
+    return BandFilter.for_rates(cfg.fps, source_fps, cfg.imu_bandwidth or None)
+
+
+def site_imu(site, vertices: np.ndarray, fps: float, filt) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The one IMU model of both engines and the torch batch: a site's patch vertices (T,3,3)
+    in world coordinates -> ideal (acc, gyro, R) in the sensor frame (noise comes after). The
+    placement roll turns the anatomical frame, then the watch axes flip it (right wrist)."""
+    p = vertices
+    R = apply_frame_roll(frame_from_points(p[:, 0], p[:, 1], p[:, 2]), site) * site.axis_signs
+    return specific_force(p.mean(axis=1), R, fps, filt), angular_velocity(R, fps, filt), R
+
+
 class Baker:
     def __init__(self, config: BakeConfig | None = None):
         self.config = config or BakeConfig()
@@ -194,15 +211,13 @@ class Baker:
     def _bake_chunk(self, chunk, device: str, out: list) -> None:
         from .skinning.batch import body_pack
 
-        cfg = self.config
         t0 = time.perf_counter()
         _, _, _, asset, align = chunk[0]
         sites, feet = self._static(asset, align)
-        window = smoothing_window(cfg.fps, cfg.imu_smoothing)
         ok = []
         for i, m, v, _, _ in chunk:
-            if m.n_frames < window or not sites or tuple(m.joint_names[:POSE_JOINTS]) != BODY_JOINTS:
-                # too short for one filter window, or not on the SMPL body tree: numpy path
+            if m.n_frames < 5 or not sites or tuple(m.joint_names[:POSE_JOINTS]) != BODY_JOINTS:
+                # a few frames only, or not on the SMPL body tree: the numpy engine, clip by clip
                 try:
                     out[i] = self.bake(m, v)
                 except Exception as e:  # noqa: BLE001
@@ -219,7 +234,7 @@ class Baker:
                 if len(packs) > 32:   # --vary-body: a new body per clip; keep memory bounded
                     packs.clear()
                 packs[key] = (asset, body_pack(asset, align, np.array([s.vertices for s in sites]).reshape(-1)))
-            res = self._imu_batch(packs[key][1], ok, asset, align, feet, lengths, window, device)
+            res = self._imu_batch(packs[key][1], ok, asset, align, feet, lengths, device)
         except Exception as e:  # noqa: BLE001 - e.g. out of GPU memory: clip by clip in numpy instead
             import sys
 
@@ -241,16 +256,15 @@ class Baker:
                                   time.perf_counter() - share * n, "fast")
             start += n
 
-    def _imu_batch(self, bp, ok, asset, align, feet, lengths, window, device):
+    def _imu_batch(self, bp, ok, asset, align, feet, lengths, device):
         from .skinning.batch import imu_batch
         from .skinning.engine import first_frame_offset
 
-        cfg = self.config
         return imu_batch(bp, np.concatenate([m.rotations[:, :POSE_JOINTS] for _, m, _ in ok]),
                          np.concatenate([m.trans for _, m, _ in ok]),
                          [v.height / (m.source_height or 1.7) for _, m, v in ok],
                          np.stack([first_frame_offset(asset, align, m, v.height, feet) for _, m, v in ok]),
-                         lengths, cfg.fps, window, device=device)
+                         lengths, device=device)
 
     def _placement(self, motion: Motion, variant: BodyVariant) -> dict:
         """Seeded watch placement of this recording (`--imu-placement-jitter`; {} when off)."""
@@ -397,24 +411,16 @@ class Baker:
         n_pose = min(POSE_JOINTS, len(motion.joint_names))
         rec.pose["rot6d"] = pose_rot6d(motion.rotations[:, :n_pose])
         rec.pose["joints"] = joints.astype(np.float32)
-        rec.debug = {"site_positions": {}, "asset": asset}
-        if cfg.imu_smoothing > 0:
-            window = smoothing_window(cfg.fps, cfg.imu_smoothing)
-            filt_meta = {"kind": "savitzky-golay", "savgol_window": window, "polyorder": 3}
-        else:
-            window = BandFilter.for_rates(cfg.fps, motion.source.get("original_fps"),
-                                          cfg.imu_bandwidth or None)
-            filt_meta = window.describe()
+        rec.debug = {"site_positions": {}, "asset": asset, "sites": {s.name: s for s in sites}}
+        rec.debug["imu_filter"] = window = imu_filter(cfg, motion.source.get("original_fps"))
+        filt_meta = (window.describe() if isinstance(window, BandFilter)
+                     else {"kind": "savitzky-golay", "savgol_window": window, "polyorder": 3})
         noise = noise_preset(cfg.imu_noise)
         rng = np.random.default_rng([cfg.seed, 7])
         site_meta = {}
         for k, s in enumerate(sites):
             p = site_pos[:, 3 * k:3 * k + 3]
-            # one IMU model for both engines: the torch batch hands over skinned positions only;
-            # the placement roll turns the anatomical frame, then the watch axes flip it (right wrist)
-            R = apply_frame_roll(frame_from_points(p[:, 0], p[:, 1], p[:, 2]), s) * s.axis_signs
-            acc = specific_force(p.mean(axis=1), R, cfg.fps, window)
-            gyro = angular_velocity(R, cfg.fps, window)
+            acc, gyro, R = site_imu(s, p, cfg.fps, window)
             acc, gyro = noise.apply(acc, gyro, cfg.fps, rng)
             rec.imu[s.name] = {"acc": acc, "gyro": gyro}
             rec.debug["site_positions"][s.name] = p.mean(axis=1)

@@ -2,9 +2,10 @@
 
 Everything per frame runs on the device over all frames of all clips together: joint forward
 kinematics, bone world deltas D_b = G_j(b)·K_b (as `retarget.world_deltas`), the deform chain
-(`rig.deform_from_deltas`), skinning of the patch vertices (`lbs`), the sensor frames and the IMU
-derivatives (`sensors.imu`: Savitzky–Golay with scipy's `mode="interp"` edges, one kernel per clip
-boundary). What stays on the CPU is per clip or per body and small: resampling, the first-frame
+(`rig.deform_from_deltas`), skinning of the patch vertices (`lbs`) and the sensor frames. The IMU
+signals come from those vertices through the one IMU model (`addon.bake.site_imu`, numpy, per
+clip: the derivative filter and noise are cheap next to skinning). What stays on the CPU is per
+clip or per body and small: resampling, the first-frame
 normalization (exact path, 2 frames) and the body's constants. `tests/test_fast_imu.py` checks
 this against the numpy engine, which is checked against Blender.
 """
@@ -13,11 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import savgol_filter
 
 from ..motion.rotations import Y_UP_TO_Z_UP
 from ..motion.skeleton import BODY_JOINTS, BODY_PARENTS
-from ..sensors.imu import GRAVITY, POLYORDER
 from . import lbs
 from .engine import first_frame_offset
 from .rig import ancestors_closure, rest_matrices
@@ -53,10 +52,14 @@ class BodyPack:
     joint_src: np.ndarray   # (J,m) pack bone whose deform carries each joint's bone heads
     joint_head: np.ndarray  # (J,m,3) those rest heads
     joint_w: np.ndarray     # (J,m) averaging weights (0: padding; a row of zeros: joint not on this body)
+    twist: np.ndarray       # (K,2) (elbow, wrist) joints of a forearm twist bone, -1: not one
+    twist_axis: np.ndarray  # (K,3) share x unit elbow -> wrist axis of the SMPL T-pose (retarget.world_deltas)
 
 
 def body_pack(asset, alignment: np.ndarray, site_vertices) -> BodyPack:
     """Constants for `asset` with its T-pose `alignment`, for the given site vertex triples."""
+    from ..body.retarget import twist_bones
+    from ..motion.skeleton import TPOSE_BODY
     from .engine import joint_bones
 
     p = lbs.patch(asset, site_vertices)
@@ -77,14 +80,22 @@ def body_pack(asset, alignment: np.ndarray, site_vertices) -> BodyPack:
     if (driver[keep] == -2).any():
         raise ValueError("a sensor patch follows a hand/face joint; the batch engine covers the 22 body joints")
     Wt = Y_UP_TO_Z_UP.T
+    tw = {asset.bone_index(b): v for b, v in twist_bones(asset).items()}
     joint = np.full(len(keep), -1)
     K = np.empty((len(keep), 3, 3))
+    twist, twist_axis = np.full((len(keep), 2), -1), np.zeros((len(keep), 3))
     for i, b in enumerate(keep):     # as world_deltas: undriven bones keep their parent's delta
         pb = parents[b]
-        if driver[b] >= 0:
+        if b in tw:                  # D_b = G_elbow · Tw(share·θ) · K_b
+            elbow, wrist, share = tw[b]
+            e, w = joint_index[elbow], joint_index[wrist]
+            a = TPOSE_BODY[w] - TPOSE_BODY[e]
+            joint[i], K[i], twist[i], twist_axis[i] = e, Wt @ alignment[b], (e, w), share * a / np.linalg.norm(a)
+        elif driver[b] >= 0:
             joint[i], K[i] = driver[b], Wt @ alignment[b]
         elif pb >= 0:
             joint[i], K[i] = joint[remap[pb]], K[remap[pb]]
+            twist[i], twist_axis[i] = twist[remap[pb]], twist_axis[remap[pb]]
         else:
             joint[i], K[i] = -1, np.eye(3)
     rest = rest_matrices(asset.bone_heads, asset.bone_tails)
@@ -98,32 +109,8 @@ def body_pack(asset, alignment: np.ndarray, site_vertices) -> BodyPack:
             jsrc[j, k], jhead[j, k], jw[j, k] = remap[src[b]], rest[b, :3, 3], 1.0 / len(bs)
     return BodyPack(parents=np.where(pp >= 0, remap[np.maximum(pp, 0)], -1), heads=rest[keep, :3, 3],
                     joint=joint, K=K, bones=remap[p.bones], weights=p.weights, rest=p.rest,
-                    n_sites=len(p.vertices) // 3, joint_src=jsrc, joint_head=jhead, joint_w=jw)
-
-
-def savgol_operator(window: int, deriv: int, fps: float) -> np.ndarray:
-    """(window, window) matrix O: savgol_filter(x[:window], ..., mode="interp") = O @ x for a
-    signal of exactly `window` samples; row window//2 is the interior kernel, the first/last
-    half rows are scipy's edge fits."""
-    return savgol_filter(np.eye(window), window, min(POLYORDER, window - 1), deriv=deriv,
-                         delta=1.0 / fps, axis=0, mode="interp")
-
-
-def _savgol(torch, x, starts, lengths, window: int, deriv: int, fps: float):
-    """x: (F,C) frames of all clips concatenated; Savitzky–Golay per clip (scipy "interp")."""
-    O = torch.as_tensor(savgol_operator(window, deriv, fps), dtype=x.dtype, device=x.device)
-    half = window // 2
-    kernel = O[half].flip(0).view(1, 1, -1).expand(x.shape[1], 1, -1).contiguous()
-    y = torch.nn.functional.conv1d(x.T.unsqueeze(0), kernel, padding=half, groups=x.shape[1])[0].T
-    # edges: the first/last `half` samples of each clip come from the polynomial fit
-    idx = starts[:, None] + torch.arange(window, device=x.device)[None]           # (n, window)
-    head = torch.einsum("hw,nwc->nhc", O[:half], x[idx])
-    ridx = (starts + lengths - window)[:, None] + torch.arange(window, device=x.device)[None]
-    tail = torch.einsum("hw,nwc->nhc", O[half + 1:], x[ridx])
-    out = y.clone()
-    out[idx[:, :half].reshape(-1)] = head.reshape(-1, x.shape[1])
-    out[ridx[:, half + 1:].reshape(-1)] = tail.reshape(-1, x.shape[1])
-    return out
+                    n_sites=len(p.vertices) // 3, joint_src=jsrc, joint_head=jhead, joint_w=jw,
+                    twist=twist, twist_axis=twist_axis)
 
 
 def _aa_to_matrix(torch, aa):
@@ -151,13 +138,12 @@ def _log_map(torch, R):
     return v * scale
 
 
-def imu_batch(pack: BodyPack, rotations, trans, scale, offsets, lengths, fps: float, window: int,
-              device: str = "cpu", dtype=None) -> dict:
+def imu_batch(pack: BodyPack, rotations, trans, scale, offsets, lengths, device: str = "cpu", dtype=None) -> dict:
     """All clips of one body: rotations (F,22,3) axis-angle and trans (F,3) of the clips
     concatenated (each clip's frames at the output rate), scale (n,) translation scale and
-    offsets (n,3) normalization per clip, lengths (n,). Returns numpy arrays: "acc", "gyro"
-    (F,S,3), "position" (F,S,3) (patch centroids), "frames" (F,S,3,3), "vertices" (F,S,3,3),
-    "joints" (F,22,3). Clips must be at least `window` frames long."""
+    offsets (n,3) normalization per clip, lengths (n,). Returns numpy arrays: "position" (F,S,3)
+    (patch centroids), "frames" (F,S,3,3), "vertices" (F,S,3,3), "joints" (F,22,3). The IMU
+    signals are derived from "vertices" by the one IMU model, `addon.bake.site_imu`."""
     import torch
 
     dtype = dtype or torch.float64
@@ -181,6 +167,9 @@ def imu_batch(pack: BodyPack, rotations, trans, scale, offsets, lengths, fps: fl
         D, T = [], []
         for b, p in enumerate(pack.parents):
             Gj = G[pack.joint[b]] if pack.joint[b] >= 0 else eye
+            if pack.twist[b, 0] >= 0:   # forearm twist bone: a share of the wrist's twist about the forearm
+                Gj = Gj @ _twist(torch, G[pack.twist[b, 0]].transpose(-1, -2) @ G[pack.twist[b, 1]],
+                                 t(pack.twist_axis[b]))
             Db = Gj @ Kt[b]
             h = heads[b]
             carried = h + disp if p < 0 else D[p] @ h + T[p]
@@ -210,19 +199,19 @@ def imu_batch(pack: BodyPack, rotations, trans, scale, offsets, lengths, fps: fl
         y = torch.cross(z, x, dim=-1)
         R = torch.stack([x, y, z], -1)               # (F,S,3,3) columns = axes
         centre = v.mean(2)
-        a = _savgol(torch, centre.reshape(F, -1), starts, lengths_t, window, 2, fps).view(F, S, 3)
-        acc = torch.einsum("fsji,fsj->fsi", R, a - t(GRAVITY))
-        # angular velocity: central differences inside each clip, one-sided at its ends
-        idx = torch.arange(F, device=dev)
-        first, last = idx == starts[clip], idx == (starts + lengths_t - 1)[clip]
-        prev = torch.where(first, idx, idx - 1)
-        nxt = torch.where(last, idx, idx + 1)
-        span = 2.0 - first.to(dtype) - last.to(dtype)
-        rel = R[prev].transpose(-1, -2) @ R[nxt]
-        g = _log_map(torch, rel.reshape(-1, 3, 3)).view(F, S, 3) * (fps / span)[:, None, None]
-        g = _savgol(torch, g.reshape(F, -1), starts, lengths_t, window, 0, fps).view(F, S, 3)
-        return {"acc": acc.cpu().numpy(), "gyro": g.cpu().numpy(), "position": centre.cpu().numpy(),
+        return {"position": centre.cpu().numpy(),
                 "frames": R.cpu().numpy(), "vertices": v.cpu().numpy(), "joints": joints.cpu().numpy()}
+
+
+def _twist(torch, R, axis_share):
+    """Rotations (F,3,3) by share·θ about the unit axis, θ the twist of R about that axis
+    (quaternion w >= 0, as `retarget.twist_angle`); `axis_share` = share · axis."""
+    share = axis_share.norm()
+    a = axis_share / share
+    v = torch.stack([R[:, 2, 1] - R[:, 1, 2], R[:, 0, 2] - R[:, 2, 0], R[:, 1, 0] - R[:, 0, 1]], -1)
+    tr = R[:, 0, 0] + R[:, 1, 1] + R[:, 2, 2]
+    theta = 2.0 * torch.atan2(v @ a, 1.0 + tr)
+    return _aa_to_matrix(torch, (share * theta)[:, None] * a)
 
 
 def first_frame_offsets(asset, alignment, motions, heights, foot_vertices) -> np.ndarray:
