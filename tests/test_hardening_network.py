@@ -77,7 +77,8 @@ def _ask(url):
 def test_a_good_endpoint_is_used_and_gets_the_key(server):
     s = server(lambda h: _reply(h, GOOD))
     out, warned = _ask(s.url)
-    assert out == ["A person waves slowly.", "A man waves hello."] and not warned
+    # the endpoint said "A man waves hello.": subjects are made neutral (every body variant shares the text)
+    assert out == ["A person waves slowly.", "A person waves hello."] and not warned
     assert s.seen[0]["headers"]["Authorization"] == f"Bearer {KEY}"
 
 
