@@ -210,6 +210,28 @@ class BakeConfig:
             raise ConfigError("calibration", f"{self.calibration}: no such file")
 
 
+def to_args(cfg: BakeConfig) -> list[str]:
+    """The `weartwin bake` flags that rebuild `cfg` (fields that differ from their default): how
+    the add-on hands its settings to a batch it starts (`addon/ui/batch.py`)."""
+    args: list[str] = []
+    for f in dataclasses.fields(BakeConfig):
+        flag, m = flag_of(f), option(f)
+        v = getattr(cfg, f.name)
+        if not flag or v == m["default"]:
+            continue
+        kind = kind_of(f.name).rstrip("?")
+        if kind == "bool":
+            args.append(flag if v else "--no-" + flag[2:])
+        elif kind == "dict":
+            for name, spec in v.items():
+                args += [flag, f"{name}={spec}"]
+        elif kind.startswith("tuple"):
+            args += [flag, ",".join(repr(x) if isinstance(x, float) else str(x) for x in v)]
+        else:
+            args += [flag, repr(v) if isinstance(v, float) else str(v)]
+    return args
+
+
 def option(f: dataclasses.Field | str) -> dict:
     """A field's option metadata with every key (OPTION_KEYS' values where left out) and its `default`."""
     f = BakeConfig.__dataclass_fields__[f] if isinstance(f, str) else f

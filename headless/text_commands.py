@@ -159,7 +159,8 @@ def cmd_text2signals(a, sensors: tuple[str, ...]) -> int:
     label = a.label or "activity"
     jobs = [(label, a.text, a.seed + k, f"{label}_{k:03d}") for k in range(a.n)]
     manifest, failed = make_motions(jobs, out, backend, a.force)
-    summary = bake_manifest(manifest, out / "exports", cfg, a.workers, a.force, not a.quiet and sys.stderr.isatty())
+    summary = bake_manifest(manifest, out / "exports", cfg, a.workers, a.force,
+                           not a.quiet and (sys.stderr.isatty() or a.progress))
     return _report(summary, failed, out)
 
 
@@ -268,7 +269,8 @@ def cmd_synth(a) -> int:
           f"({', '.join(f'{v} {k}' for k, v in n_src.items() if v)}), backend {spec.get('backend', 'procedural')}, "
           f"{max(1, cfg.vary_body)} body shape(s) each")
     manifest, failed = make_motions(jobs, out, backend, a.force)
-    summary = bake_manifest(manifest, out / "exports", cfg, a.workers, a.force, not a.quiet and sys.stderr.isatty())
+    summary = bake_manifest(manifest, out / "exports", cfg, a.workers, a.force,
+                           not a.quiet and (sys.stderr.isatty() or a.progress))
     if summary is not None:
         from .corpus import write_corpus
 
@@ -303,6 +305,7 @@ def register(sub) -> None:
         p.add_argument("--workers", type=int, default=1)
         p.add_argument("--force", action="store_true")
         p.add_argument("--quiet", action="store_true")
+        p.add_argument("--progress", action="store_true", help="progress bar even when not on a terminal")
         _add_backend_options(p)
         add_bake_options(p)
         p.set_defaults(func=lambda a, s=sensors: cmd_text2signals(a, s))
@@ -316,6 +319,7 @@ def register(sub) -> None:
     s.add_argument("--workers", type=int, default=1)
     s.add_argument("--force", action="store_true", help="regenerate and re-bake everything")
     s.add_argument("--quiet", action="store_true")
+    s.add_argument("--progress", action="store_true", help="progress bar even when not on a terminal")
     s.add_argument("--llm-url", default=None,
                    help="OpenAI-compatible endpoint that writes the descriptions (overrides llm_url in SPEC); "
                         "the API key comes from OPENAI_API_KEY; without it: the offline template generator")

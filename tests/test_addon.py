@@ -135,3 +135,45 @@ def test_extension_zip_installs_in_blender(tmp_path):
                        cwd=tmp_path)
     assert "RESULT {'FINISHED'}" in r.stdout, r.stdout[-2000:] + r.stderr[-2000:]
     assert (tmp_path / "user" / "extensions" / "user_default" / "weartwin" / "blender_manifest.toml").is_file()
+
+
+def test_batch_and_study_from_the_gui(gui, tmp_path):
+    """The Batches & Studies panel runs `weartwin bake` on a folder with the sidebar's settings,
+    and `weartwin synth` on a study spec, as child processes; bad input is one line."""
+    import json
+    import shutil
+
+    from addon.export.recording import read_export
+
+    clip = need_shared("motion/amass/dmpl_sample.npz")
+    src = tmp_path / "motions"
+    src.mkdir()
+    shutil.copy(clip, src / clip.name)
+    (src / "notes.txt").write_text("not a motion")
+    s = gui
+    s.use_impedance, s.fps = False, 25.0          # the sidebar's settings go to the batch
+    s.batch_input, s.batch_out = str(src), str(tmp_path / "out")
+    assert bpy.ops.weartwin.bake_batch() == {"FINISHED"}
+    assert s.batch_status.startswith("baked 1") and not s.batch_running, s.batch_status
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert [x["input"] for x in summary["skipped"]] == [str(src / "notes.txt")]
+    arrays, meta = read_export(tmp_path / "out" / "dmpl_sample.npz")
+    assert meta["config"]["fps"] == 25.0 and meta["config"]["sensors"] == ["imu"] and meta["engine"] == "fast"
+    assert not any(k.startswith("imp.") for k in arrays)
+
+    spec = tmp_path / "study.yaml"
+    spec.write_text("activities:\n  - name: sitting_down\n    count: 1\nvary_body: 1\nfps: 25\n"
+                    "imu_sites: [left_wrist]\n")
+    s.batch_input, s.batch_out = str(spec), str(tmp_path / "study")
+    assert bpy.ops.weartwin.bake_batch() == {"FINISHED"}, s.batch_status
+    assert len(list((tmp_path / "study" / "exports").rglob("*.npz"))) == 1
+
+    s.batch_input = str(tmp_path / "missing")
+    with pytest.raises(RuntimeError, match="no such file or folder"):
+        bpy.ops.weartwin.bake_batch()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("activities: 7\n")
+    s.batch_input = str(bad)
+    with pytest.raises(RuntimeError) as e:
+        bpy.ops.weartwin.bake_batch()
+    assert "bad.yaml" in str(e.value) and "Traceback" not in str(e.value)

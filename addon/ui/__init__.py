@@ -40,9 +40,9 @@ def enable_full_ui() -> bool:
         return False
     if hasattr(bpy.types, "WEARTWIN_PT_missing"):
         bpy.utils.unregister_class(WEARTWIN_PT_missing)
-    from . import operators, panels, props
+    from . import batch, operators, panels, props
 
-    for m in (props, operators, panels):
+    for m in (props, operators, batch, panels):
         m.register()
         _MODULES.append(m)
     _seed_defaults()

@@ -208,7 +208,8 @@ class WEARTWIN_OT_remove_item(bpy.types.Operator):
 
 
 # Modal bake slices (see WEARTWIN_OT_bake._slice_seconds)
-SLICE_RATIO = 4.0
+SLICE_RATIO = 6.0
+SLICE_FIRST_S = 0.5     # before the interface time is measured
 SLICE_MIN_S = 0.1
 SLICE_MAX_S = 2.0
 
@@ -302,7 +303,9 @@ class WEARTWIN_OT_bake(bpy.types.Operator):
             gap = now - self._slice_end
             self._slice_end = None
             self._ui_s = gap if self._ui_s is None else 0.6 * self._ui_s + 0.4 * gap
-        return min(SLICE_MAX_S, max(SLICE_MIN_S, SLICE_RATIO * (self._ui_s or 0.0)))
+        if self._ui_s is None:
+            return SLICE_FIRST_S
+        return min(SLICE_MAX_S, max(SLICE_MIN_S, SLICE_RATIO * self._ui_s))
 
     def _stop(self, context):
         s = context.scene.weartwin

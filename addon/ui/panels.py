@@ -125,7 +125,30 @@ class WEARTWIN_PT_bake(_Panel, bpy.types.Panel):
         col.operator("weartwin.show_plot", icon="IMAGE_DATA")
 
 
-CLASSES = (WEARTWIN_UL_items, WEARTWIN_PT_motion, WEARTWIN_PT_sensors, WEARTWIN_PT_bake)
+class WEARTWIN_PT_batch(_Panel, bpy.types.Panel):
+    bl_label = "Batches & Studies"
+    bl_idname = "WEARTWIN_PT_batch"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context):
+        s = context.scene.weartwin
+        col = self.layout.column()
+        col.prop(s, "batch_input")
+        col.prop(s, "batch_out")
+        col.prop(s, "batch_workers")
+        if s.batch_running:
+            text = f"{s.batch_status} (Esc stops)"
+            if hasattr(col, "progress"):
+                col.progress(factor=s.batch_progress, type="BAR", text=text)
+            else:
+                col.label(text=text)
+        else:
+            col.operator("weartwin.bake_batch", icon="SEQ_STRIP_DUPLICATE")
+            if s.batch_status:
+                col.label(text=s.batch_status, icon="INFO")
+
+
+CLASSES = (WEARTWIN_UL_items, WEARTWIN_PT_motion, WEARTWIN_PT_sensors, WEARTWIN_PT_bake, WEARTWIN_PT_batch)
 
 
 register, unregister = bpy.utils.register_classes_factory(CLASSES)

@@ -97,6 +97,16 @@ class WEARTWIN_PG_settings(bpy.types.PropertyGroup):
     softbody_stiffness: FloatProperty(name="Flesh stiffness", **_bake("softbody_stiffness"))
 
     out_dir: StringProperty(name="Export folder", subtype="DIR_PATH", default="//weartwin_export")
+    # batches and studies (addon/ui/batch.py): the command line in a child process
+    batch_input: StringProperty(name="Input", subtype="FILE_PATH",
+                                description="a folder or .zip of motions, a manifest (.txt/.jsonl), or a study "
+                                            "spec (.yaml/.json, as `weartwin synth`)")
+    batch_out: StringProperty(name="Output folder", subtype="DIR_PATH", default="//weartwin_batch")
+    batch_workers: IntProperty(name="Workers", default=1, min=1, max=64,
+                               description="bake processes at once (one per CPU core at most)")
+    batch_running: BoolProperty(default=False)
+    batch_progress: FloatProperty(default=0.0, min=0.0, max=1.0)
+    batch_status: StringProperty(default="")
     csv: BoolProperty(name="CSV", default=True)
     preview: BoolProperty(name="Plot PNG", default=True)
     show_sensors: BoolProperty(name="Sensor axes", default=True)
