@@ -35,7 +35,7 @@ def test_packaged_default_asset_matches_real_anny():
 
 
 def test_normalized_height_and_feet_at_origin():
-    b = Baker(BakeConfig(sensors=("imu",)))
+    b = Baker(BakeConfig(sensors=("imu",), engine="blender"))   # reads the Blender scene below
     for h in (1.5, 1.7, 1.9):
         asset = anny_asset().scaled_to_height(h)
         assert abs(asset.height - h) < 1e-4

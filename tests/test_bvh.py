@@ -294,7 +294,7 @@ def test_shared_bandai_clips_bake(tmp_path, member):
     assert bent.any() and np.all(knee[bent, 0] > 0)
     speed = np.linalg.norm(m.trans[-1, :2] - m.trans[0, :2]) / m.duration
     assert 0.3 < speed < 2.0                                  # a walk, m/s
-    baker = Baker(BakeConfig(sensors=("imu",), fps=30))
+    baker = Baker(BakeConfig(sensors=("imu",), fps=30, engine="blender"))   # reads the Blender scene below
     res = baker.bake_file(path, tmp_path / "clip")
     arrays, meta = read_export(res.outputs[0])
     assert abs(arrays["t"][-1] - m.duration) <= 1 / 30 + 1e-9
