@@ -1,7 +1,10 @@
 """Runs *inside* a GUI Blender (see screenshots.py): installs the add-on from its zip, drives
 the workflow through the operators and the interface, and saves screenshots.
 
-    blender start.blend --enable-event-simulate --python tests/gui/drive_blender.py -- ZIP SITE MOTION OUT LOGDIR
+    blender start.blend --enable-event-simulate --python tests/gui/drive_blender.py -- ZIP SITE MOTION OUT LOGDIR [ROUNDS]
+
+The bake-time comparison runs ROUNDS (default 3) pairs, each a modal bake started as the Bake
+button does, then the same bake called from a script, so both see the same machine load.
 """
 import sys
 import traceback
@@ -9,7 +12,9 @@ from pathlib import Path
 
 import bpy
 
-ZIP, SITE, MOTION, OUT, LOGDIR = sys.argv[sys.argv.index("--") + 1:][:5]
+ARGS = sys.argv[sys.argv.index("--") + 1:]
+ZIP, SITE, MOTION, OUT, LOGDIR = ARGS[:5]
+ROUNDS = int(ARGS[5]) if len(ARGS) > 5 else 3
 OUT, LOGDIR = Path(OUT), Path(LOGDIR)
 LOG = []
 PANEL = {"at_click": None}
@@ -150,7 +155,7 @@ def step3():
     return None
 
 
-MODAL = {"polls": 0, "seen": []}
+MODAL = {"polls": 0, "seen": [], "round": 0}
 
 
 def modal_start(cancel: bool):
@@ -192,8 +197,20 @@ def finish():
 
 
 def step4():
+    """One round: a modal bake to the end, then the scripted bake right after it."""
+    MODAL["round"] += 1
     modal_start(cancel=False)
-    bpy.app.timers.register(modal_poll(step5), first_interval=0.1)
+    bpy.app.timers.register(modal_poll(scripted_bake), first_interval=0.1)
+
+
+def scripted_bake():
+    try:
+        res = bpy.ops.weartwin.bake()
+        log(f"round {MODAL['round']} scripted bake: {res} ({bpy.context.scene.weartwin.status})")
+    except Exception:
+        log(traceback.format_exc())
+    bpy.app.timers.register(step4 if MODAL["round"] < ROUNDS else step5, first_interval=0.5)
+    return None
 
 
 def step5():
