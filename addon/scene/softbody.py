@@ -49,6 +49,31 @@ def goal_weights(asset: BodyAsset, points: np.ndarray, bones: np.ndarray, stiffn
     return 1.0 - (1.0 - stiffness) * np.clip((d - 0.03) / 0.09, 0.0, 1.0)
 
 
+BIND_REACH_M = 0.06     # cage vertices this close (posed) may take part in a vertex's binding...
+APART_AT_REST_M = 0.15  # ...and belong to another body part when they are this far apart at rest
+
+
+def _evaluated_world(obj: bpy.types.Object) -> np.ndarray:
+    ev = obj.evaluated_get(bpy.context.evaluated_depsgraph_get())
+    co = np.empty(len(ev.data.vertices) * 3, dtype=np.float32)
+    ev.data.vertices.foreach_get("co", co)
+    mw = np.array(ev.matrix_world, dtype=np.float64)
+    return co.reshape(-1, 3).astype(np.float64) @ mw[:3, :3].T + mw[:3, 3]
+
+
+def _touching_other_parts(body, cage, body_rest: np.ndarray, cage_rest: np.ndarray) -> np.ndarray:
+    """Body vertices that, in the current pose, lie within BIND_REACH_M of a cage vertex that is
+    more than APART_AT_REST_M away from them at rest (skin of another limb touching them)."""
+    from scipy.spatial import cKDTree
+
+    posed_body, posed_cage = _evaluated_world(body), _evaluated_world(cage)
+    out = np.zeros(len(body_rest), dtype=bool)
+    for i, near in enumerate(cKDTree(posed_cage).query_ball_point(posed_body, BIND_REACH_M)):
+        if near and np.max(np.linalg.norm(cage_rest[near] - body_rest[i], axis=1)) > APART_AT_REST_M:
+            out[i] = True
+    return out
+
+
 def add_soft_flesh(arm: bpy.types.Object, body: bpy.types.Object, asset: BodyAsset,
                    frames: int, settings: SoftBodySettings | None = None) -> bpy.types.Object:
     """Add the cage (armature + soft body) and bind the body to it; call with the scene on
@@ -127,6 +152,11 @@ def add_soft_flesh(arm: bpy.types.Object, body: bpy.types.Object, asset: BodyAss
     # 3. body: Surface Deform onto the cage for fleshy vertices
     _, near_cage = cKDTree(cv).query(body_v)
     flesh = np.clip((1.0 - goal[near_cage]) / max(1e-6, 1.0 - s.stiffness), 0.0, 1.0)
+    # The binding happens on frame 0's pose. Where another body part touches there (arms hanging:
+    # the hand beside the thigh), Surface Deform would also bind to that part's cage faces and
+    # the flesh would follow the hand away (30 cm jumps): such vertices stay rigidly skinned.
+    scene.frame_set(scene.frame_start)
+    flesh[_touching_other_parts(body, cage, body_v, cv)] = 0.0
     fg = body.vertex_groups.new(name="weartwin_flesh")
     for value in np.unique(np.round(flesh, 2)):
         if value > 0:
