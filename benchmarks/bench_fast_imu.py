@@ -103,6 +103,7 @@ def _corpus_shard(args) -> dict:
     baker = Baker(BakeConfig(sensors=("imu",)))
     bodies = [BodyVariant("", "anny", {}, 1.7)] + variants_for("bandai-bench", "anny", 1.7, 3, 0)
     res, failed, load_s = BakeResult(), 0, 0.0
+    cpu0 = time.process_time()
     for i, path in enumerate(inputs):
         try:
             t0 = time.perf_counter()
@@ -115,7 +116,8 @@ def _corpus_shard(args) -> dict:
         except Exception as e:  # noqa: BLE001
             failed += 1
             print(f"FAILED {path}: {e}", file=sys.stderr)
-    return {"frames": res.frames, "files": len(res.outputs), "failed": failed, "load_s": load_s}
+    return {"frames": res.frames, "files": len(res.outputs), "failed": failed, "load_s": load_s,
+            "cpu_s": time.process_time() - cpu0}
 
 
 def corpus(workers: int = 2) -> dict:
@@ -141,7 +143,8 @@ def corpus(workers: int = 2) -> dict:
     shutil.rmtree(out, ignore_errors=True)
     return {"wall_s": wall, "clips": len(inputs), "frames": sum(p["frames"] for p in parts),
             "files": sum(p["files"] for p in parts), "failed": sum(p["failed"] for p in parts),
-            "load_s": sum(p["load_s"] for p in parts)}
+            "load_s": sum(p["load_s"] for p in parts), "cpu_s": sum(p["cpu_s"] for p in parts),
+            "load_avg": os.getloadavg()}
 
 
 def float32_effect(rec, fps: float) -> dict:
@@ -314,6 +317,9 @@ def print_corpus() -> None:
           f"2 processes: {c['files']} exports, {c['failed']} clips failed, {c['frames']:,} frames in "
           f"{c['wall_s']:.0f} s wall ({c['frames'] / c['wall_s']:,.0f} frames/s; BVH reading "
           f"{c['load_s']:.0f} s of the processes' time)")
+    print(f"  CPU time of the baking processes {c['cpu_s']:.0f} s = {c['frames'] / c['cpu_s']:,.0f} frames per CPU-second; "
+          f"on 2 otherwise idle cores that is {c['cpu_s'] / 2:.0f} s wall (load average at the end: "
+          f"{', '.join(f'{x:.1f}' for x in c['load_avg'])})")
 
 
 if __name__ == "__main__":
