@@ -196,3 +196,15 @@ def test_library_exit_codes_follow_design(tmp_path):
     assert r.returncode == 2 and "--max-clips" in r.stderr
     r = run_cli("library", lib, "--rule", "regex:(?P<content>[a-z]+)_")
     assert r.returncode == 0 and "1 clips" in r.stdout, r.stderr
+
+
+# --- found on the way: predict/compare with a missing file ------------------------------------
+def test_predict_and_compare_name_a_missing_file_plainly(tmp_path):
+    r = run_cli("predict", tmp_path / "model.npz", tmp_path, "--out", tmp_path / "p.csv")
+    assert r.returncode == 1 and r.stderr.strip() == f"weartwin predict: error: {tmp_path / 'model.npz'}: no such file"
+    r = run_cli("predict", tmp_path, tmp_path, "--out", tmp_path / "p.csv")     # a run folder, not its model
+    assert r.returncode == 1 and "not a file (the model is RUN/model.npz" in r.stderr
+    (tmp_path / "run").mkdir()
+    r = run_cli("compare", tmp_path / "run", tmp_path / "nope")
+    assert r.returncode == 1 and "Error" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert f"{tmp_path / 'run' / 'metrics.json'}: no such file" in r.stderr
