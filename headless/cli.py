@@ -350,8 +350,11 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--progress", action="store_true", help="progress bar even when not on a terminal")
     b.set_defaults(func=cmd_bake)
 
-    i = sub.add_parser("info", help="describe a motion file or an export")
-    i.add_argument("files", nargs="+", metavar="FILE")
+    i = sub.add_parser("info", help="describe a motion file or an export",
+                       description="Describe motion files (format, frames, rate, skeleton; BVH: preset, units, "
+                                   "rest pose) and WearTwin exports (channels with their statistics, body, source, "
+                                   "label). Exit 1 if any FILE cannot be read (the others are still described).")
+    i.add_argument("files", nargs="+", metavar="FILE", help="motion files (.npz, .pkl, .npy, .bvh) or exports")
     i.add_argument("--json", action="store_true", help="machine-readable output")
     i.set_defaults(func=cmd_info)
 
