@@ -27,6 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.shared_data import shared_data  # noqa: E402
+sys.path.insert(0, str(ROOT))
+
 
 def _tree_rss(pid: int) -> int:
     """Resident bytes of a process and all its descendants (Linux /proc)."""
@@ -69,7 +72,8 @@ def corpus_manifest(root: Path, limit: int | None, seed: int, path: Path) -> int
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--root", default=str(ROOT.parent / "shared" / "data" / "bvh" / "bandai_namco"))
+    ap.add_argument("--root", default=str(shared_data("bvh", "bandai_namco")),
+                    help="Bandai Namco corpus (default: %(default)s; from $WEARTWIN_SHARED when set)")
     ap.add_argument("--limit", type=int, default=None, help="bake a seeded choice of N clips")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=1)

@@ -19,6 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.shared_data import shared_data  # noqa: E402
+
 
 def bandai_walks(root: Path, limit: int, seed: int):
     from addon.motion.library import list_library
@@ -56,8 +58,10 @@ def main() -> None:
     from addon.text2motion.realism import STAT_NAMES, real_walking, summarize
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--root", default=str(ROOT.parent / "shared" / "data" / "bvh" / "bandai_namco"))
-    ap.add_argument("--real", default=str(ROOT.parent / "shared" / "data" / "imu" / "sp_sw_har"))
+    ap.add_argument("--root", default=str(shared_data("bvh", "bandai_namco")),
+                    help="Bandai Namco corpus (default: %(default)s; from $WEARTWIN_SHARED when set)")
+    ap.add_argument("--real", default=str(shared_data("imu", "sp_sw_har")),
+                    help="sp_sw_har folder (default: %(default)s; from $WEARTWIN_SHARED when set)")
     ap.add_argument("--limit", type=int, default=14)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--fps", type=float, default=100.0)

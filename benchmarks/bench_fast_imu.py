@@ -129,9 +129,9 @@ def corpus(workers: int = 2) -> dict:
 
     from headless.items import expand_inputs
 
-    shared = ROOT.parent / "shared" / "data" / "bvh" / "bandai_namco"
-    if not shared.exists():
-        shared = Path("/work/shared/data/bvh/bandai_namco")
+    from benchmarks.shared_data import shared_data
+
+    shared = shared_data("bvh", "bandai_namco")       # $WEARTWIN_SHARED, else ../shared
     out = Path("/tmp/bench_fast_imu_corpus")
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)

@@ -2,7 +2,7 @@
 forest on window statistics, in the same run, same windows, same folds (paired: compare the run
 folders with `weartwin compare OUT/rf OUT/resnet`).
 
-    python benchmarks/bench_har.py                       # ../shared/data/imu/sp_sw_har, CPU or GPU
+    python benchmarks/bench_har.py                       # $WEARTWIN_SHARED/data/imu/sp_sw_har (default ../shared), CPU or GPU
     python benchmarks/bench_har.py --seeds 0,1,2 --device cuda
 Prints a table; each model's full report lands in --out/<model>/.
 """
@@ -17,10 +17,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.shared_data import shared_data  # noqa: E402
+
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "imu" / "sp_sw_har"))
+    ap.add_argument("--data", default=str(shared_data("imu", "sp_sw_har")),
+                    help="sp_sw_har folder (default: %(default)s; from $WEARTWIN_SHARED when set)")
     ap.add_argument("--out", default="/tmp/weartwin_bench_har")
     ap.add_argument("--seeds", default="0")
     ap.add_argument("--epochs", type=int, default=0, help="0 = each model's default")

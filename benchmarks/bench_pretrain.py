@@ -20,6 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.shared_data import shared_data  # noqa: E402
+
 
 def throughput(model: str, device: str, batch: int, steps: int = 30) -> float:
     """Pretraining windows per second: forward + backward + AdamW step, AMP on CUDA."""
@@ -79,7 +81,8 @@ def time_to_final(results: list[dict]) -> float:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "imu" / "sp_sw_har"))
+    ap.add_argument("--data", default=str(shared_data("imu", "sp_sw_har")),
+                    help="sp_sw_har folder (default: %(default)s; from $WEARTWIN_SHARED when set)")
     ap.add_argument("--sim", required=True, help="WearTwin export folder(s), comma-separated")
     ap.add_argument("--out", default="/tmp/weartwin_bench_pretrain")
     ap.add_argument("--models", default="simpharnet,multi3net")

@@ -16,6 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.shared_data import shared_data  # noqa: E402
+
 
 def simulated(text: str, seeds: int, fps: float, noise: bool, site: str, smoothing: float = 0.1,
               whole: bool = False) -> list[dict]:
@@ -57,7 +59,8 @@ def main() -> None:
     p.add_argument("--label", default="WALKING",
                    help="real class to compare with (WALKING, TURNING, SITTING_DOWN, SEATED, STANDING_UP); other "
                         "than WALKING, each simulated motion is one stretch, like the real ones")
-    p.add_argument("--real", default=str(ROOT.parent / "shared" / "data" / "imu" / "sp_sw_har"))
+    p.add_argument("--real", default=str(shared_data("imu", "sp_sw_har")),
+                   help="sp_sw_har folder (default: %(default)s; from $WEARTWIN_SHARED when set)")
     a = p.parse_args()
     whole = a.label != "WALKING"
     sim = summarize(simulated(a.text, a.seeds, a.fps, a.imu_noise, a.site, a.imu_smoothing, whole))

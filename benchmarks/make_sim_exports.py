@@ -14,7 +14,11 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-MOTION = ROOT.parent / "shared" / "data" / "motion"
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.shared_data import shared_data  # noqa: E402
+
+MOTION = shared_data("motion")       # $WEARTWIN_SHARED/data/motion, else ../shared/data/motion
 CLIPS = {   # file -> (label, description)
     "amass/hbp_amass_sample.npz": ("walking", "a person walks forward at a normal pace, arms swinging"),
     "humanml3d/000612_new_joint_vecs.npy": ("walking", "a person walks and pushes something with one hand"),

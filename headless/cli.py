@@ -11,14 +11,21 @@ import os
 import sys
 from pathlib import Path
 
-EPILOG = """examples:
-  weartwin demo                                   bake the built-in motion, write files + preview
+EPILOG = """examples (each command's --help has more):
+  weartwin demo                                   bake the built-in motion: demo.npz, .csv, .png
+  weartwin bake ../shared/data/motion --out out   every motion file under a folder
+  weartwin synth study.yaml --out synth           a labelled synthetic dataset (spec: synth --help)
+  weartwin train rf --data ../shared/data/imu/sp_sw_har --out runs/rf   LOSO training -> metrics.json
+
+exit codes: 0 every input succeeded, 1 some input failed (the others are written), 2 usage error.
+"""
+
+BAKE_EXAMPLES = """examples:
   weartwin bake ../shared/data/motion --out out   every motion file under a folder
   weartwin bake list.jsonl --out out --workers 2  a manifest, two Blender worker processes
   weartwin bake clip.npz --out out --vary-body 5 --preview --csv
   weartwin bake clip.npz --out out --sensors impedance --frequencies 5000,50000,200000 --save-path
   weartwin bake clip.npz --out out --electrode-def chest=bone:spine02:0.05 --electrodes left_wrist:chest
-  weartwin info out/clip.npz                      describe a motion file or an export
   weartwin bake take.bvh --out out --bvh-map map.json    a BVH of any skeleton (CMU/Mixamo/Bandai names found)
   weartwin bake bandai_namco/dataset-2.zip --out bandai --sensors imu   a zip of BVH clips, read in place
 """
@@ -35,24 +42,75 @@ def _floats(text: str) -> tuple[float, ...]:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got '{text}'") from None
 
 
-def _help(f) -> str:
+def default_text(d, boolean: bool = False) -> str:
+    """How `--help` shows a default: on/off, none, 60 (not 60.0), imu,impedance (not a tuple)."""
+    if boolean:
+        return "on" if d else "off"
+    if d is None or (isinstance(d, (str, tuple, list, dict)) and not d):
+        return "none"
+    if isinstance(d, float):
+        return f"{d:g}"
+    if isinstance(d, (tuple, list)):
+        return ",".join(default_text(x) for x in d)
+    if isinstance(d, dict):
+        return ",".join(f"{k}={v}" for k, v in d.items())
+    return str(d)
+
+
+def _has_default(help_text: str | None) -> bool:
+    return bool(help_text) and ("default:" in help_text or "%(default)" in help_text)
+
+
+class _DefaultsMixin:
+    """Every option's help ends with its default (unless the help already states it)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        h = action.help or ""
+        if (not action.option_strings or action.required or action.default is argparse.SUPPRESS or _has_default(h)
+                or isinstance(action, (argparse._HelpAction, argparse._VersionAction))):
+            return h
+        boolean = isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction,
+                                      argparse.BooleanOptionalAction))
+        note = f"default: {default_text(action.default, boolean)}".replace("%", "%%")
+        return f"{h} ({note})" if h else note
+
+
+class HelpFormatter(_DefaultsMixin, argparse.HelpFormatter):
+    pass
+
+
+class RawHelpFormatter(_DefaultsMixin, argparse.RawDescriptionHelpFormatter):
+    """Descriptions and epilogs line by line as written (examples stay aligned); a prose line
+    longer than the terminal is wrapped. Defaults shown."""
+
+    def _fill_text(self, text, width, indent):
+        import textwrap
+
+        out = []
+        for line in text.splitlines():
+            if len(line) > width and line[:1] not in (" ", "#"):
+                out += textwrap.wrap(line, width, initial_indent=indent, subsequent_indent=indent) or [""]
+            else:
+                out.append(indent + line)
+        return "\n".join(out)
+
+
+def _help(f, default=dataclasses.MISSING) -> str:
     from addon.config import kind_of, option, value_range
 
     m = option(f)
-    d, h = m["default"], m["help"]
-    rng = f"range {value_range(m)}" if value_range(m) else ""
-    if d in (None, False, {}, ()) or m["negatable"]:
-        notes = ["default off"] if m["negatable"] and not d else []
-    else:
-        notes = ["default: " + (",".join(f"{x:g}" if isinstance(x, float) else str(x) for x in d)
-                                if isinstance(d, tuple) else str(d))]
-    notes += [rng] if rng else []
+    d = m["default"] if default is dataclasses.MISSING else default
+    h = m["help"]
+    rng = value_range(m)
+    notes = [] if "default:" in h else [f"default: {default_text(d, kind_of(f.name) == 'bool')}"]
+    notes += [f"range {rng}"] if rng else []
     notes += [f"one of: {', '.join(m['choices'])}"] if m["choices"] and kind_of(f.name).startswith("str") else []
     return (f"{h} ({'; '.join(notes)})" if notes else h).replace("%", "%%")
 
 
-def add_bake_options(p: argparse.ArgumentParser) -> None:
-    """One flag per `BakeConfig` field (addon/config.py owns name, default, type, help, range)."""
+def add_bake_options(p: argparse.ArgumentParser, defaults: dict | None = None) -> None:
+    """One flag per `BakeConfig` field (addon/config.py owns name, default, type, help, range).
+    `defaults`: a command's own defaults for some fields (text2imu: sensors imu), shown in --help."""
     from addon.config import BakeConfig, flag_of, kind_of, option
 
     groups: dict = {}
@@ -63,8 +121,8 @@ def add_bake_options(p: argparse.ArgumentParser) -> None:
         m = option(f)
         g = groups.get(m["group"]) or groups.setdefault(m["group"], p.add_argument_group(m["group"]))
         kind = kind_of(f.name).rstrip("?")
-        default = m["default"]
-        kw = dict(dest=f.name, help=_help(f))
+        default = (defaults or {}).get(f.name, m["default"])
+        kw = dict(dest=f.name, help=_help(f, default))
         if m["metavar"]:
             kw["metavar"] = m["metavar"]
         if kind == "bool":
@@ -135,9 +193,7 @@ def cmd_bake(a: argparse.Namespace) -> int:
                        if found.skipped else ""))
     summary = run_batch(items, out, cfg, workers=a.workers, force=a.force,
                         progress=not a.quiet and sys.stderr.isatty() or a.progress, skipped=found.skipped)
-    other = len(summary.skipped) - summary.up_to_date
-    print(f"baked {len(summary.done)}, skipped {len(summary.skipped)} ({summary.up_to_date} up to date"
-          f"{f', {other} not motion files' if other else ''}), failed {len(summary.failed)} -> {out}/summary.json")
+    print(summary.line())
     if summary.interrupted:
         print("interrupted: run the same command again to finish the rest", file=sys.stderr)
         return 130
@@ -183,6 +239,26 @@ def cmd_info(a: argparse.Namespace) -> int:
     return status
 
 
+CALIBRATE_EPILOG = """\
+inputs:  --sim: exports of the recorded motions baked with impedance (weartwin bake ... --sensors
+         impedance); --measured: the device's CSV of each, same order: columns t (s), mag (ohm)
+         and optionally phase (deg), same time origin as the export (else --time-offset).
+         Without a phase column only |Z| is fitted; calibrated exports keep the simulated phase.
+output:  --out: the calibration (.npz); apply it with weartwin bake ... --calibration FILE.
+printed: errors on the last 20% of each recording, fitted on the first 80%, for the raw
+         simulation, the affine map and (--model cnn) the cnn. |Z| R2 = 1 - MSE / variance of the
+         measured |Z| there: 1 is perfect, 0 no better than its mean, negative worse than that
+         (the raw simulation is often far below 0: its level differs from the device's).
+example: weartwin calibrate --sim out/a.npz out/b.npz --measured a.csv b.csv --out device.npz
+"""
+
+
+def _file_problem(e: OSError) -> str:
+    """'PATH: no such file' for an OSError (not '[Errno 2] No such file or directory: ...')."""
+    what = {2: "no such file", 13: "permission denied", 21: "is a folder, not a file"}.get(e.errno)
+    return f"{e.filename}: {what or e.strerror or e}" if e.filename else str(e)
+
+
 def cmd_calibrate(a: argparse.Namespace) -> int:
     import numpy as np
 
@@ -191,42 +267,57 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
 
     if len(a.sim) != len(a.measured):
         return _usage("give one --measured CSV per --sim export, in the same order")
+    if a.epochs < 1:
+        return _usage(f"--epochs must be at least 1, got {a.epochs}")
     try:
         pairs = [read_pair(s, m, a.pair, a.time_offset) for s, m in zip(a.sim, a.measured)]
-    except (CalibrationError, OSError, KeyError) as e:
+    except OSError as e:
+        print(f"weartwin calibrate: {_file_problem(e)}", file=sys.stderr)
+        return 1
+    except (CalibrationError, KeyError) as e:
         print(f"weartwin calibrate: {e}", file=sys.stderr)
         return 1
     Xs, Ys = [p[0] for p in pairs], [p[1] for p in pairs]
+    no_phase = [m for m, Y in zip(a.measured, Ys) if not np.isfinite(Y[:, 1]).any()]
+    if no_phase:   # one line, however many files or rows
+        print("weartwin calibrate: note: " + (
+            "no measured CSV has a phase column: only |Z| is fitted; calibrated exports keep the simulated phase"
+            if len(no_phase) == len(Ys) else
+            f"no phase column in {', '.join(map(str, no_phase))}: only their |Z| is used"), file=sys.stderr)
     # report on the last 20% of each recording, fitted on the first 80%
     cut = [int(len(X) * 0.8) for X in Xs]
     tr = ([X[:c] for X, c in zip(Xs, cut)], [Y[:c] for Y, c in zip(Ys, cut)])
     te = ([X[c:] for X, c in zip(Xs, cut)], [Y[c:] for Y, c in zip(Ys, cut)])
     from tqdm import tqdm
 
+    quiet = a.quiet or not sys.stderr.isatty()    # no bar in a log file (as `weartwin bake`)
     report = {"held_out": "last 20% of each recording", "raw_simulation": score(None, *te)}
     kinds = ["affine"] + (["cnn"] if a.model == "cnn" else [])
     for kind in kinds:
-        bar = tqdm(total=a.epochs, desc=f"fit {kind} (held-out check)", disable=kind == "affine" or a.quiet,
+        bar = tqdm(total=a.epochs, desc=f"fit {kind} (held-out check)", disable=kind == "affine" or quiet,
                    leave=False)
         cal = fit(*tr, a.pair, kind, a.epochs, a.seed, progress=lambda i, n, loss: bar.update(1))
         bar.close()
         report[kind] = score(cal, *te)
-    bar = tqdm(total=a.epochs, desc=f"fit {a.model} (all data)", disable=a.model == "affine" or a.quiet, leave=False)
+    bar = tqdm(total=a.epochs, desc=f"fit {a.model} (all data)", disable=a.model == "affine" or quiet, leave=False)
     cal = fit(Xs, Ys, a.pair, a.model, a.epochs, a.seed, progress=lambda i, n, loss: bar.update(1))
     bar.close()
     cal.report = {**report, "recordings": [str(s) for s in a.sim], "samples": int(sum(map(len, Xs)))}
     out = cal.save(a.out)
-    print(f"{'model':16s} {'|Z| RMSE (ohm)':>15s} {'|Z| R2':>8s} {'phase RMSE (deg)':>17s}   (held out)")
+    print("held out: the last 20% of each recording (fitted on the first 80%)")
+    print(f"{'model':16s} {'|Z| RMSE (ohm)':>15s} {'|Z| R2':>8s} {'phase RMSE (deg)':>17s}")
     for k in ["raw_simulation"] + kinds:
         r = report[k]
-        print(f"{k:16s} {r['mag_rmse_ohm']:15.2f} {r['mag_r2']:8.3f} {r.get('phase_rmse_deg', np.nan):17.2f}")
-    print(f"wrote {out}  (use: weartwin bake ... --calibration {out})")
+        ph = f"{r['phase_rmse_deg']:17.2f}" if "phase_rmse_deg" in r else f"{'- (no phase)':>17s}"
+        print(f"{k:16s} {r['mag_rmse_ohm']:15.2f} {r['mag_r2']:8.3f} {ph}")
+    print("R2 = 1 - MSE / variance of the measured |Z|: 1 perfect, 0 no better than its mean, < 0 worse")
+    print(f"wrote {out} ({a.model}; use: weartwin bake ... --calibration {out})")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="weartwin", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
+        prog="weartwin", formatter_class=RawHelpFormatter, epilog=EPILOG,
         description="WearTwin: simulate wrist IMU and bio-impedance signals from human motion "
                     "in Blender, and train activity-recognition models on them.")
     p.add_argument("--version", action="version", version=_version())
@@ -235,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="bake the built-in motion and write an export + preview PNG",
                        description="Bake the built-in demo motion on the default Anny body with wrist IMUs and "
                                    "wrist-to-wrist impedance; write demo.npz, demo.csv and demo.png into --out.")
-    d.add_argument("--out", default="weartwin_demo", help="output folder (%(default)s)")
+    d.add_argument("--out", default="weartwin_demo", help="output folder")
     d.set_defaults(func=cmd_demo)
 
     b = sub.add_parser("bake", help="bake motion files, folders or manifests",
@@ -245,43 +336,45 @@ def build_parser() -> argparse.ArgumentParser:
                                    ".bvh any skeleton), folders (searched recursively), zip archives of .bvh "
                                    "(read in place; one member: ARCHIVE.zip/path/in/zip.bvh) or manifests "
                                    "(.txt, .jsonl).",
-                       epilog="exit codes: 0 all inputs baked or up to date, 1 some input failed "
+                       epilog=BAKE_EXAMPLES + "\nexit codes: 0 all inputs baked or up to date, 1 some input failed "
                               "(others are written), 2 usage error.\n"
                               "SLURM: without --shard, SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT pick the shard.")
     b.add_argument("inputs", nargs="+", metavar="INPUT")
     b.add_argument("--out", required=True, help="output folder (mirrors the inputs' relative paths)")
     add_bake_options(b)
     g = b.add_argument_group("batch")
-    g.add_argument("--workers", type=int, default=1, help="Blender worker processes (%(default)s)")
-    g.add_argument("--shard", default=None, metavar="I/N", help="bake only shard I of N (0-based)")
+    g.add_argument("--workers", type=int, default=1, help="Blender worker processes")
+    g.add_argument("--shard", default=None, metavar="I/N", help="bake only shard I of N (0-based; default: all, or the SLURM array task's shard)")
     g.add_argument("--force", action="store_true", help="re-bake items whose outputs are up to date")
-    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g.add_argument("--quiet", action="store_true", help="no progress bar (there is none when stderr is not a terminal)")
     g.add_argument("--progress", action="store_true", help="progress bar even when not on a terminal")
     b.set_defaults(func=cmd_bake)
 
-    i = sub.add_parser("info", help="describe a motion file or an export")
-    i.add_argument("files", nargs="+", metavar="FILE")
+    i = sub.add_parser("info", help="describe a motion file or an export",
+                       description="Describe motion files (format, frames, rate, skeleton; BVH: preset, units, "
+                                   "rest pose) and WearTwin exports (channels with their statistics, body, source, "
+                                   "label). Exit 1 if any FILE cannot be read (the others are still described).")
+    i.add_argument("files", nargs="+", metavar="FILE", help="motion files (.npz, .pkl, .npy, .bvh) or exports")
     i.add_argument("--json", action="store_true", help="machine-readable output")
     i.set_defaults(func=cmd_info)
 
     c = sub.add_parser("calibrate", help="fit simulated impedance to a real device (Pose2Imp calibration)",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        description="Fit a map from simulated impedance features (|Z|, phase, path length, "
-                                   "cross-sections, contact, rates of change) to measured |Z| and phase, from "
-                                   "paired recordings aligned by time. Prints held-out errors of the raw "
-                                   "simulation, the affine map and the neural model; saves the chosen model.",
-                       epilog="measured CSV: columns t (s), mag (ohm)[, phase (deg)], same time origin as the "
-                              "simulated export (see --time-offset).\n"
-                              "example: weartwin calibrate --sim out/a.npz out/b.npz --measured a.csv b.csv "
-                              "--out device.npz")
+                                   "cross-sections, contact, rates of change) to a real device's measured |Z| "
+                                   "and phase, from the same motions recorded and simulated, aligned by time. "
+                                   "Prints held-out errors of the raw simulation, the affine map and the neural "
+                                   "model; saves the --model one to --out.",
+                       epilog=CALIBRATE_EPILOG)
     c.add_argument("--sim", nargs="+", required=True, metavar="EXPORT", help="simulated exports (.npz)")
     c.add_argument("--measured", nargs="+", required=True, metavar="CSV", help="measured CSVs, same order")
-    c.add_argument("--pair", default="wrist_wrist", help="electrode pair (%(default)s)")
-    c.add_argument("--model", choices=("cnn", "affine"), default="cnn", help="%(default)s")
-    c.add_argument("--epochs", type=int, default=400, help="neural model training epochs (%(default)s)")
+    c.add_argument("--pair", default="wrist_wrist", help="electrode pair in the exports")
+    c.add_argument("--model", choices=("cnn", "affine"), default="cnn",
+                   help="calibration written to --out: affine (least squares) or cnn (affine + a small 1-D CNN)")
+    c.add_argument("--epochs", type=int, default=400, help="cnn training epochs")
     c.add_argument("--time-offset", type=float, default=0.0, help="measured t minus simulated t, s")
-    c.add_argument("--seed", type=int, default=0)
-    c.add_argument("--quiet", action="store_true")
+    c.add_argument("--seed", type=int, default=0, help="seed of the cnn fit")
+    c.add_argument("--quiet", action="store_true", help="no progress bar")
     c.add_argument("--out", required=True, help="calibration file to write (.npz)")
     c.set_defaults(func=cmd_calibrate)
 
@@ -294,6 +387,10 @@ def build_parser() -> argparse.ArgumentParser:
     library_command.register(sub)
 
     extra_commands.register(sub)
+    for sp in sub.choices.values():     # every command's --help shows each option's default
+        sp.formatter_class = {argparse.HelpFormatter: HelpFormatter,
+                              argparse.RawDescriptionHelpFormatter: RawHelpFormatter}.get(sp.formatter_class,
+                                                                                          sp.formatter_class)
     return p
 
 

@@ -13,8 +13,11 @@ from pathlib import Path
 
 
 def cmd_library(a) -> int:
-    from addon.motion.library import LibraryError, list_library, manifest_entries
+    from addon.motion.library import LibraryError, LibraryInputError, list_library, manifest_entries
 
+    if a.max_clips is not None and a.max_clips < 1:
+        print(f"weartwin: error: --max-clips must be at least 1, got {a.max_clips}", file=sys.stderr)
+        return 2
     filt = {k: v.split(",") for k, v in (("content", a.content), ("style", a.style)) if v}
     try:
         clips = list_library(a.path, a.rule, filt, a.max_clips, a.seed)
@@ -41,7 +44,10 @@ def cmd_library(a) -> int:
             tmp.write_text("".join(json.dumps(x) + "\n" for x in lines))
             tmp.replace(out)
             print(f"wrote {out} ({len(lines)} lines: input, output, label, text) -> weartwin bake {out} --out DIR")
-    except LibraryError as e:
+    except LibraryInputError as e:    # the library (the input) failed: 1, as every command's inputs
+        print(f"weartwin library: {e}", file=sys.stderr)
+        return 1
+    except LibraryError as e:         # a bad rule or filter: a usage error
         print(f"weartwin: error: {e}", file=sys.stderr)
         return 2
     return 0
@@ -107,15 +113,15 @@ def register(sub) -> None:
                        epilog="label rules: bandai (Bandai Namco .json + cfg-N labels, default), "
                               "regex:PATTERN (named groups content/label, style), csv:FILE (file,label[,style])")
     p.add_argument("path", help="folder or .zip of motion files")
-    p.add_argument("--rule", default="bandai", help="label rule (%(default)s)")
-    p.add_argument("--content", default=None, help="keep these contents (comma-separated)")
-    p.add_argument("--style", default=None, help="keep these styles (comma-separated)")
-    p.add_argument("--max-clips", type=int, default=None, help="at most N clips (seeded choice)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--rule", default="bandai", help="label rule: bandai, regex:PATTERN or csv:FILE (see below)")
+    p.add_argument("--content", default=None, help="keep these contents (comma-separated; default: all)")
+    p.add_argument("--style", default=None, help="keep these styles (comma-separated; default: all)")
+    p.add_argument("--max-clips", type=int, default=None, metavar="N", help="at most N clips (seeded choice; default: all)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the --max-clips choice")
     p.add_argument("--label", default=None, help="one label for every clip (default: each clip's content)")
-    p.add_argument("--manifest", default=None, metavar="OUT.jsonl", help="write a bake manifest")
+    p.add_argument("--manifest", default=None, metavar="OUT.jsonl", help="write a bake manifest (default: none, only list)")
     p.add_argument("--calibrate-twist", default=None, metavar="MAP.json",
                    help="BVH skeletons whose rest pose is no human pose (bones along their local X): "
                         "measure each joint's twist over the clips and write a --bvh-map file with it")
-    p.add_argument("--bvh-map", default=None, metavar="FILE.json", help="joint map for --calibrate-twist")
+    p.add_argument("--bvh-map", default=None, metavar="FILE.json", help="joint map for --calibrate-twist (default: detected from the joint names)")
     p.set_defaults(func=cmd_library)

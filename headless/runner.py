@@ -204,6 +204,19 @@ class Summary:
     def up_to_date(self) -> int:
         return sum(s["reason"] == UP_TO_DATE for s in self.skipped)
 
+    def line(self) -> str:
+        """The one-line result of a batch: inputs and the exports they made, counted apart
+        ('baked 3 inputs (6 exports), 2 up to date, 1 failed -> OUT/summary.json')."""
+        def n(k: int, what: str) -> str:
+            return f"{k} {what}{'' if k == 1 else 's'}"
+
+        exports = sum(str(o).endswith(".npz") for d in self.done for o in d["outputs"])
+        other = len(self.skipped) - self.up_to_date
+        parts = [f"baked {n(len(self.done), 'input')} ({n(exports, 'export')})", f"{self.up_to_date} up to date"]
+        parts += [f"{n(other, 'other file')} skipped (not motion files)"] if other else []
+        parts += [f"{len(self.failed)} failed"]
+        return ", ".join(parts) + f" -> {self.out}/summary.json"
+
     def add(self, r: dict) -> None:
         if r["status"] == "done":
             self.done.append({"input": r["input"], "outputs": r["outputs"]})

@@ -52,10 +52,17 @@ def _yaml_load(text: str, path: Path):
 
 def load_spec(path: Path) -> dict:
     path = Path(path)
-    size = path.stat().st_size
-    if size > MAX_SPEC_BYTES:
-        raise SpecError(f"{path}: {size} bytes; a study spec may have at most {MAX_SPEC_BYTES}")
-    text = path.read_text(encoding="utf-8", errors="replace")
+    if not path.exists():
+        raise SpecError(f"{path}: no such file (a study spec: YAML or JSON, see `weartwin synth --help`)")
+    if not path.is_file():
+        raise SpecError(f"{path}: not a file (a study spec: YAML or JSON, see `weartwin synth --help`)")
+    try:
+        size = path.stat().st_size
+        if size > MAX_SPEC_BYTES:
+            raise SpecError(f"{path}: {size} bytes; a study spec may have at most {MAX_SPEC_BYTES}")
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as e:
+        raise SpecError(f"{path}: cannot read ({e.strerror or e})") from None
     try:
         spec = _yaml_load(text, path) if path.suffix.lower() in (".yaml", ".yml") else json.loads(text)
     except SpecError:

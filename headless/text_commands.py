@@ -65,7 +65,7 @@ def _backend(a, fps: float = 30.0):
 def _add_backend_options(p):
     g = p.add_argument_group("text-to-motion backend")
     g.add_argument("--backend", default="procedural", choices=("procedural", "retrieval", "t2m-gpt"),
-                   help="procedural (built in, default), retrieval (your annotated library), t2m-gpt (a checkpoint)")
+                   help="procedural (built in), retrieval (your annotated library), t2m-gpt (a checkpoint)")
     g.add_argument("--library", help="retrieval: KIT-ML/TMR annotations .json, or a HumanML3D folder")
     g.add_argument("--motion-root", help="retrieval: folder the annotation paths are relative to (AMASS root)")
     g.add_argument("--checkpoint", help="t2m-gpt: checkpoint folder (vq + trans) or file")
@@ -139,18 +139,17 @@ def _report(summary, gen_failed, out: Path) -> int:
     if summary is None:
         print(f"nothing to bake ({len(gen_failed)} description(s) failed)", file=sys.stderr)
         return 1
-    print(f"motions failed {len(gen_failed)}; baked {len(summary.done)}, skipped {len(summary.skipped)}, "
-          f"failed {len(summary.failed)} -> {out}/exports (train: weartwin train dcl --data {out}/exports ...)")
+    print((f"motions failed {len(gen_failed)}; " if gen_failed else "") + summary.line()
+          + f" (train: weartwin train dcl --data {out}/exports ...)")
     if summary.interrupted:
         return 130
     return 1 if (summary.failed or gen_failed) else 0
 
 
-def cmd_text2signals(a, sensors: tuple[str, ...]) -> int:
+def cmd_text2signals(a) -> int:
     from .cli import config_from_args
 
-    a.sensors = list(sensors) if list(a.sensors) == ["imu", "impedance"] else a.sensors   # default: this command's sensor
-    cfg = config_from_args(a)
+    cfg = config_from_args(a)     # --sensors defaults to this command's sensor (register)
     try:
         backend = _backend(a, cfg.fps)
     except ValueError as e:
@@ -290,38 +289,40 @@ def register(sub) -> None:
                               "--out curl.npz")
     t.add_argument("text")
     t.add_argument("--out", required=True, help="motion file to write (.npz)")
-    t.add_argument("--fps", type=float, default=30.0, help="frame rate of the motion (%(default)s)")
+    t.add_argument("--fps", type=float, default=30.0, help="frame rate of the motion")
     t.add_argument("--seed", type=int, default=0, help="variation seed")
     _add_backend_options(t)
     t.set_defaults(func=cmd_text2motion)
     for name, sensors, what in (("text2imu", ("imu",), "wrist IMU"), ("text2imp", ("impedance",), "bio-impedance")):
+        other = ",".join(("imu", "impedance"))
         p = sub.add_parser(name, help=f"description -> N motions -> {what} exports",
                            description=f"Generate N varied motions from one description and bake their {what} "
-                                       "signals (batch runner: --workers, resume).")
+                                       f"signals (batch runner: --workers, resume). Writes {sensors[0]} only "
+                                       f"unless --sensors says otherwise (--sensors {other} for both).")
         p.add_argument("text")
-        p.add_argument("--n", type=int, default=5, help="number of motion variants (%(default)s)")
+        p.add_argument("--n", type=int, default=5, help="number of motion variants")
         p.add_argument("--out", required=True, help="output folder (motions/, manifest.jsonl, exports/)")
         p.add_argument("--label", default=None, help="label stored in the exports (default: 'activity')")
-        p.add_argument("--workers", type=int, default=1)
-        p.add_argument("--force", action="store_true")
-        p.add_argument("--quiet", action="store_true")
+        p.add_argument("--workers", type=int, default=1, help="Blender worker processes")
+        p.add_argument("--force", action="store_true", help="regenerate and re-bake everything")
+        p.add_argument("--quiet", action="store_true", help="no progress bar")
         p.add_argument("--progress", action="store_true", help="progress bar even when not on a terminal")
         _add_backend_options(p)
-        add_bake_options(p)
-        p.set_defaults(func=lambda a, s=sensors: cmd_text2signals(a, s))
+        add_bake_options(p, defaults={"sensors": sensors})
+        p.set_defaults(func=cmd_text2signals)
     s = sub.add_parser("synth", help="a labelled synthetic dataset from a list of activities (YAML/JSON)",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        description="Expand each activity into varied descriptions, generate motions, bake them "
                                    "on several body shapes: OUT/exports is ready for `weartwin train`.",
                        epilog=SPEC_EXAMPLE)
     s.add_argument("spec", help="YAML or JSON file (see below)")
-    s.add_argument("--out", required=True)
-    s.add_argument("--workers", type=int, default=1)
+    s.add_argument("--out", required=True, help="output folder (motions/, manifest.jsonl, exports/, corpus.json)")
+    s.add_argument("--workers", type=int, default=1, help="Blender worker processes")
     s.add_argument("--force", action="store_true", help="regenerate and re-bake everything")
-    s.add_argument("--quiet", action="store_true")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.add_argument("--progress", action="store_true", help="progress bar even when not on a terminal")
     s.add_argument("--llm-url", default=None,
                    help="OpenAI-compatible endpoint that writes the descriptions (overrides llm_url in SPEC); "
                         "the API key comes from OPENAI_API_KEY; without it: the offline template generator")
-    s.add_argument("--llm-model", default=None, help="model name for --llm-url (default gpt-4o-mini)")
+    s.add_argument("--llm-model", default=None, help="model name for --llm-url (default: the spec's llm_model, else gpt-4o-mini)")
     s.set_defaults(func=cmd_synth)

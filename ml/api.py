@@ -72,15 +72,14 @@ def run(cfg: RunConfig, out: Path, log=None) -> dict:
     dist = Dist().init()
     set_threads()
     out = Path(out)
+    # the data first: a typo in --data must not leave an empty or half-made run folder behind
+    real, sim = load_windows(cfg, warn=lambda m: log(f"warning: {m}"))
     out.mkdir(parents=True, exist_ok=True)
     if dist.main:
         # metrics are derived from the folds at the end: never leave the last run's figures
         # beside this run's config.json while it trains (or if it fails)
         for stale in ("metrics.json", "confusion.png", "curves.png", "sweep.png", "final.json"):
             (out / stale).unlink(missing_ok=True)
-        cfg.save(out / "config.json")
-    real, sim = load_windows(cfg, warn=lambda m: log(f"warning: {m}"))
-    if dist.main:
         cfg.save(out / "config.json")      # as used (e.g. multi3net's sites reduced to the data's)
     log(f"{cfg.model}: {len(real)} real windows of {cfg.window:g} s, {len(real.subjects)} subjects, "
         f"{len(real.classes)} classes {real.classes}, channels {real.channels}"

@@ -58,16 +58,38 @@ def _parse_map(text: str) -> dict:
     return out
 
 
+def default_text(d) -> str:
+    """A default as --help shows it: on/off, none, 50 (not 50.0), left_wrist (not ['left_wrist'])."""
+    if isinstance(d, bool):
+        return "on" if d else "off"
+    if d is None:
+        return "none"
+    if isinstance(d, float):
+        return f"{d:g}"
+    if isinstance(d, (list, tuple)):
+        return ",".join(map(default_text, d)) or "none"
+    if isinstance(d, dict):
+        return ",".join(f"{k}={v}" for k, v in d.items()) or "none"
+    return str(d) or "none"
+
+
+def _help(f, default) -> str:
+    h = f.metadata.get("help", "")
+    if "default:" not in h:
+        h += f" (default: {default_text(default)})"
+    return h.replace("%", "%%")
+
+
 def _add_fields(p: argparse.ArgumentParser, cls) -> None:
     for f in dataclasses.fields(cls):
         if f.name in ("model", "data"):
             continue
         flag = "--" + f.name.replace("_", "-")
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-        help_ = f"{f.metadata.get('help', '')} (default: {default})".replace("%", "%%")
+        help_ = _help(f, default)
         if f.name == "sim":
             p.add_argument(flag, nargs="+", default=argparse.SUPPRESS, help=help_)
-        elif isinstance(default, bool):
+        elif isinstance(default, bool) or f.metadata.get("kind") is bool:
             p.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=help_)
         elif isinstance(default, list):
             kind = f.metadata.get("kind") or (type(default[0]) if default else str)
@@ -152,13 +174,21 @@ def main(argv=None) -> int:
         return 2
     from .api import run
 
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        print(f"weartwin train: error: --out {out}: exists and is not a folder", file=sys.stderr)
+        return 2
     try:
-        metrics = run(cfg, Path(args.out))
+        metrics = run(cfg, out)
     except DataError as e:
         print(f"weartwin train: error: {e}", file=sys.stderr)
         return 1
     except ValueError as e:
         print(f"weartwin train: error: {e}", file=sys.stderr)
+        return 1
+    except OSError as e:
+        where = e.filename or out
+        print(f"weartwin train: error: {where}: {e.strerror or e}", file=sys.stderr)
         return 1
     from .training.loop import Dist
 

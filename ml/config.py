@@ -26,7 +26,7 @@ class RunConfig:
     inputs: str = opt("imu", "what the model sees: imu, acc, imu_mag (orientation-invariant), acc_mag, imp, fused")
     sites: list = opt(["left_wrist"], "simulated IMU sites to use; real device sites map onto them (--site-map)")
     pairs: list = opt(["wrist_wrist"], "electrode pairs for imp/fused inputs")
-    site_map: dict = opt({}, "real site -> simulated site, e.g. wrist=right_wrist (default wrist/forearm->left_wrist, hand->right_wrist)")
+    site_map: dict = opt({}, "real site -> simulated site, e.g. wrist=right_wrist (default: wrist/forearm->left_wrist, hand->right_wrist)")
     label_map: dict = opt({}, "label -> label, to merge classes or match simulated to real labels, e.g. sitting_down=sit")
     fps: float = opt(50.0, "common sampling rate (Hz) everything is resampled to")
     window: float = opt(2.0, "window length, seconds")
@@ -47,8 +47,8 @@ class RunConfig:
     val_subjects: float = opt(0.2, "share of training subjects held out for early stopping (at least one)")
     seeds: list = opt([0], "random seeds; every fold is trained once per seed")
     label_fractions: list = opt([], "label budget as shares of each class's labelled windows of the training subjects, "
-                                "e.g. 0.05,0.1,1 (training AND validation come out of it; default 1 when no "
-                                "--labels-per-class)", kind=float)
+                                "e.g. 0.05,0.1,1 (training AND validation come out of it; default: 1, every label, unless "
+                                "--labels-per-class is given)", kind=float)
     labels_per_class: list = opt([], "label budget: K labelled windows per class, training AND validation "
                                  "together, e.g. 1,5,10 (validation by subject where the budget allows, "
                                  "else stratified windows, else none: fixed --epochs without early stopping)",
@@ -70,12 +70,19 @@ class RunConfig:
     final: bool = opt(False, "no evaluation: train on every subject (validation out of the budget as in the folds) "
                              "and write RUN/model.npz (+ model.ts for deep models) for `weartwin predict`")
     resume: bool = opt(True, "reuse finished folds and continue from the last checkpoint")
-    progress: bool = opt(True, "progress bars")
+    progress: bool | None = opt(None, "progress bars (default: only when stderr is a terminal, as in `weartwin "
+                                      "bake`; a log file gets one line per fold either way)", kind=bool)
 
     model: str = ""
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    def show_progress(self) -> bool:
+        """Progress bars: as --progress/--no-progress say, else only on a terminal (not in a log)."""
+        import sys
+
+        return sys.stderr.isatty() if self.progress is None else bool(self.progress)
 
     def save(self, path: Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2))

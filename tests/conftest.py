@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("WEARTWIN_SHARED", ROOT.parent / "shared")) / "data"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.shared_data import shared_data  # noqa: E402  (the one owner of $WEARTWIN_SHARED)
+
+SHARED = shared_data()
 
 
 def need_shared(sub: str = "") -> Path:

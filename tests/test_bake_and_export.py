@@ -73,7 +73,7 @@ def test_rerun_skips_up_to_date_and_force_rebakes(baked, tmp_path):
     assert r.returncode == 0
     before = (tmp_path / "dmpl_sample.npz").stat().st_mtime_ns
     r = run_cli("bake", one, "--out", tmp_path, "--sensors", "imu", "--quiet")
-    assert "skipped 1" in r.stdout and (tmp_path / "dmpl_sample.npz").stat().st_mtime_ns == before
+    assert "1 up to date" in r.stdout and (tmp_path / "dmpl_sample.npz").stat().st_mtime_ns == before
     r = run_cli("bake", one, "--out", tmp_path, "--sensors", "imu", "--fps", "50", "--quiet")
     assert "baked 1" in r.stdout  # a changed config is not up to date
 

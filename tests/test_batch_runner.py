@@ -72,7 +72,7 @@ def test_two_workers_match_one_and_shards_cover_everything(tmp_path):
         r = run_cli("bake", src, "--out", tmp_path / "sh", "--sensors", "imu", "--quiet",
                     env={"SLURM_ARRAY_TASK_ID": str(i), "SLURM_ARRAY_TASK_COUNT": "3"})
         assert r.returncode == 0
-        assert "baked 2," in r.stdout
+        assert "baked 2 inputs (2 exports)," in r.stdout
     assert _arrays(tmp_path / "sh").keys() == a1.keys()
 
 

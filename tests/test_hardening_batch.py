@@ -183,9 +183,9 @@ def test_folder_lists_files_it_does_not_bake_as_skipped(tmp_path):
     skipped = {Path(x["input"]).name: x["reason"] for x in s["skipped"]}
     assert set(skipped) == {"notes.txt", "data.csv"}
     assert all(v.startswith("not a motion file") for v in skipped.values())
-    assert "1 up to date" not in r.stdout and "2 not motion files" in r.stdout
+    assert "0 up to date" in r.stdout and "2 other files skipped (not motion files)" in r.stdout, r.stdout
     r = run_cli("bake", src, "--out", out, *FAST)   # again: its own outputs are not inputs
-    assert r.returncode == 0 and "skipped 3 (1 up to date, 2 not motion files)" in r.stdout, r.stdout
+    assert r.returncode == 0 and "baked 0 inputs (0 exports), 1 up to date, 2 other files skipped" in r.stdout, r.stdout
     r = run_cli("bake", src / "sub", "--out", tmp_path / "o2", *FAST)   # only junk: usage error, summary written
     assert r.returncode == 2 and "no motion files" in r.stderr
     assert len(_summary(tmp_path / "o2")["skipped"]) == 1
@@ -273,7 +273,7 @@ def test_a_worker_killed_with_kill_9_fails_its_item_and_the_batch_goes_on(tmp_pa
     assert "worker died (signal 9: SIGKILL" in reason and "\n" not in reason
     assert not [p for p in out.rglob("*") if p.name.endswith(".part")]
     r = run_cli("bake", src, "--out", out, *FAST)    # the failed one is baked on the next run
-    assert r.returncode == 0 and "baked 1, skipped 3" in r.stdout, r.stdout
+    assert r.returncode == 0 and "baked 1 input (1 export), 3 up to date" in r.stdout, r.stdout
 
 
 def test_a_segfaulting_single_worker_is_replaced(tmp_path):

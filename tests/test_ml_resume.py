@@ -55,9 +55,10 @@ def test_changed_config_or_data_never_reports_old_numbers(tiny_data, tmp_path):
     old = train("rf", out=tmp_path / "r", trees=30, **base)
     hashes = {p: json.loads(p.read_text())["hash"] for p in (tmp_path / "r" / "folds").rglob("result.json")}
     changed = dict(trees=3, inputs="acc_mag")
-    with pytest.raises(Exception):     # a re-run that fails leaves no old figures beside the new config
+    before = {f: (tmp_path / "r" / f).read_bytes() for f in ("config.json", "metrics.json")}
+    with pytest.raises(Exception):     # a re-run whose data fail to load touches nothing: the folder stays
         train("rf", out=tmp_path / "r", **changed, **{**base, "data": [str(tmp_path / "missing")]})
-    assert not (tmp_path / "r" / "metrics.json").exists()
+    assert {f: (tmp_path / "r" / f).read_bytes() for f in before} == before    # the old run, figures = config
     again = train("rf", out=tmp_path / "r", **changed, **base)
     fresh = train("rf", out=tmp_path / "fresh", **changed, **base)
     assert again["per_subject"] == pytest.approx(fresh["per_subject"])

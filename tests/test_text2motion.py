@@ -142,7 +142,7 @@ def test_text2motion_cli_and_synth_trains(tmp_path):
     exports = sorted((tmp_path / "syn" / "exports").rglob("*.npz"))
     assert len(exports) == 18
     r2 = run_cli("synth", spec, "--out", tmp_path / "syn", "--quiet")        # resume: nothing to redo
-    assert r2.returncode == 0 and "skipped 6" in r2.stdout
+    assert r2.returncode == 0 and "6 up to date" in r2.stdout
     t = run_cli("train", "rf", "--data", tmp_path / "syn" / "exports", "--out", tmp_path / "run", "--trees", "30",
                 "--no-progress")
     assert t.returncode == 0, t.stderr[-2000:]

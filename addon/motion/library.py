@@ -34,6 +34,11 @@ class LibraryError(ValueError):
     """A library or its label rule cannot be used (one line naming the problem)."""
 
 
+class LibraryInputError(LibraryError):
+    """The library itself (the folder or zip) is missing or unreadable: an input that failed,
+    not a usage error (`weartwin library` exits 1, as for any input; DESIGN.md)."""
+
+
 @dataclass(frozen=True)
 class LibraryClip:
     path: Path          # a file, or ARCHIVE.zip/member
@@ -53,7 +58,7 @@ def _files(root: Path) -> list[tuple[Path, str]]:
         out = [(p, p.relative_to(root).as_posix()) for p in sorted(root.rglob("*"))
                if p.is_file() and p.suffix.lower() in MOTION_EXTENSIONS and not p.name.startswith(".")]
         return out
-    raise LibraryError(f"{root}: not a folder or a zip of motion files")
+    raise LibraryInputError(f"{root}: not a folder or a zip of motion files")
 
 
 # --- Bandai Namco ---------------------------------------------------------------------------
@@ -141,7 +146,7 @@ def list_library(path, rule: str = "bandai", filter: dict | None = None, max_cli
     lists their value, then at most `max_clips` of them (a seeded choice, in sorted order)."""
     root = Path(path)
     if not root.exists():
-        raise LibraryError(f"{root}: no such folder or zip")
+        raise LibraryInputError(f"{root}: no such folder or zip")
     if rule == "bandai":
         clips = _bandai(root)
     elif rule.startswith("regex:"):

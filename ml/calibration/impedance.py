@@ -17,8 +17,11 @@ def _standardize(Xs, Ys):
     X, Y = np.concatenate(Xs), np.concatenate(Ys)
     xm, xs = X.mean(0), X.std(0)
     xs[xs < 1e-9] = 1.0
-    ym, ys = np.nanmean(Y, 0), np.nanstd(Y, 0)
-    ym = np.nan_to_num(ym)
+    ym, ys = np.zeros(Y.shape[1]), np.ones(Y.shape[1])
+    for j in range(Y.shape[1]):          # a column without any value (no measured phase) stays 0, 1
+        ok = np.isfinite(Y[:, j])
+        if ok.any():
+            ym[j], ys[j] = Y[ok, j].mean(), Y[ok, j].std()
     ys[~np.isfinite(ys) | (ys < 1e-9)] = 1.0
     return xm, xs, ym, ys
 
@@ -80,7 +83,7 @@ def fit(Xs: list, Ys: list, pair: str, kind: str = "cnn", epochs: int = 400, see
         loss.backward()
         opt.step()
         if progress:
-            progress(ep + 1, epochs, float(loss))
+            progress(ep + 1, epochs, float(loss.detach()))
     cal.conv = [(layer.weight.detach().numpy().astype(np.float64), layer.bias.detach().numpy().astype(np.float64),
                  layer.dilation[0]) for layer in layers]
     return cal

@@ -20,6 +20,9 @@ from .stats import paired
 def load_metrics(run: str) -> dict:
     p = Path(run)
     p = p / "metrics.json" if p.is_dir() else p
+    if not p.exists():
+        raise ValueError(f"{p}: no such file" + (" (a run folder has a metrics.json once training finished)"
+                                                 if p.name == "metrics.json" else ""))
     try:
         m = json.loads(p.read_text())
     except (OSError, json.JSONDecodeError) as e:

@@ -135,6 +135,9 @@ class LoadedModel:
 
 def load(path: Path) -> LoadedModel:
     path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such file" if not path.exists() else
+                             f"{path}: not a file (the model is RUN/model.npz of `weartwin train ... --final`)")
     try:
         if path.stat().st_size > MAX_BYTES:
             raise ModelFileError(f"{path}: larger than {MAX_BYTES >> 30} GiB")

@@ -238,7 +238,7 @@ def run_protocol(cfg: RunConfig, real: Windows, sim: Windows | None, out: Path, 
     data_digest, sim_digest = windows_digest(real), windows_digest(sim)
     jobs = [(b, seed, fold) for b in budgets(cfg) for seed in cfg.seeds for fold in folds]
     t_start = time.perf_counter()
-    bar = tqdm(jobs, desc=f"{cfg.model} {cfg.protocol}", disable=not cfg.progress, unit="fold")
+    bar = tqdm(jobs, desc=f"{cfg.model} {cfg.protocol}", disable=not cfg.show_progress(), unit="fold")
     for budget, seed, fold in bar:
         fdir = out / "folds" / budget.folder / f"seed{seed}" / fold.name
         done = fdir / "result.json"

@@ -73,7 +73,7 @@ class TorchRecipe(Recipe):
         c = self.cfg
         return Schedule(epochs=c.epochs if epochs is None else epochs, batch_size=c.batch_size,
                         lr=c.lr if lr is None else lr, weight_decay=c.weight_decay, patience=c.patience,
-                        amp=c.amp, seed=self.seed, progress=c.progress, desc=desc, lr_schedule=c.lr_schedule,
+                        amp=c.amp, seed=self.seed, progress=c.show_progress(), desc=desc, lr_schedule=c.lr_schedule,
                         warmup=c.warmup, plateau_patience=getattr(c, "freeze_patience", 0))
 
     def transfer(self, pretrained: bool, mode: str | None = None) -> dict:

@@ -62,6 +62,9 @@ def read_pair(export_path, csv_path, pair: str, time_offset: float = 0.0, freq_i
         raise CalibrationError(f"{export_path}: no impedance pair '{pair}' (has: {pairs or 'none'})")
     X = features_from_channels(ch, float(meta["fps"]), freq_index)
     t_sim = arrays["t"]
+    if not Path(csv_path).is_file():
+        raise CalibrationError(f"{csv_path}: no such file" if not Path(csv_path).exists() else
+                               f"{csv_path}: not a file")
     try:
         table = np.genfromtxt(csv_path, delimiter=",", names=True)
     except (OSError, ValueError) as e:
