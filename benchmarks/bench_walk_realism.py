@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.shared_data import shared_data  # noqa: E402
 
 
-def simulated(text: str, seeds: int, fps: float, noise: bool, site: str, smoothing: float = 0.1,
+def simulated(text: str, seeds: int, fps: float, noise: bool, site: str, smoothing: float | None = None,
               whole: bool = False) -> list[dict]:
     from addon.bake import Baker
     from addon.body.variants import variants_for
@@ -28,8 +28,8 @@ def simulated(text: str, seeds: int, fps: float, noise: bool, site: str, smoothi
     from addon.text2motion.procedural import generate
     from addon.text2motion.realism import window_stats, windows
 
-    cfg = BakeConfig(fps=fps, sensors=("imu",), imu_sites=(site,), imu_noise=noise,
-                     imu_smoothing=smoothing)
+    extra = {} if smoothing is None else {"imu_smoothing": smoothing}     # else the bake's own default
+    cfg = BakeConfig(fps=fps, sensors=("imu",), imu_sites=(site,), imu_noise="smartwatch" if noise else "none", **extra)
     baker = Baker(cfg)
     spec = parse(text)
     rows = []
@@ -55,7 +55,8 @@ def main() -> None:
     p.add_argument("--fps", type=float, default=100.0)
     p.add_argument("--site", default="left_wrist")
     p.add_argument("--imu-noise", action="store_true")
-    p.add_argument("--imu-smoothing", type=float, default=0.1, help="Savitzky-Golay window, s (bake default 0.1)")
+    p.add_argument("--imu-smoothing", type=float, default=None,
+                   help="Savitzky-Golay window, s (default: the bake's own, i.e. the band filter)")
     p.add_argument("--label", default="WALKING",
                    help="real class to compare with (WALKING, TURNING, SITTING_DOWN, SEATED, STANDING_UP); other "
                         "than WALKING, each simulated motion is one stretch, like the real ones")
