@@ -411,6 +411,7 @@ def main(argv: list[str] | None = None) -> int:
     a = parser.parse_args(argv)
     if not getattr(a, "func", None):
         parser.print_help()
+        print("weartwin: no command given (try: weartwin demo)", file=sys.stderr)
         return 2
     try:
         rc = int(a.func(a) or 0)

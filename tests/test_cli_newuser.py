@@ -88,6 +88,9 @@ def test_top_level_help_has_typical_commands():
     for cmd in ("weartwin demo", "weartwin bake", "weartwin synth", "weartwin train"):
         assert cmd in examples, cmd
     assert "exit codes" in r.stdout
+    bare = run_cli()                      # no command: the help, one line saying why, usage exit
+    assert bare.returncode == 2 and "weartwin demo" in bare.stdout
+    assert bare.stderr.strip().splitlines() == ["weartwin: no command given (try: weartwin demo)"]
 
 
 # --- 3: synth with a missing spec -------------------------------------------------------------
