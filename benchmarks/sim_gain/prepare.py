@@ -113,13 +113,14 @@ def prepare_target(name: str, tcfg: dict, data_root: Path, out: Path, fps: float
 
 
 def prepare_corpus(exports: list[Path], site: str, inputs: str, out: Path, tag: str, fps: float,
-                   window_s: float, stride_s: float) -> Path:
-    """Every WearTwin export under `exports` -> windows of the `site` IMU with label and text."""
+                   window_s: float, stride_s: float, dtype: str = "float32") -> Path:
+    """Every WearTwin export under `exports` -> windows of the `site` IMU with label and text
+    (`dtype` float16 halves the file: corpora travel to the GPU machine)."""
     from ml.data.text import describe, embed
 
     files = sorted(p for e in exports for p in Path(e).rglob("*.npz"))
     key = hashlib.sha1(json.dumps([tag, [str(p) for p in files], [p.stat().st_mtime for p in files], site,
-                                   inputs, fps, window_s, stride_s]).encode()).hexdigest()[:10]
+                                   inputs, fps, window_s, stride_s, dtype]).encode()).hexdigest()[:10]
     f = out / f"corpus_{tag}_{key}.npz"
     if f.is_file():
         return f
@@ -141,7 +142,7 @@ def prepare_corpus(exports: list[Path], site: str, inputs: str, out: Path, tag: 
     uniq = sorted(set(texts))
     tid = {t: i for i, t in enumerate(uniq)}
     out.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(f, x=np.concatenate(xs).astype(np.float32), label=np.array(labels), clip=np.array(clips),
+    np.savez_compressed(f, x=np.concatenate(xs).astype(dtype), label=np.array(labels), clip=np.array(clips),
                         clip_seconds=np.array(secs, dtype=np.float32), text_id=np.array([tid[t] for t in texts]),
                         texts=np.array(uniq), text_emb=embed(uniq), channels=np.array(names), fps=fps)
     return f
