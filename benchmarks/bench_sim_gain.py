@@ -219,6 +219,13 @@ def evaluate(a, prep: Path) -> dict:
                 main_sizes = use
         log(f"[{t}] {len(T['y'])} windows, {len(R['units'])} units, corpora "
             f"{ {k: round(v['seconds']) for k, v in R['corpora'].items()} } s, variants {list(variants)}")
+        largest_rel = max((n for n, (r, _) in variants.items() if r == main_role),
+                          key=lambda n: variants[n][1]["seconds"], default=None)
+        # no budget of this run is the controls budget: only the main corpus is used (a run split
+        # by budgets over several processes pretrains the controls once)
+        any_full = a.controls_budget is None or str(a.controls_budget) in map(str, budgets_of(a.budgets))
+        if not any_full:
+            variants = {n: v for n, v in variants.items() if n == largest_rel}
         # pretraining (budget-independent, once per variant and kind)
         pre = {}
         want_text = any(x.startswith("pre_text") for x in arms)   # the zero-shot probe needs it too
@@ -235,8 +242,6 @@ def evaluate(a, prep: Path) -> dict:
             if want_text and role == main_role and a.controls:
                 st = sim_tensors(sub, entry["label_map"], T["classes"], dev, shuffle_texts_seed=0)
                 pre[("text_shuf", name)] = tr.pretrain("text", seeds, st)
-        largest_rel = max((n for n, (r, _) in variants.items() if r == main_role),
-                          key=lambda n: variants[n][1]["seconds"], default=None)
         R["main_corpus"] = largest_rel
         R["primary_arm"] = f"{a.primary}[{largest_rel}]" if a.primary.startswith("pre_") or a.primary.startswith("mix") \
             else a.primary
@@ -413,7 +418,8 @@ def main(argv=None) -> int:
     if a.from_results:     # rebuild the report from a (partial) results file
         from benchmarks.sim_gain.report import write_report
 
-        print(json.dumps(write_report(json.loads(Path(a.from_results).read_text()), a.out, labels_per_class=10)))
+        res = merge_results([json.loads(Path(f).read_text()) for f in a.from_results.split(",")])
+        print(json.dumps(write_report(res, a.out, labels_per_class=10)))
         return 0
     t0 = time.perf_counter()
     if not (a.prep / "manifest.json").is_file() or a.prepare_only or not _has_targets(a):
@@ -437,6 +443,27 @@ def main(argv=None) -> int:
     line = write_report(res, a.out, labels_per_class=10)
     print(json.dumps(line))
     return 0
+
+
+def merge_results(parts: list[dict]) -> dict:
+    """Results of one sweep split over processes (by target and by budget) -> one results dict:
+    runs are united per target; everything else comes from the part that ran the probes."""
+    out = json.loads(json.dumps(parts[0]))
+    for p in parts[1:]:
+        for t, R in p["targets"].items():
+            if t not in out["targets"]:
+                out["targets"][t] = R
+                continue
+            base = out["targets"][t]
+            runs = {**base.get("runs", {}), **R.get("runs", {})}
+            if R.get("probes") and not base.get("probes"):
+                base = out["targets"][t] = {**R}
+            base["runs"] = runs
+        for k in ("sanity", "corpus_bakes"):
+            if k in p:
+                out.setdefault(k, {}).update(p[k])
+        out["seconds_total"] = max(out.get("seconds_total", 0), p.get("seconds_total", 0))
+    return out
 
 
 def _has_targets(a) -> bool:
