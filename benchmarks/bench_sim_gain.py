@@ -61,7 +61,7 @@ def prepare(a) -> Path:
             exports = [e for src in ([sources] if isinstance(sources, str) else sources)
                        for e in corpus_exports(src, a, bakes)]
             f = prepare_corpus(exports, tc["site"], tc["inputs"], prep, f"{t}_{role}", a.fps, a.window,
-                               a.sim_stride, dtype=a.prep_dtype)
+                               a.sim_stride, dtype=a.prep_dtype, axis_signs=tc.get("sim_axis_signs"))
             entry["corpora"][role] = f.name
         with np.load(tf) as d:
             classes = d["classes"].tolist()
