@@ -31,7 +31,7 @@ import numpy as np  # noqa: E402
 from benchmarks.sim_gain import corpora as corp  # noqa: E402
 
 QUICK = {"targets": "sp_sw_har", "budgets": "10", "seeds": "0,1,2", "arms": "scratch,pre_sup", "sizes": "",
-         "corpora": "quick", "steps": 200, "pre_steps": 600, "widths": "32,64,64", "probes": False}
+         "corpora": "quick", "sim_stride": 0.5, "steps": 200, "pre_steps": 600, "widths": "32,64,64", "probes": False}
 
 
 def log(msg: str) -> None:
@@ -48,6 +48,7 @@ def prepare(a) -> Path:
     prep = Path(a.prep)
     prep.mkdir(parents=True, exist_ok=True)
     manifest = {}
+    bakes = {}
     for t in a.targets.split(","):
         tc = targets[t]
         tf = prepare_target(t, tc, Path(a.data), prep, a.fps, a.window, a.stride)
@@ -58,9 +59,9 @@ def prepare(a) -> Path:
                 log(f"{t}: no corpus '{role}' in targets.json, skipped")
                 continue
             exports = [e for src in ([sources] if isinstance(sources, str) else sources)
-                       for e in corpus_exports(src, a)]
+                       for e in corpus_exports(src, a, bakes)]
             f = prepare_corpus(exports, tc["site"], tc["inputs"], prep, f"{t}_{role}", a.fps, a.window,
-                               a.sim_stride)
+                               a.sim_stride, dtype=a.prep_dtype, axis_signs=tc.get("sim_axis_signs"))
             entry["corpora"][role] = f.name
         with np.load(tf) as d:
             classes = d["classes"].tolist()
@@ -68,31 +69,58 @@ def prepare(a) -> Path:
         if not ct.is_file():
             np.save(ct, class_text_emb(classes))
         entry["class_text"] = ct.name
+        entry["bakes"] = {k: v for k, v in bakes.items()}
         manifest[t] = entry
     (prep / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return prep
 
 
-def corpus_exports(src: str, a) -> list[Path]:
-    """A corpus source of targets.json -> export folders: `NAME.yaml` is baked with `weartwin
-    synth` (reused when already baked); `bandai:CONTENT,...` is the BVH-kinematic probe corpus
-    (benchmarks/sim_gain/bvh_kinematic.py) restricted to those Bandai contents."""
-    if src.startswith("bandai:"):
-        from benchmarks.sim_gain import bvh_kinematic
-
-        root = Path(a.corpus_dir) / "bandai_fk" / "exports"
-        contents = [c for c in src[7:].split(",") if c]
-        if not a.reuse_corpora or not all((root / c).is_dir() for c in contents):
-            log(f"building the Bandai kinematic corpus ({', '.join(contents)}) in {root}")
-            bvh_kinematic.build(Path(a.data) / "bvh" / "bandai_namco", root, contents)
-        return [root / c for c in contents if (root / c).is_dir()]
+def corpus_exports(src: str, a, bakes: dict | None = None) -> list[Path]:
+    """A corpus source of targets.json (`NAME.yaml` under benchmarks/specs) -> its export folder,
+    baked with `weartwin synth` (reused when already baked; the bake's wall time is recorded in
+    `bakes`). Library paths in the specs are relative to the spec, i.e. to a checkout beside
+    ../shared; with another --data they are rewritten onto it (a copy of the spec in CORPUS_DIR)."""
     spec = corp.SPECS / src
     if not spec.is_file():
         raise FileNotFoundError(f"{spec}: no such corpus spec")
-    exports = Path(a.corpus_dir) / spec.stem / "exports"
-    if not a.reuse_corpora or not exports.is_dir():
-        exports = corp.build(spec, Path(a.corpus_dir) / spec.stem, a.workers, log)
+    spec = corp.spec_for_data(spec, Path(a.data), Path(a.corpus_dir) / "specs")
+    out = Path(a.corpus_dir) / spec.stem
+    exports = out / "exports"
+    if not a.reuse_corpora or not (out / "corpus.json").is_file():
+        t0 = time.perf_counter()
+        exports = corp.build(spec, out, a.workers, log)
+        if bakes is not None:
+            bakes[spec.stem] = {"bake_seconds_here": round(time.perf_counter() - t0, 1)}
+    if bakes is not None:
+        info = bakes.setdefault(spec.stem, {})
+        info.update(corp.corpus_info(out))
     return [exports]
+
+
+def sanity(prep: Path, targets: list[str]) -> dict:
+    """Before any training: per target class, real windows vs each simulated activity mapped onto
+    it (mean specific force per axis, within-window sd of |acc|, mean |gyro|)."""
+    manifest = json.loads((prep / "manifest.json").read_text())
+    out = {}
+    for t in targets:
+        entry = manifest[t]
+        with np.load(prep / entry["target"], allow_pickle=False) as d:
+            T = {k: d[k] for k in d.files}
+        T["classes"], T["channels"] = T["classes"].tolist(), T["channels"].tolist()
+        T["x"] = T["x"].astype(np.float32)
+        res = {}
+        for role, f in entry["corpora"].items():
+            c = corp.load(prep / f)
+            per = {}
+            for lab in np.unique(c["label"]):
+                sub = {"x": c["x"][c["label"] == lab], "label": c["label"][c["label"] == lab]}
+                st = probe_stats(T, sub, entry["label_map"])
+                per.update({f"{cls} <- {lab}": v for cls, v in st.items() if v["sim"]})
+            res[role] = per
+        res["real"] = {cls: v["real"] for cls, v in probe_stats(T, {"x": T["x"][:0], "label": np.array([])},
+                                                                entry["label_map"]).items()}
+        out[t] = res
+    return out
 
 
 # ------------------------------------------------------------------------------------------
@@ -191,6 +219,13 @@ def evaluate(a, prep: Path) -> dict:
                 main_sizes = use
         log(f"[{t}] {len(T['y'])} windows, {len(R['units'])} units, corpora "
             f"{ {k: round(v['seconds']) for k, v in R['corpora'].items()} } s, variants {list(variants)}")
+        largest_rel = max((n for n, (r, _) in variants.items() if r == main_role),
+                          key=lambda n: variants[n][1]["seconds"], default=None)
+        # no budget of this run is the controls budget: only the main corpus is used (a run split
+        # by budgets over several processes pretrains the controls once)
+        any_full = a.controls_budget is None or str(a.controls_budget) in map(str, budgets_of(a.budgets))
+        if not any_full:
+            variants = {n: v for n, v in variants.items() if n == largest_rel}
         # pretraining (budget-independent, once per variant and kind)
         pre = {}
         want_text = any(x.startswith("pre_text") for x in arms)   # the zero-shot probe needs it too
@@ -207,8 +242,6 @@ def evaluate(a, prep: Path) -> dict:
             if want_text and role == main_role and a.controls:
                 st = sim_tensors(sub, entry["label_map"], T["classes"], dev, shuffle_texts_seed=0)
                 pre[("text_shuf", name)] = tr.pretrain("text", seeds, st)
-        largest_rel = max((n for n, (r, _) in variants.items() if r == main_role),
-                          key=lambda n: variants[n][1]["seconds"], default=None)
         R["main_corpus"] = largest_rel
         R["primary_arm"] = f"{a.primary}[{largest_rel}]" if a.primary.startswith("pre_") or a.primary.startswith("mix") \
             else a.primary
@@ -364,7 +397,11 @@ def main(argv=None) -> int:
     ap.add_argument("--fps", type=float, default=25.0)
     ap.add_argument("--window", type=float, default=2.0)
     ap.add_argument("--stride", type=float, default=1.0)
-    ap.add_argument("--sim-stride", type=float, default=0.5)
+    ap.add_argument("--sim-stride", type=float, default=1.0, help="stride of simulated windows, s")
+    ap.add_argument("--prep-dtype", default="float16", choices=("float16", "float32"),
+                    help="simulated windows in the prepared files (float16: half the size to carry)")
+    ap.add_argument("--sanity-only", action="store_true",
+                    help="after preparing: write OUT/sanity.json (simulated vs real signal statistics) and stop")
     ap.add_argument("--workers", type=int, default=1, help="bake workers for weartwin synth")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--max-units", type=int, default=0, help="evaluate on the first N subjects/groups only (tests)")
@@ -381,7 +418,8 @@ def main(argv=None) -> int:
     if a.from_results:     # rebuild the report from a (partial) results file
         from benchmarks.sim_gain.report import write_report
 
-        print(json.dumps(write_report(json.loads(Path(a.from_results).read_text()), a.out, labels_per_class=10)))
+        res = merge_results([json.loads(Path(f).read_text()) for f in a.from_results.split(",")])
+        print(json.dumps(write_report(res, a.out, labels_per_class=10)))
         return 0
     t0 = time.perf_counter()
     if not (a.prep / "manifest.json").is_file() or a.prepare_only or not _has_targets(a):
@@ -389,7 +427,15 @@ def main(argv=None) -> int:
         log(f"prepared in {time.perf_counter() - t0:.0f} s -> {a.prep}")
     if a.prepare_only:
         return 0
+    san = sanity(a.prep, a.targets.split(","))
+    a.out.mkdir(parents=True, exist_ok=True)
+    (a.out / "sanity.json").write_text(json.dumps(san, indent=1))
+    if a.sanity_only:
+        print(json.dumps({t: {k: v for k, v in r.items()} for t, r in san.items()}))
+        return 0
     res = evaluate(a, a.prep)
+    res["sanity"] = san
+    res["corpus_bakes"] = {t: e.get("bakes", {}) for t, e in json.loads((a.prep / "manifest.json").read_text()).items()}
     res["seconds_total"] = time.perf_counter() - t0
     res["command"] = " ".join(["python", "benchmarks/bench_sim_gain.py", *(argv if argv is not None else sys.argv[1:])])
     from benchmarks.sim_gain.report import write_report
@@ -397,6 +443,27 @@ def main(argv=None) -> int:
     line = write_report(res, a.out, labels_per_class=10)
     print(json.dumps(line))
     return 0
+
+
+def merge_results(parts: list[dict]) -> dict:
+    """Results of one sweep split over processes (by target and by budget) -> one results dict:
+    runs are united per target; everything else comes from the part that ran the probes."""
+    out = json.loads(json.dumps(parts[0]))
+    for p in parts[1:]:
+        for t, R in p["targets"].items():
+            if t not in out["targets"]:
+                out["targets"][t] = R
+                continue
+            base = out["targets"][t]
+            runs = {**base.get("runs", {}), **R.get("runs", {})}
+            if R.get("probes") and not base.get("probes"):
+                base = out["targets"][t] = {**R}
+            base["runs"] = runs
+        for k in ("sanity", "corpus_bakes"):
+            if k in p:
+                out.setdefault(k, {}).update(p[k])
+        out["seconds_total"] = max(out.get("seconds_total", 0), p.get("seconds_total", 0))
+    return out
 
 
 def _has_targets(a) -> bool:

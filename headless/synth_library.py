@@ -22,8 +22,13 @@ def library_jobs(act: dict, spec_dir: Path | None, seed: int) -> list[dict]:
     from addon.motion.library import manifest_entries
 
     act = dict(act)
-    if spec_dir is not None and not Path(act["path"]).is_absolute():
-        act["path"] = str(Path(spec_dir) / act["path"])
+    lib = Path(act["path"]).expanduser()
+    if not lib.is_absolute():
+        lib = (Path(spec_dir) if spec_dir is not None else Path.cwd()) / lib
+    # absolute: the jobs' inputs land in OUT/manifest.jsonl, whose relative entries are read
+    # relative to OUT (a zip member "lib.zip/clip.bvh" does not exist as a path, so nothing
+    # downstream would resolve it against the spec's folder)
+    act["path"] = str(lib.resolve())
     if "max_clips" not in act and "count" in act:
         act["max_clips"] = act["count"]
     jobs = []

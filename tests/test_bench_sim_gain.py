@@ -105,3 +105,41 @@ def test_bench_end_to_end_on_tiny_data(tmp_path):
     probes = res["targets"]["sp_sw_har"]["probes"]
     assert "zero_shot_macro_f1" in probes and probes["signal_stats"]["walking"]["real"]["n"] > 0
     assert (out / "sim_gain_sp_sw_har.png").is_file() and (out / "table.md").read_text().count("|") > 20
+
+
+def test_corpus_specs_are_synth_specs_and_library_paths_follow_data(tmp_path):
+    """Every corpus of targets.json is a `weartwin synth` spec (no stand-in corpora); the Bandai
+    specs' library paths are relative to the spec and are rewritten onto another --data."""
+    import yaml
+
+    from headless.synth_spec import load_spec
+
+    targets = json.loads((corpora.SPECS / "targets.json").read_text())
+    names = {s for t in targets.values() for v in t["corpora"].values() for s in ([v] if isinstance(v, str) else v)}
+    libs = 0
+    for n in sorted(names):
+        assert n.endswith(".yaml"), n
+        spec = load_spec(corpora.SPECS / n)
+        for a in spec["activities"]:
+            if a.get("source") == "library":
+                libs += 1
+                assert not a["path"].startswith("/") and "bandai_namco" in a["path"]
+                moved = corpora.spec_for_data(corpora.SPECS / n, tmp_path / "data", tmp_path / "specs")
+                if moved != corpora.SPECS / n:
+                    d = yaml.safe_load(moved.read_text())
+                    assert all(x["path"].startswith(str((tmp_path / "data").resolve()))
+                               for x in d["activities"] if x.get("source") == "library")
+    assert libs >= 4
+
+
+def test_bandai_specs_select_the_walks():
+    need_shared("bvh/bandai_namco")
+    from pathlib import Path
+
+    from headless.synth_spec import load_spec
+    from headless.text_commands import synth_jobs
+
+    p = corpora.SPECS / "bandai_walks.yaml"
+    jobs = synth_jobs(load_spec(p), spec_dir=p.parent)
+    assert len(jobs) == 675 and {j["label"] for j in jobs} == {"walk", "walk-turn-left", "walk-turn-right"}
+    assert all(Path(j["input"].split(".zip")[0]).is_absolute() for j in jobs)

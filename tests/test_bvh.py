@@ -372,6 +372,30 @@ def test_synth_takes_an_activity_from_a_library(tmp_path):
     assert abs(arrays["t"][-1] - 39 / 30) < 1e-9
 
 
+
+def test_synth_library_zip_relative_to_a_relative_spec(tmp_path):
+    """A library zip named relative to the spec, the spec named relative to the working
+    directory, the output elsewhere: every zip member is baked (they were looked up relative
+    to OUT before: 'no such file')."""
+    from conftest import run_cli
+
+    walk = np.stack([np.zeros(40), np.zeros(40), np.linspace(0, 1.3, 40)], 1)
+    a = write_bvh(tmp_path / "take_walk_slow.bvh", CMU, walk, n_frames=40, scale=100.0)
+    (tmp_path / "data").mkdir()
+    with zipfile.ZipFile(tmp_path / "data" / "lib.zip", "w") as zf:
+        zf.write(a, "clips/take_walk_slow.bvh")
+    (tmp_path / "proj" / "specs").mkdir(parents=True)
+    (tmp_path / "proj" / "specs" / "study.yaml").write_text(
+        "activities:\n  - name: walking\n    source: library\n    path: ../../data/lib.zip\n"
+        "    label_rule: \"regex:take_(?P<content>[a-z]+)_(?P<style>[a-z]+)\"\n"
+        "vary_body: 0\nfps: 30\nsensors: [imu]\n")
+    out = tmp_path / "elsewhere" / "syn"
+    r = run_cli("synth", "specs/study.yaml", "--out", out, "--quiet", cwd=tmp_path / "proj")
+    assert r.returncode == 0, (r.stdout + r.stderr)[-2000:]
+    assert len(list((out / "exports").rglob("*.npz"))) == 1
+    inputs = [json.loads(x)["input"] for x in (out / "manifest.jsonl").read_text().splitlines()]
+    assert inputs and all(Path(i.split(".zip")[0]).is_absolute() for i in inputs)
+
 # --- another skeleton family, units and frame rate: a Bandai walk rewritten as a CMU take -----
 _CMU_TREE = [  # name, parent, SMPL joint it carries (None: an extra joint, rotation zero), offset from
     ("Hips", None, "pelvis"), ("LHipJoint", "Hips", None), ("LeftUpLeg", "LHipJoint", "left_hip"),

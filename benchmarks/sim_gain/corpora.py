@@ -26,6 +26,42 @@ def build(spec: Path, out: Path, workers: int = 1, log=print) -> Path:
     return out / "exports"
 
 
+def spec_for_data(spec: Path, data: Path, tmp: Path) -> Path:
+    """The spec itself when its library paths (relative to it) lie under `data`; otherwise a copy
+    in `tmp` whose `.../shared/data/...` library paths point into `data` instead."""
+    import yaml
+
+    d = yaml.safe_load(spec.read_text())
+    acts = [a for a in d.get("activities", []) if isinstance(a, dict) and a.get("source") == "library"]
+    changed = False
+    for a in acts:
+        p = Path(a["path"])
+        if not p.is_absolute() and not (spec.parent / p).exists():
+            parts = p.as_posix().split("/")
+            if "data" in parts:
+                rest = parts[parts.index("data") + 1:]
+                a["path"] = str(data.resolve().joinpath(*rest))
+                changed = True
+    if not changed:
+        return spec
+    tmp.mkdir(parents=True, exist_ok=True)
+    out = tmp / spec.name
+    out.write_text(yaml.safe_dump(d, sort_keys=False))
+    return out
+
+
+def corpus_info(out: Path) -> dict:
+    """What `weartwin synth` says it baked (OUT/corpus.json): hours, exports, bodies."""
+    import json
+
+    try:
+        c = json.loads((out / "corpus.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return {"hours": c["total"]["hours"], "exports": c["total"]["exports"], "bodies": len(c.get("bodies", {})),
+            "activities": sorted(c.get("activities", {}))}
+
+
 def _env():
     import os
 
@@ -38,6 +74,7 @@ def load(f: Path) -> dict:
     with np.load(f, allow_pickle=False) as d:
         c = {k: d[k] for k in d.files}
     c["channels"] = c["channels"].tolist()
+    c["x"] = c["x"].astype(np.float32)        # prepared files may hold float16
     return c
 
 

@@ -113,13 +113,17 @@ def prepare_target(name: str, tcfg: dict, data_root: Path, out: Path, fps: float
 
 
 def prepare_corpus(exports: list[Path], site: str, inputs: str, out: Path, tag: str, fps: float,
-                   window_s: float, stride_s: float) -> Path:
-    """Every WearTwin export under `exports` -> windows of the `site` IMU with label and text."""
+                   window_s: float, stride_s: float, dtype: str = "float32", axis_signs=None) -> Path:
+    """Every WearTwin export under `exports` -> windows of the `site` IMU with label and text
+    (`dtype` float16 halves the file: corpora travel to the GPU machine). `axis_signs` (3 numbers)
+    re-expresses the simulated sensor frame in the target's (e.g. HMP's accelerometer has x
+    towards the hand, WearTwin's right-wrist watch x towards the elbow: signs -1, -1, 1, a 180°
+    turn about z), applied to every 3-axis channel."""
     from ml.data.text import describe, embed
 
     files = sorted(p for e in exports for p in Path(e).rglob("*.npz"))
     key = hashlib.sha1(json.dumps([tag, [str(p) for p in files], [p.stat().st_mtime for p in files], site,
-                                   inputs, fps, window_s, stride_s]).encode()).hexdigest()[:10]
+                                   inputs, fps, window_s, stride_s, dtype, axis_signs]).encode()).hexdigest()[:10]
     f = out / f"corpus_{tag}_{key}.npz"
     if f.is_file():
         return f
@@ -134,6 +138,8 @@ def prepare_corpus(exports: list[Path], site: str, inputs: str, out: Path, tag: 
         if x is None:
             continue
         lab = normalize_label(str(s.labels[0]))
+        if axis_signs is not None:
+            x = x * np.tile(np.asarray(axis_signs, np.float32), x.shape[-1] // 3)
         xs.append(x)
         labels += [lab] * len(x)
         clips += [k] * len(x)
@@ -141,7 +147,7 @@ def prepare_corpus(exports: list[Path], site: str, inputs: str, out: Path, tag: 
     uniq = sorted(set(texts))
     tid = {t: i for i, t in enumerate(uniq)}
     out.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(f, x=np.concatenate(xs).astype(np.float32), label=np.array(labels), clip=np.array(clips),
+    np.savez_compressed(f, x=np.concatenate(xs).astype(dtype), label=np.array(labels), clip=np.array(clips),
                         clip_seconds=np.array(secs, dtype=np.float32), text_id=np.array([tid[t] for t in texts]),
                         texts=np.array(uniq), text_emb=embed(uniq), channels=np.array(names), fps=fps)
     return f
