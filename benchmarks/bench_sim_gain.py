@@ -1,6 +1,6 @@
 """Does pretraining on WearTwin-simulated data beat training from scratch at 10 labels per class?
 
-Targets (real wrist IMU, `../shared/data/imu`): sp_sw_har (23 subjects, leave-one-subject-out)
+Targets (real wrist IMU, `../shared/data/imu`, or `$WEARTWIN_SHARED/data/imu`): sp_sw_har (23 subjects, leave-one-subject-out)
 and HMP (16 very unbalanced volunteers: those with < 150 windows are merged into groups of
 ≥ 150 windows, smallest first; leave-one-group-out). Corpora: `weartwin synth` specs under
 benchmarks/specs/ (relevant to each target, and off-target motion as a control), windowed at
@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
+from benchmarks.shared_data import shared_data  # noqa: E402
 from benchmarks.sim_gain import corpora as corp  # noqa: E402
 
 QUICK = {"targets": "sp_sw_har", "budgets": "10", "seeds": "0,1,2", "arms": "scratch,pre_sup", "sizes": "",
@@ -365,7 +366,8 @@ def probes(tr, T, sim: dict, entry: dict, prep: Path, text_net, seeds, dev) -> d
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="sp_sw_har, 10 labels/class, 3 seeds, best arm vs scratch")
-    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    ap.add_argument("--data", default=str(shared_data()),
+                    help="the shared data folder (default: $WEARTWIN_SHARED/data, else ../shared/data)")
     ap.add_argument("--out", default=None, help="report folder (default benchmarks/results/sim_gain[_quick])")
     ap.add_argument("--prep", default=None, help="folder of prepared window files (made here, reused; default "
                                                   "CORPUS_DIR/prep)")
