@@ -132,14 +132,14 @@ def test_corpus_specs_are_synth_specs_and_library_paths_follow_data(tmp_path):
     assert libs >= 4
 
 
-def test_bandai_specs_select_the_walks():
-    need_shared("bvh/bandai_namco")
+def test_bandai_specs_select_the_walks(tmp_path):
+    data = need_shared("bvh/bandai_namco").parents[1]     # ../shared/data or $WEARTWIN_SHARED/data
     from pathlib import Path
 
     from headless.synth_spec import load_spec
     from headless.text_commands import synth_jobs
 
-    p = corpora.SPECS / "bandai_walks.yaml"
+    p = corpora.spec_for_data(corpora.SPECS / "bandai_walks.yaml", data, tmp_path)
     jobs = synth_jobs(load_spec(p), spec_dir=p.parent)
     assert len(jobs) == 675 and {j["label"] for j in jobs} == {"walk", "walk-turn-left", "walk-turn-right"}
     assert all(Path(j["input"].split(".zip")[0]).is_absolute() for j in jobs)
