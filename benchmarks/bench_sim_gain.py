@@ -448,19 +448,28 @@ def main(argv=None) -> int:
 
 
 def merge_results(parts: list[dict]) -> dict:
-    """Results of one sweep split over processes (by target and by budget) -> one results dict:
-    runs are united per target; everything else comes from the part that ran the probes."""
+    """Results of one sweep split over processes (by target, budget or arm) -> one results dict:
+    runs are united per target and budget (arms of one budget from several parts side by side;
+    scratch is the same seeded run in each), probes and pretraining logs united; the rest comes
+    from the first part."""
     out = json.loads(json.dumps(parts[0]))
     for p in parts[1:]:
         for t, R in p["targets"].items():
             if t not in out["targets"]:
-                out["targets"][t] = R
+                out["targets"][t] = json.loads(json.dumps(R))
                 continue
             base = out["targets"][t]
-            runs = {**base.get("runs", {}), **R.get("runs", {})}
-            if R.get("probes") and not base.get("probes"):
-                base = out["targets"][t] = {**R}
-            base["runs"] = runs
+            runs = base.setdefault("runs", {})
+            for budget, run in R.get("runs", {}).items():
+                if budget not in runs:
+                    runs[budget] = json.loads(json.dumps(run))
+                    continue
+                for k, v in run.items():
+                    if isinstance(v, dict):
+                        runs[budget].setdefault(k, {}).update(v)
+            for k in ("probes", "pretrain_logs"):
+                if isinstance(R.get(k), dict):
+                    base.setdefault(k, {}).update({x: y for x, y in R[k].items() if x not in base[k]})
         for k in ("sanity", "corpus_bakes"):
             if k in p:
                 out.setdefault(k, {}).update(p[k])

@@ -143,3 +143,22 @@ def test_bandai_specs_select_the_walks(tmp_path):
     jobs = synth_jobs(load_spec(p), spec_dir=p.parent)
     assert len(jobs) == 675 and {j["label"] for j in jobs} == {"walk", "walk-turn-left", "walk-turn-right"}
     assert all(Path(j["input"].split(".zip")[0]).is_absolute() for j in jobs)
+
+
+def test_merge_results_keeps_every_arm_of_a_budget_run_in_parts():
+    from benchmarks.bench_sim_gain import merge_results
+
+    def part(budget, arm, probes):
+        return {"targets": {"t": {"runs": {budget: {"arms": {"scratch": {"f1": 0.5}, arm: {"f1": 0.6}},
+                                                     "vs_scratch": {arm: {"delta_mean": 0.1}}}},
+                                  "probes": probes, "primary_arm": "pre_sup"}}}
+
+    a = part("10", "pre_sup", {"sim_only": 0.3})
+    b = part("10", "pre_text", {"sim_only": 0.9, "zero_shot": 0.23})
+    c = part("1", "pre_sup", {})
+    m = merge_results([a, b, c])["targets"]["t"]
+    assert set(m["runs"]["10"]["arms"]) == {"scratch", "pre_sup", "pre_text"}
+    assert set(m["runs"]["10"]["vs_scratch"]) == {"pre_sup", "pre_text"}
+    assert set(m["runs"]) == {"10", "1"}
+    assert m["probes"] == {"sim_only": 0.3, "zero_shot": 0.23}     # the first part's value kept, new ones added
+    assert a["targets"]["t"]["runs"]["10"]["arms"].keys() == {"scratch", "pre_sup"}   # inputs untouched
