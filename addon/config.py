@@ -288,6 +288,23 @@ def _fmt(x) -> str:
     return str(x) if isinstance(x, int) else f"{x:g}"
 
 
+def default_text(d, boolean: bool | None = None) -> str:
+    """How `--help` shows a default (weartwin bake's flags and weartwin train's): on/off, none,
+    60 (not 60.0), imu,impedance (not a tuple). `boolean`: the option is a switch (None: when the
+    default is a bool)."""
+    if boolean or (boolean is None and isinstance(d, bool)):
+        return "on" if d else "off"
+    if d is None:
+        return "none"
+    if isinstance(d, float):
+        return f"{d:g}"
+    if isinstance(d, (tuple, list)):
+        return ",".join(default_text(x) for x in d) or "none"
+    if isinstance(d, dict):
+        return ",".join(f"{k}={v}" for k, v in d.items()) or "none"
+    return str(d) or "none"
+
+
 def value_range(m) -> str:
     """'1..1000', '> 0..10', '0..' for a field's metadata ('' when unbounded)."""
     lo = f"> {_fmt(m['gt'])}" if m["gt"] is not None else (_fmt(m["min"]) if m["min"] is not None else "")

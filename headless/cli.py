@@ -42,21 +42,6 @@ def _floats(text: str) -> tuple[float, ...]:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got '{text}'") from None
 
 
-def default_text(d, boolean: bool = False) -> str:
-    """How `--help` shows a default: on/off, none, 60 (not 60.0), imu,impedance (not a tuple)."""
-    if boolean:
-        return "on" if d else "off"
-    if d is None or (isinstance(d, (str, tuple, list, dict)) and not d):
-        return "none"
-    if isinstance(d, float):
-        return f"{d:g}"
-    if isinstance(d, (tuple, list)):
-        return ",".join(default_text(x) for x in d)
-    if isinstance(d, dict):
-        return ",".join(f"{k}={v}" for k, v in d.items())
-    return str(d)
-
-
 def _has_default(help_text: str | None) -> bool:
     return bool(help_text) and ("default:" in help_text or "%(default)" in help_text)
 
@@ -71,6 +56,8 @@ class _DefaultsMixin:
             return h
         boolean = isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction,
                                       argparse.BooleanOptionalAction))
+        from addon.config import default_text
+
         note = f"default: {default_text(action.default, boolean)}".replace("%", "%%")
         return f"{h} ({note})" if h else note
 
@@ -96,7 +83,7 @@ class RawHelpFormatter(_DefaultsMixin, argparse.RawDescriptionHelpFormatter):
 
 
 def _help(f, default=dataclasses.MISSING) -> str:
-    from addon.config import kind_of, option, value_range
+    from addon.config import default_text, kind_of, option, value_range
 
     m = option(f)
     d = m["default"] if default is dataclasses.MISSING else default

@@ -58,22 +58,9 @@ def _parse_map(text: str) -> dict:
     return out
 
 
-def default_text(d) -> str:
-    """A default as --help shows it: on/off, none, 50 (not 50.0), left_wrist (not ['left_wrist'])."""
-    if isinstance(d, bool):
-        return "on" if d else "off"
-    if d is None:
-        return "none"
-    if isinstance(d, float):
-        return f"{d:g}"
-    if isinstance(d, (list, tuple)):
-        return ",".join(map(default_text, d)) or "none"
-    if isinstance(d, dict):
-        return ",".join(f"{k}={v}" for k, v in d.items()) or "none"
-    return str(d) or "none"
-
-
 def _help(f, default) -> str:
+    from addon.config import default_text     # one way to show a default, for every command
+
     h = f.metadata.get("help", "")
     if "default:" not in h:
         h += f" (default: {default_text(default)})"
