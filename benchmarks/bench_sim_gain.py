@@ -35,6 +35,9 @@ QUICK = {"targets": "sp_sw_har", "budgets": "10", "seeds": "0,1,2", "arms": "scr
          "corpora": "quick", "sim_stride": 0.5, "steps": 200, "pre_steps": 600, "widths": "32,64,64", "probes": False}
 
 
+PRODUCT_MODELS = ("multi3net", "simpharnet")   # arms run through `weartwin train` (product_arms.py)
+
+
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
@@ -177,6 +180,8 @@ def evaluate(a, prep: Path) -> dict:
     setup = Setup(steps=a.steps, pre_steps=a.pre_steps, widths=tuple(int(w) for w in a.widths.split(",")),
                   rot_deg=a.rot_deg, amp_aug=a.amp_aug, device=dev, batch=a.batch, pre_batch=a.pre_batch)
     manifest = json.loads((prep / "manifest.json").read_text())
+    targets_cfg = json.loads((corp.SPECS / "targets.json").read_text())
+    a.device_resolved = dev
     seeds = [int(s) for s in a.seeds.split(",")]
     arms = a.arms.split(",")
     results = {"setup": {**vars(setup), "seeds": seeds, "device": dev, "arms": arms}, "targets": {}}
@@ -254,6 +259,7 @@ def evaluate(a, prep: Path) -> dict:
             plan = make_plan(T["y"], unit, K, budget, seeds)
             which_seed = [seeds.index(s) for _, s in plan["models"]]
             runs = {}
+            product_vs = {}
 
             def record(arm_name, out):
                 sc = unit_scores(plan, out["pred"], T["y"], K)
@@ -294,11 +300,26 @@ def evaluate(a, prep: Path) -> dict:
                         log(f"[{t}] {arm}: no simulated activity maps onto a target class, skipped")
                         continue
                     record(f"{arm}[{largest_rel}]", tr.finetune(plan, mix={**st["mix"], "ratio": ratio, "calibrate": cal}))
+                elif arm in PRODUCT_MODELS:
+                    if largest_rel is None:
+                        continue
+                    from benchmarks.sim_gain.product_arms import product_arm
+
+                    tc = targets_cfg[t]
+                    srcs = tc["corpora"][main_role]
+                    exports = [e for src in ([srcs] if isinstance(srcs, str) else srcs) for e in corpus_exports(src, a)]
+                    pa = product_arm(arm, tc, Path(a.data), exports, largest_rel, budget, seeds,
+                                     a.out / "product_runs" / t, a, log)
+                    for k, v in pa["arms"].items():
+                        runs[k] = v
+                        log(f"[{t}] K={budget} {k} (weartwin train): macro-F1 {v['macro_f1_mean']:.3f} "
+                            f"(pooled {v['pooled_macro_f1']:.3f}, {v['seconds']:.0f} s)")
+                    product_vs.update(pa["vs"])
             base = runs.get("scratch")
-            comp = {}
+            comp = dict(product_vs)     # product arms pair with their own scratch run
             if base:
                 for k, v in runs.items():
-                    if k != "scratch":
+                    if k != "scratch" and v.get("protocol") is None:
                         comp[k] = paired(base["per_unit"], v["per_unit"])
             R["runs"][str(budget)] = {"arms": runs, "vs_scratch": comp}
             results["targets"][t] = R       # partial results survive an interrupted sweep
@@ -381,7 +402,9 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes", default="600,3600,18000", help="nested corpus sizes, seconds of simulated signal")
     ap.add_argument("--budgets", default="1,5,10,20,all", help="labels per class; 'all' = 100%% of training windows")
     ap.add_argument("--seeds", default="0,1,2,3,4")
-    ap.add_argument("--arms", default="scratch,pre_text,pre_sup,pre_ssl,mix1,mix1_cal,mix4,mix4_cal")
+    ap.add_argument("--arms", default="scratch,pre_text,pre_sup,pre_ssl,mix1,mix1_cal,mix4,mix4_cal,multi3net",
+                    help="arms (benchmarks/sim_gain/arms.py); multi3net / simpharnet run `weartwin train` from "
+                         "scratch and pretrained on the main corpus' exports and pair with each other")
     ap.add_argument("--primary", default="pre_sup",
                     help="the pre-specified arm of the headline line, on the whole main corpus (others are exploratory)")
     ap.add_argument("--controls-budget", default="10",
@@ -390,6 +413,10 @@ def main(argv=None) -> int:
                     help="pretraining: scale the dynamic part of simulated windows by U(AMP, 1) (0 = off)")
     ap.add_argument("--no-controls", dest="controls", action="store_false", help="skip off-target / shuffled-text pretraining")
     ap.add_argument("--no-probes", dest="probes", action="store_false")
+    ap.add_argument("--product-epochs", type=int, default=30,
+                    help="product arms (multi3net, simpharnet through `weartwin train`): fine-tuning epochs")
+    ap.add_argument("--product-pretrain-epochs", type=int, default=5,
+                    help="product arms: pretraining epochs on the main corpus' exports")
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--pre-steps", type=int, default=1500)
     ap.add_argument("--batch", type=int, default=32)

@@ -85,7 +85,8 @@ def test_bench_end_to_end_on_tiny_data(tmp_path):
     out = tmp_path / "report"
     cmd = [sys.executable, "benchmarks/bench_sim_gain.py", "--targets", "sp_sw_har", "--corpora", "tiny",
            "--sizes", "20", "--budgets", "1,10", "--seeds", "0,1", "--max-units", "4",
-           "--arms", "scratch,pre_text,pre_sup,pre_ssl,mix1,mix1_cal", "--steps", "6", "--pre-steps", "4",
+           "--arms", "scratch,pre_text,pre_sup,pre_ssl,mix1,mix1_cal,multi3net", "--steps", "6", "--pre-steps", "4",
+           "--product-epochs", "1", "--product-pretrain-epochs", "1",
            "--widths", "4,4,4", "--out", str(out), "--corpus-dir", str(tmp_path / "corpora"), "--device", "cpu"]
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900,
                        env={**__import__("os").environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"})
@@ -102,6 +103,12 @@ def test_bench_end_to_end_on_tiny_data(tmp_path):
     assert {"scratch", "pre_ssl"} <= arms
     assert any(a.startswith("pre_text[") for a in arms) and any(a.startswith("pre_text_shuf[") for a in arms)
     assert any(a.startswith("mix1_cal[") for a in arms)
+    # Multi3Net+ through `weartwin train`, paired with its own scratch run on the same 4 subjects
+    m3 = [a for a in arms if a.startswith("multi3net_pre[")]
+    assert "multi3net_scratch" in arms and len(m3) == 1
+    vs = runs["10"]["vs_scratch"][m3[0]]
+    assert vs["baseline"] == "multi3net_scratch" and vs["n"] == 4
+    assert "multi3net_scratch" not in runs["10"]["vs_scratch"]
     probes = res["targets"]["sp_sw_har"]["probes"]
     assert "zero_shot_macro_f1" in probes and probes["signal_stats"]["walking"]["real"]["n"] > 0
     assert (out / "sim_gain_sp_sw_har.png").is_file() and (out / "table.md").read_text().count("|") > 20

@@ -43,7 +43,8 @@ def table(res: dict) -> str:
                 c = run["vs_scratch"].get(arm)
                 d = (f"{c['delta_mean']:+.3f} | [{c['ci95'][0]:+.3f}, {c['ci95'][1]:+.3f}] | {c['wilcoxon_p']:.3g} | "
                      f"{c['wins']}/{c['losses']}") if c else "— | — | — | —"
-                rows.append(f"| {t} | {b} | {arm} | {sc['macro_f1_mean']:.3f} | {sc['pooled_macro_f1']:.3f} | {d} |")
+                name = f"{arm} (Δ vs {c['baseline']})" if c and c.get("baseline") else arm
+                rows.append(f"| {t} | {b} | {name} | {sc['macro_f1_mean']:.3f} | {sc['pooled_macro_f1']:.3f} | {d} |")
     return "\n".join(rows) + "\n"
 
 

@@ -34,28 +34,19 @@ def unit_scores(plan: dict, preds: list[np.ndarray], y: np.ndarray, n_classes: i
 
 
 def paired(a: dict, b: dict, n_boot: int = 10000, seed: int = 0) -> dict:
-    """Arm `b` against arm `a` ({unit: score}): Δ = b − a per unit."""
+    """Arm `b` against arm `a` ({unit: score}): Δ = b − a per unit (ml.evaluation.stats, the one
+    owner of the statistic), with wins/losses and the median Δ beside it."""
+    from ml.evaluation.stats import paired as shared
+
     units = sorted(set(a) & set(b))
     d = np.array([b[u] - a[u] for u in units])
-    extra = {"wins": int((d > 0).sum()), "losses": int((d < 0).sum()),
-             "delta_median": float(np.median(d)) if len(d) else 0.0}
-    try:   # h16's shared implementation when it is merged (one owner of the statistic)
-        from ml.evaluation.stats import paired as shared
-    except ImportError:
-        shared = None
-    if shared is not None:
-        r = shared(a, b, n_boot=n_boot, seed=seed)
-        r.pop("per_subject_delta", None)
-        if r["wilcoxon_p"] is None:
-            r["wilcoxon_p"] = 1.0
-        if r["ci95"][0] is None:
-            r["ci95"] = [0.0, 0.0]
-        return {**r, **extra}
-    from scipy.stats import wilcoxon
-
-    rng = np.random.default_rng(seed)
-    boots = d[rng.integers(0, len(d), (n_boot, len(d)))].mean(1) if len(d) else np.zeros(1)
-    p = float(wilcoxon(d).pvalue) if len(d) >= 2 and np.any(d != 0) else 1.0
-    return {"n": len(units), "delta_mean": float(d.mean()) if len(d) else 0.0,
-            "ci95": [float(np.percentile(boots, 2.5)), float(np.percentile(boots, 97.5))],
-            "wilcoxon_p": p, **extra}
+    r = shared(a, b, n_boot=n_boot, seed=seed)
+    r.pop("per_subject_delta", None)
+    if r["wilcoxon_p"] is None:
+        r["wilcoxon_p"] = 1.0
+    if r["ci95"][0] is None:
+        r["ci95"] = [0.0, 0.0]
+    if r["delta_mean"] is None:
+        r["delta_mean"] = 0.0
+    return {**r, "wins": int((d > 0).sum()), "losses": int((d < 0).sum()),
+            "delta_median": float(np.median(d)) if len(d) else 0.0}
