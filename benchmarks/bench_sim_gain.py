@@ -184,6 +184,8 @@ def evaluate(a, prep: Path) -> dict:
     a.device_resolved = dev
     seeds = [int(s) for s in a.seeds.split(",")]
     arms = a.arms.split(",")
+    # pretraining augmentations name their arms (runs with and without them merge side by side)
+    aug = "".join(f"+{k}{v:g}" for k, v in (("amp", a.amp_aug), ("rot", a.rot_deg)) if v)
     results = {"setup": {**vars(setup), "seeds": seeds, "device": dev, "arms": arms}, "targets": {}}
     for t in a.targets.split(","):
         t0 = time.perf_counter()
@@ -249,7 +251,7 @@ def evaluate(a, prep: Path) -> dict:
                 st = sim_tensors(sub, entry["label_map"], T["classes"], dev, shuffle_texts_seed=0)
                 pre[("text_shuf", name)] = tr.pretrain("text", seeds, st)
         R["main_corpus"] = largest_rel
-        R["primary_arm"] = f"{a.primary}[{largest_rel}]" if a.primary.startswith("pre_") or a.primary.startswith("mix") \
+        R["primary_arm"] = f"{a.primary}{aug if a.primary.startswith('pre_') else ''}[{largest_rel}]" if a.primary.startswith("pre_") or a.primary.startswith("mix") \
             else a.primary
         # probes
         if a.probes and largest_rel:
@@ -280,9 +282,9 @@ def evaluate(a, prep: Path) -> dict:
                     kind = arm.split("_")[1]
                     for name in filter(wanted, variants):
                         if (kind, name) in pre:
-                            record(f"{arm}[{name}]", tr.finetune(plan, pre[(kind, name)][0], which_seed))
+                            record(f"{arm}{aug}[{name}]", tr.finetune(plan, pre[(kind, name)][0], which_seed))
                         if kind == "text" and ("text_shuf", name) in pre and full_sweep:
-                            record(f"pre_text_shuf[{name}]", tr.finetune(plan, pre[("text_shuf", name)][0], which_seed))
+                            record(f"pre_text_shuf{aug}[{name}]", tr.finetune(plan, pre[("text_shuf", name)][0], which_seed))
                 elif arm == "pre_ssl":
                     if ("ssl", t) not in pre:
                         units_ = R["units"]

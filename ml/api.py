@@ -6,7 +6,10 @@ import sys
 from pathlib import Path
 
 from .config import CONFIGS, RunConfig
+import numpy as np
+
 from .data import DataError, channel_names, load_dataset, make_windows
+from .data.channels import axes_matrix, reframe
 from .data.windows import Windows
 
 
@@ -48,6 +51,9 @@ def load_windows(cfg: RunConfig, warn=None) -> tuple[Windows, Windows | None]:
         except DataError as e:
             raise DataError(f"simulated data ({', '.join(map(str, cfg.sim))}): {e}; their labels must "
                             f"match the real classes {real.classes} (use --label-map)") from None
+        R = axes_matrix(cfg.sim_axes)
+        if not np.array_equal(R, np.eye(3)):
+            sim.x = reframe(sim.x, sim.channels, R)
     return real, sim
 
 

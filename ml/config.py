@@ -37,6 +37,9 @@ class RunConfig:
     probe: str = opt("", "cheap probes of simulated data instead of LOSO: sim2real (train on --sim only, test on "
                          "every real subject; rf, dcl, resnet) or zeroshot (simpharnet pretrained on --sim labels "
                          "real windows by their nearest class description, no real label used)")
+    sim_axes: str = opt("x,y,z", "the real device's x,y,z axes in the simulated watch's terms, applied to --sim "
+                                 "IMU channels, e.g. --sim-axes=-x,-y,z when the real x points to the hand (WearTwin's "
+                                 "watch: x towards the elbow, z out of the dial)")
     calibrate: str = opt("quantile", "simulated->real calibration fitted on training subjects: none, quantile, quantile-class")
     # evaluation
     protocol: str = opt("loso", "loso (leave one subject out) or kfold (K subject groups, --folds)")

@@ -49,3 +49,29 @@ def test_zeroshot_probe_and_usage_errors(real, sim, tmp_path):
     assert bad.returncode == 2 and "simpharnet" in bad.stderr
     bad = run_cli("train", "rf", "--data", real, "--out", tmp_path / "x", "--probe", "sim2real")
     assert bad.returncode == 2 and "--sim" in bad.stderr
+
+
+def test_sim_axes_turn_simulated_imu_into_the_real_devices_frame(real, sim, tmp_path):
+    """--sim-axes=-x,-y,z (a watch worn with x towards the hand): simulated acc and gyro x, y change
+    sign, z stays; the real windows are untouched; a repeated axis is a usage error (exit 2)."""
+    import numpy as np
+
+    from ml.api import load_windows
+    from ml.config import CONFIGS
+    from ml.data.channels import axes_matrix, reframe
+
+    base = dict(data=[str(real)], sim=[str(sim)], window=2.0, stride=1.0, fps=25.0)
+    r0, s0 = load_windows(CONFIGS["dcl"](**base))
+    r1, s1 = load_windows(CONFIGS["dcl"](**base, sim_axes="-x,-y,z"))
+    assert np.array_equal(r0.x, r1.x)
+    ch = s0.channels
+    for i, c in enumerate(ch):
+        sign = -1 if c.endswith(("_x", "_y")) else 1
+        assert np.array_equal(s1.x[..., i], sign * s0.x[..., i]), c
+    # a cyclic relabelling y,z,x: real x = sim y, ...; gravity along sim z lands on real y
+    g = np.zeros((1, 6), np.float32)
+    g[0, 2] = 9.81
+    out = reframe(g, ["w.acc_x", "w.acc_y", "w.acc_z", "w.gyro_x", "w.gyro_y", "w.gyro_z"], axes_matrix("y,z,x"))
+    assert np.allclose(out[0], [0, 9.81, 0, 0, 0, 0])
+    r = run_cli("train", "dcl", "--data", str(real), "--out", tmp_path / "run", "--sim-axes", "x,x,z")
+    assert r.returncode == 2 and "--sim-axes" in r.stderr and not (tmp_path / "run").exists()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ml.data.channels import extract, normalize_label
+from ml.data.channels import extract, normalize_label, reframe
 from ml.data.readers import load_dataset
 from ml.data.resample import resample
 
@@ -139,7 +139,7 @@ def prepare_corpus(exports: list[Path], site: str, inputs: str, out: Path, tag: 
             continue
         lab = normalize_label(str(s.labels[0]))
         if axis_signs is not None:
-            x = x * np.tile(np.asarray(axis_signs, np.float32), x.shape[-1] // 3)
+            x = reframe(x, names, np.diag(np.asarray(axis_signs, np.float32)))
         xs.append(x)
         labels += [lab] * len(x)
         clips += [k] * len(x)

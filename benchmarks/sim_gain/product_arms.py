@@ -27,7 +27,7 @@ def label_map_arg(label_map: dict) -> str:
 
 
 def run_product(model: str, data: Path, fmt: str, out: Path, budget, seeds: list[int], *, sim: list[Path] | None,
-                site: str, inputs: str, label_map: dict, fps: float, window: float, stride: float,
+                site: str, axes: str, inputs: str, label_map: dict, fps: float, window: float, stride: float,
                 sim_stride: float, epochs: int, pretrain_epochs: int, threads: int, device: str, max_folds: int,
                 log) -> dict:
     """One `weartwin train` run (resumed when its folder holds a finished metrics.json) -> metrics."""
@@ -37,6 +37,8 @@ def run_product(model: str, data: Path, fmt: str, out: Path, budget, seeds: list
             "--seeds", ",".join(map(str, seeds)), "--epochs", str(epochs), "--device", device,
             "--calibrate", "none", "--no-progress", "--max-folds", str(max_folds), *MODEL_ARGS.get(model, [])]
     args += ["--label-fractions", "1"] if budget == "all" else ["--labels-per-class", str(budget)]
+    if axes:
+        args += [f"--sim-axes={axes}"]          # "=": a value starting with "-" is no flag
     if label_map:
         args += ["--label-map", label_map_arg(label_map)]
     if sim:
@@ -68,7 +70,9 @@ def product_arm(model: str, tcfg: dict, data_root: Path, exports: list[Path], co
     """{arm name: scores} for MODEL from scratch and pretrained on `exports`, plus the pairing."""
     from .stats import paired
 
-    common = dict(site=tcfg["site"], inputs=tcfg["inputs"], label_map=tcfg.get("label_map", {}), fps=a.fps,
+    signs = tcfg.get("sim_axis_signs")
+    axes = ",".join(("-" if v < 0 else "") + "xyz"[i] for i, v in enumerate(signs)) if signs else ""
+    common = dict(site=tcfg["site"], axes=axes, inputs=tcfg["inputs"], label_map=tcfg.get("label_map", {}), fps=a.fps,
                   window=a.window, stride=a.stride, sim_stride=a.sim_stride, epochs=a.product_epochs,
                   pretrain_epochs=a.product_pretrain_epochs, threads=a.threads, device=a.device_resolved,
                   max_folds=a.max_units, log=log)

@@ -62,6 +62,38 @@ def extract(seq: Sequence, names: list[str], site_map: dict | None = None,
     return out, present
 
 
+def axes_matrix(spec: str) -> np.ndarray:
+    """'-x,-y,z' -> the signed permutation R with real = R @ simulated: the real device's x, y, z
+    axes named by the simulated watch's (WearTwin's watch: x along the forearm towards the elbow,
+    y across it, z out of the dial). Every axis once; anything else is a ValueError."""
+    parts = [p.strip().lower() for p in spec.split(",")]
+    R = np.zeros((3, 3), dtype=np.float32)
+    ok = len(parts) == 3
+    for i, p in enumerate(parts if ok else []):
+        sign, ax = (-1.0, p[1:]) if p.startswith("-") else (1.0, p.lstrip("+"))
+        if ax not in ("x", "y", "z"):
+            ok = False
+            break
+        R[i, "xyz".index(ax)] = sign
+    if not ok or sorted(np.abs(R).argmax(1).tolist()) != [0, 1, 2]:
+        raise ValueError(f"--sim-axes: '{spec}' is not three axes, each of x, y, z once with an optional sign "
+                         "(e.g. -x,-y,z)")
+    return R
+
+
+def reframe(x: np.ndarray, names: list[str], R: np.ndarray) -> np.ndarray:
+    """Every x/y/z triad of `names` (acc, gyro per site) in x (..., C) turned by R; other channels
+    (magnitudes, impedance) as they are. Returns a new array."""
+    out = x.copy()
+    for i, n in enumerate(names):
+        site, q = n.split(".", 1)
+        for axes in (ACC, GYRO):
+            if q == axes[0] and all(f"{site}.{a}" in names for a in axes):
+                idx = [names.index(f"{site}.{a}") for a in axes]
+                out[..., idx] = np.einsum("ij,...j->...i", R, x[..., idx])
+    return out
+
+
 def normalize_label(label: str, label_map: dict | None = None) -> str:
     """Labels compare case- and separator-insensitively: 'Sitting Down' == 'SITTING_DOWN'."""
     key = str(label).strip().lower().replace(" ", "_").replace("-", "_")
