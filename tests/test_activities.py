@@ -158,6 +158,17 @@ def test_baked_sit_down_ends_still(baker):
     assert g[-50:].max() < 0.1 < g.max()
 
 
+def test_seated_hands_rest_palm_down_watch_face_up(baker):
+    """Hands resting on the thighs lie palm down: at rest the left-wrist watch reads most of
+    gravity out of its face (+z), as real seated smartwatch wearers do (sp_sw_har seated: mean
+    (-3.5, -3.7, +7.0) m/s²); before the forearm's pronation it read -9.5 on y (thumb up)."""
+    for text in ("a person sits down", "someone sits still for 8 seconds"):
+        rec = _bake(baker, _gen(text, fps=100))
+        a = rec.imu["left_wrist"]["acc"][-60:].mean(0)
+        assert a[2] > 6.0 and abs(a[1]) < 6.0, (text, a)
+        assert np.linalg.norm(a) == pytest.approx(9.81, abs=1.0)
+
+
 def test_real_walking_statistics_reader():
     from addon.text2motion.realism import real_walking, summarize
 

@@ -40,15 +40,24 @@ def _aa_to_R(aa):
     return axis_angle_to_matrix(aa)
 
 
-def pose_arm(rot: np.ndarray, side: str, upper: np.ndarray, fore: np.ndarray) -> None:
+def pose_arm(rot: np.ndarray, side: str, upper: np.ndarray, fore: np.ndarray, pronation=None) -> None:
     """Shoulder and elbow rotations that point the upper arm along `upper` and the forearm
-    along `fore` (body-frame directions, (T,3))."""
+    along `fore` (body-frame directions, (T,3)). `pronation` (radians, scalar or (T,)) turns the
+    forearm about its own axis from the smallest rotation's roll: positive turns the palm down
+    (the back of the wrist, where a watch sits, up) on either side."""
     r = REST_DIR[side]
     aa_s = between(r, upper)
     R_s = _aa_to_R(aa_s)
     fore_local = np.einsum("tji,tj->ti", R_s, _unit(fore))     # R_sᵀ · fore
     rot[:, J[f"{side}_shoulder"]] = aa_s
-    rot[:, J[f"{side}_elbow"]] = between(r, fore_local)
+    aa_e = between(r, fore_local)
+    if pronation is not None:
+        from ..motion.rotations import matrix_to_axis_angle
+
+        ang = np.broadcast_to(np.asarray(pronation, dtype=float), (len(fore_local),))
+        twist = _aa_to_R(_unit(fore_local) * (SIDE[side] * ang)[:, None])
+        aa_e = matrix_to_axis_angle(twist @ _aa_to_R(aa_e))
+    rot[:, J[f"{side}_elbow"]] = aa_e
 
 
 def reps_profile(t: np.ndarray, spec: ActivitySpec, rng, start: float = 1.0) -> tuple[np.ndarray, np.ndarray]:

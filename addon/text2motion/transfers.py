@@ -24,6 +24,12 @@ SEAT_DROP = THIGH               # hip drop, m (standing hip height − seat heig
 TRANSFER_S = 1.9                # s, one sit-to-stand at a normal pace
 
 
+# hands resting on the thighs lie palm down, the watch face up: the forearm is turned 60° from
+# the smallest rotation's thumb-up roll (at 0 a left-wrist watch at rest read gravity across its
+# face's y axis, -9.5 m/s², where real seated wearers read it on z)
+LAP_PRONATION = np.radians(60)
+
+
 def transfer_seconds(speed: float) -> float:
     return float(np.clip(TRANSFER_S / speed, 1.5, 3.5))
 
@@ -53,7 +59,7 @@ def _apply_sit(c: Ctx, s: np.ndarray, lean_max: float, seated_lean: float, arms:
         up_f = np.radians(10) * (1 - rest) + np.radians(25) * rest + 0.6 * lean * (1 - rest) + move
         fo_f = np.radians(15) * (1 - rest) + np.radians(80) * rest + 0.8 * lean * (1 - rest) + 1.3 * move
         pose_arm(c.rot, side, _dir(0.12 * sg + 0 * s, -np.cos(up_f), np.sin(up_f)),
-                 _dir(0.04 * sg + 0 * s, -np.cos(fo_f), np.sin(fo_f)))
+                 _dir(0.04 * sg + 0 * s, -np.cos(fo_f), np.sin(fo_f)), pronation=LAP_PRONATION * rest)
     return pitch
 
 
@@ -134,7 +140,9 @@ def seated(c: Ctx) -> None:
             g_fo.append(_dir(*(x + 0 * c.t for x in fo)))
             weight.append(g / np.maximum(1 - g, 1e-3))
         w = np.stack(weight, 0)[..., None]
-        pose_arm(c.rot, side, (w * np.stack(g_up)).sum(0), (w * np.stack(g_fo)).sum(0))
+        resting = w[0, :, 0] / w.sum(0)[:, 0]
+        pose_arm(c.rot, side, (w * np.stack(g_up)).sum(0), (w * np.stack(g_fo)).sum(0),
+                 pronation=LAP_PRONATION * resting)
     shift = c.rng.uniform(0.1, 0.3)
     spine(c.rot, flex=np.radians(3) * np.sin(2 * np.pi * shift * 0.3 * c.t + c.rng.uniform(0, 6)),
           twist=np.radians(3) * np.sin(2 * np.pi * shift * 0.2 * c.t + c.rng.uniform(0, 6)))
