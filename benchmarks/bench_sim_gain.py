@@ -286,12 +286,13 @@ def evaluate(a, prep: Path) -> dict:
                         if kind == "text" and ("text_shuf", name) in pre and full_sweep:
                             record(f"pre_text_shuf{aug}[{name}]", tr.finetune(plan, pre[("text_shuf", name)][0], which_seed))
                 elif arm == "pre_ssl":
+                    # one SimCLR model per fold x seed (its pool: every training unit), or with
+                    # --ssl-groups G one per group of held-out units (its pool: the other groups)
+                    pools, which = ssl_pools(unit, plan["models"], a.ssl_groups)
                     if ("ssl", t) not in pre:
-                        units_ = R["units"]
-                        pools = [np.nonzero(unit != u)[0] for u in units_ for _ in seeds]
                         pre[("ssl", t)] = tr.pretrain("ssl", seeds, real_pools=pools)
-                        log(f"[{t}] pretrained ssl: {pre[('ssl', t)][1]['seconds']:.0f} s")
-                    record("pre_ssl", tr.finetune(plan, pre[("ssl", t)][0], list(range(len(plan["models"])))))
+                        log(f"[{t}] pretrained ssl ({len(pools)} models): {pre[('ssl', t)][1]['seconds']:.0f} s")
+                    record("pre_ssl", tr.finetune(plan, pre[("ssl", t)][0], which))
                 elif arm.startswith("mix"):
                     cal = arm.endswith("_cal")
                     ratio = float(arm[3:].replace("_cal", "") or 1)
@@ -331,6 +332,20 @@ def evaluate(a, prep: Path) -> dict:
         R["seconds"] = time.perf_counter() - t0
         results["targets"][t] = R
     return results
+
+
+def ssl_pools(unit: np.ndarray, models: list, groups: int = 0) -> tuple[list[np.ndarray], list[int]]:
+    """Unlabelled real windows for the SSL control: (one index pool per pretrained model, which
+    pretrained model each fine-tuned model (unit, seed) starts from). groups = 0: one per model,
+    every unit but its own; G > 0: the sorted units dealt into G groups, one model per group
+    pretrained on the other groups' windows. A held-out unit's windows are never in its pool."""
+    if not groups:
+        return [np.nonzero(unit != u)[0] for u, _ in models], list(range(len(models)))
+    units = sorted({u for u, _ in models})
+    G = min(groups, len(units))
+    group_of = {u: i % G for i, u in enumerate(units)}
+    pools = [np.nonzero(~np.isin(unit, [u for u in units if group_of[u] == g]))[0] for g in range(G)]
+    return pools, [group_of[u] for u, _ in models]
 
 
 def probes(tr, T, sim: dict, entry: dict, prep: Path, text_net, seeds, dev) -> dict:
@@ -415,6 +430,9 @@ def main(argv=None) -> int:
                     help="pretraining: scale the dynamic part of simulated windows by U(AMP, 1) (0 = off)")
     ap.add_argument("--no-controls", dest="controls", action="store_false", help="skip off-target / shuffled-text pretraining")
     ap.add_argument("--no-probes", dest="probes", action="store_false")
+    ap.add_argument("--ssl-groups", type=int, default=0,
+                    help="pre_ssl: pretrain one SimCLR model per group of G held-out units on the other groups' "
+                         "unlabelled windows (0 = one per fold and seed; G = 5 makes it CPU-affordable)")
     ap.add_argument("--product-epochs", type=int, default=30,
                     help="product arms (multi3net, simpharnet through `weartwin train`): fine-tuning epochs")
     ap.add_argument("--product-pretrain-epochs", type=int, default=5,

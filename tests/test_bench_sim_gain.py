@@ -57,6 +57,20 @@ def test_budget_never_touches_the_held_out_unit_and_validation_comes_from_it():
                 assert len(va) == (0 if budget < 5 else 3 * int(np.ceil(budget / 5)))
 
 
+def test_ssl_pools_never_hold_the_held_out_unit():
+    from benchmarks.bench_sim_gain import ssl_pools
+
+    unit = np.repeat(["a", "b", "c", "d", "e"], 7)
+    models = [(u, s) for u in "abcde" for s in (0, 1)]
+    for G in (0, 2, 5):
+        pools, which = ssl_pools(unit, models, G)
+        assert len(pools) == (len(models) if G == 0 else G) and len(which) == len(models)
+        for (u, _), w in zip(models, which):
+            assert u not in set(unit[pools[w]])
+        if G:     # each group's pool is every other group's windows
+            assert sum(len(p) for p in pools) == (G - 1) * len(unit)
+
+
 def test_corpus_subsets_are_nested():
     c = {"clip": np.repeat(np.arange(30), 4), "clip_seconds": np.full(30, 10.0), "x": np.zeros((120, 5, 3)),
          "label": np.array(["w"] * 120), "text_id": np.zeros(120, int), "texts": np.array(["t"]),
