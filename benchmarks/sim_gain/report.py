@@ -96,7 +96,10 @@ def plots(res: dict, out: Path) -> list[str]:
         ax[1].set_xlabel("simulated corpus (minutes of signal)")
         ax[1].set_ylabel(f"Δ macro-F1 vs scratch at {b10}/class (95% CI)")
         ax[1].set_title(f"{t}: gain vs corpus size")
-        ax[1].legend(fontsize=6)
+        if series:
+            ax[1].legend(fontsize=6)
+        else:
+            ax[1].text(0.5, 0.5, "one corpus size only", ha="center", transform=ax[1].transAxes, color="0.5")
         ax[1].grid(alpha=0.3)
         fig.tight_layout()
         f = out / f"sim_gain_{t}.png"
