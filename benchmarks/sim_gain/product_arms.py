@@ -10,6 +10,7 @@ allows, epochs with early stopping) differs from the bench's, so only runs of on
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -46,7 +47,7 @@ def run_product(model: str, data: Path, fmt: str, out: Path, budget, seeds: list
     metrics = out / "metrics.json"
     if not metrics.is_file():
         log(f"  $ {' '.join(args[1:])}")
-        env = {**__import__("os").environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+        env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
         r = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
         if r.returncode != 0 or not metrics.is_file():
             raise RuntimeError(f"weartwin train {model} failed ({r.returncode}): {r.stderr.strip()[-800:]}")
