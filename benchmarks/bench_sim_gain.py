@@ -497,8 +497,8 @@ def main(argv=None) -> int:
 def merge_results(parts: list[dict]) -> dict:
     """Results of one sweep split over processes (by target, budget or arm) -> one results dict:
     runs are united per target and budget (arms of one budget from several parts side by side;
-    scratch is the same seeded run in each), probes and pretraining logs united; the rest comes
-    from the first part."""
+    an arm in several parts, e.g. scratch, is taken from the first: list the part with the
+    headline setup first), probes and pretraining logs united; the rest comes from the first part."""
     out = json.loads(json.dumps(parts[0]))
     for p in parts[1:]:
         for t, R in p["targets"].items():
@@ -511,9 +511,11 @@ def merge_results(parts: list[dict]) -> dict:
                 if budget not in runs:
                     runs[budget] = json.loads(json.dumps(run))
                     continue
-                for k, v in run.items():
+                for k, v in run.items():      # an arm already there (scratch) stays: the first part's wins
                     if isinstance(v, dict):
-                        runs[budget].setdefault(k, {}).update(v)
+                        have = runs[budget].setdefault(k, {})
+                        for arm, val in v.items():
+                            have.setdefault(arm, val)
             for k in ("probes", "pretrain_logs"):
                 if isinstance(R.get(k), dict):
                     base.setdefault(k, {}).update({x: y for x, y in R[k].items() if x not in base[k]})
