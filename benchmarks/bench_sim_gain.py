@@ -312,7 +312,7 @@ def evaluate(a, prep: Path) -> dict:
                     srcs = tc["corpora"][main_role]
                     exports = [e for src in ([srcs] if isinstance(srcs, str) else srcs) for e in corpus_exports(src, a)]
                     pa = product_arm(arm, tc, Path(a.data), exports, largest_rel, budget, seeds,
-                                     a.out / "product_runs" / t, a, log)
+                                     a.out / "product_runs" / t, T["classes"], a, log)
                     for k, v in pa["arms"].items():
                         runs[k] = v
                         log(f"[{t}] K={budget} {k} (weartwin train): macro-F1 {v['macro_f1_mean']:.3f} "

@@ -54,20 +54,21 @@ def run_product(model: str, data: Path, fmt: str, out: Path, budget, seeds: list
     return json.loads(metrics.read_text())
 
 
-def scores_of(metrics: dict, budget) -> dict:
-    """metrics.json of one budget -> the bench's score record (per_unit = per held-out subject)."""
+def scores_of(metrics: dict, budget, classes: list[str]) -> dict:
+    """metrics.json of one budget -> the bench's score record (per_unit = per held-out subject;
+    per_class_f1 in the bench's class order, which is not the product's sorted one)."""
     key = "1" if budget == "all" else f"k{budget}"
     b = metrics["sweep"][key]
     per = {s: float(v) for s, v in b["per_subject"].items()}
-    classes = metrics["classes"]
+    pc = b["per_class_f1"]
     return {"per_unit": per, "macro_f1_mean": float(np.mean(list(per.values()))),
             "pooled_macro_f1": float(b["pooled_macro_f1"]), "pooled_per_seed": b["pooled_per_seed"],
-            "per_class_f1": [round(float(b["per_class_f1"][c]["mean"]), 4) for c in classes],
+            "per_class_f1": [round(float(pc[c]["mean"]), 4) if c in pc else float("nan") for c in classes],
             "seconds": float(metrics.get("seconds", 0.0)), "protocol": "weartwin train"}
 
 
 def product_arm(model: str, tcfg: dict, data_root: Path, exports: list[Path], corpus_name: str, budget,
-                seeds: list[int], out: Path, a, log) -> dict:
+                seeds: list[int], out: Path, classes: list[str], a, log) -> dict:
     """{arm name: scores} for MODEL from scratch and pretrained on `exports`, plus the pairing."""
     from .stats import paired
 
@@ -80,9 +81,9 @@ def product_arm(model: str, tcfg: dict, data_root: Path, exports: list[Path], co
     data, fmt = data_root / tcfg["path"], tcfg.get("format", "auto")
     tag = "all" if budget == "all" else f"k{budget}"
     scratch = scores_of(run_product(model, data, fmt, out / f"{model}_scratch_{tag}", budget, seeds, sim=None,
-                                    **common), budget)
+                                    **common), budget, classes)
     pre = scores_of(run_product(model, data, fmt, out / f"{model}_pre_{corpus_name}_{tag}", budget, seeds,
-                                sim=exports, **common), budget)
+                                sim=exports, **common), budget, classes)
     name = f"{model}_pre[{corpus_name}]"
     return {"arms": {f"{model}_scratch": scratch, name: pre},
             "vs": {name: {**paired(scratch["per_unit"], pre["per_unit"]), "baseline": f"{model}_scratch"}}}
