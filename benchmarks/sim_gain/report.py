@@ -25,7 +25,7 @@ def headline(target: str, R: dict, budget: str, seeds: list[int]) -> dict:
     arm = R.get("primary_arm") if R.get("primary_arm") in run["vs_scratch"] else best_arm(R, budget)
     line = {"target": target, "labels_per_class": int(budget) if budget != "all" else "all",
             "n_subjects": len(R["units"]), "seeds": len(seeds), "arm": arm,
-            "scratch_f1": round(run["arms"]["scratch"]["macro_f1_mean"], 4)}
+            "scratch_f1": round(run["arms"]["scratch"]["macro_f1_mean"], 4) if "scratch" in run["arms"] else None}
     if arm:
         c = run["vs_scratch"][arm]
         if c.get("baseline"):     # a product arm: its Δ is against its own scratch run
