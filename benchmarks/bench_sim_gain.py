@@ -523,6 +523,17 @@ def merge_results(parts: list[dict]) -> dict:
             if k in p:
                 out.setdefault(k, {}).update(p[k])
         out["seconds_total"] = max(out.get("seconds_total", 0), p.get("seconds_total", 0))
+    # every Δ against the scratch that is kept (parts' own scratch runs are the same seeded run;
+    # recomputing makes that an outcome, not an assumption); product arms keep their own baseline
+    from benchmarks.sim_gain.stats import paired
+
+    for R in out["targets"].values():
+        for run in R.get("runs", {}).values():
+            base = run.get("arms", {}).get("scratch")
+            for arm, sc in run.get("arms", {}).items():
+                c = run.get("vs_scratch", {}).get(arm)
+                if base and arm != "scratch" and sc.get("protocol") is None and not (c or {}).get("baseline"):
+                    run["vs_scratch"][arm] = paired(base["per_unit"], sc["per_unit"])
     return out
 
 

@@ -38,8 +38,9 @@ class RunConfig:
                          "every real subject; rf, dcl, resnet) or zeroshot (simpharnet pretrained on --sim labels "
                          "real windows by their nearest class description, no real label used)")
     sim_axes: str = opt("x,y,z", "the real device's x,y,z axes in the simulated watch's terms, applied to --sim "
-                                 "IMU channels, e.g. --sim-axes=-x,-y,z when the real x points to the hand (WearTwin's "
-                                 "watch: x towards the elbow, z out of the dial)")
+                                 "IMU channels (WearTwin's watch: x = 3 o'clock, towards the hand on the left wrist and "
+                                 "the elbow on the right; z out of the dial), e.g. HMP's right-wrist sensor with x "
+                                 "towards the hand: --sim-axes=-x,-y,z --site-map wrist=right_wrist")
     calibrate: str = opt("quantile", "simulated->real calibration fitted on training subjects: none, quantile, quantile-class")
     # evaluation
     protocol: str = opt("loso", "loso (leave one subject out) or kfold (K subject groups, --folds)")

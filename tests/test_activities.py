@@ -121,7 +121,7 @@ def baker():
     from addon.bake import Baker
     from addon.config import BakeConfig
 
-    return Baker(BakeConfig(fps=100, sensors=("imu",), imu_sites=("left_wrist",), imu_smoothing=0.05))
+    return Baker(BakeConfig(fps=100, sensors=("imu",), imu_sites=("left_wrist", "right_wrist"), imu_smoothing=0.05))
 
 
 def _bake(baker, motion):
@@ -164,9 +164,13 @@ def test_seated_hands_rest_palm_down_watch_face_up(baker):
     (-3.5, -3.7, +7.0) m/s²); before the forearm's pronation it read -9.5 on y (thumb up)."""
     for text in ("a person sits down", "someone sits still for 8 seconds"):
         rec = _bake(baker, _gen(text, fps=100))
-        a = rec.imu["left_wrist"]["acc"][-60:].mean(0)
-        assert a[2] > 6.0 and abs(a[1]) < 6.0, (text, a)
-        assert np.linalg.norm(a) == pytest.approx(9.81, abs=1.0)
+        for site in ("left_wrist", "right_wrist"):
+            a = rec.imu[site]["acc"][-60:].mean(0)
+            assert a[2] > 6.0 and abs(a[1]) < 6.0, (text, site, a)
+            assert np.linalg.norm(a) == pytest.approx(9.81, abs=1.0)
+    # standing up starts from that posture (the hands leave the thighs palm down), not thumb up
+    rec = _bake(baker, _gen("a person stands up", fps=100))
+    assert rec.imu["left_wrist"]["acc"][:60].mean(0)[2] > 6.0
 
 
 def test_real_walking_statistics_reader():

@@ -169,8 +169,11 @@ def test_bandai_specs_select_the_walks(tmp_path):
 def test_merge_results_keeps_every_arm_of_a_budget_run_in_parts():
     from benchmarks.bench_sim_gain import merge_results
 
+    def sc(v):
+        return {"per_unit": {"u1": v, "u2": v + 0.01, "u3": v - 0.01}}
+
     def part(budget, arm, probes):
-        return {"targets": {"t": {"runs": {budget: {"arms": {"scratch": {"f1": 0.5}, arm: {"f1": 0.6}},
+        return {"targets": {"t": {"runs": {budget: {"arms": {"scratch": sc(0.5), arm: sc(0.6)},
                                                      "vs_scratch": {arm: {"delta_mean": 0.1}}}},
                                   "probes": probes, "primary_arm": "pre_sup"}}}
 
@@ -183,3 +186,9 @@ def test_merge_results_keeps_every_arm_of_a_budget_run_in_parts():
     assert set(m["runs"]) == {"10", "1"}
     assert m["probes"] == {"sim_only": 0.3, "zero_shot": 0.23}     # the first part's value kept, new ones added
     assert a["targets"]["t"]["runs"]["10"]["arms"].keys() == {"scratch", "pre_sup"}   # inputs untouched
+    # Δ recomputed against the scratch that is kept: a part with another scratch cannot skew it
+    d = part("10", "mix1", {})
+    d["targets"]["t"]["runs"]["10"]["arms"]["scratch"] = sc(0.3)
+    d["targets"]["t"]["runs"]["10"]["vs_scratch"]["mix1"] = {"delta_mean": 0.3}
+    m = merge_results([a, d])["targets"]["t"]["runs"]["10"]
+    assert abs(m["vs_scratch"]["mix1"]["delta_mean"] - 0.1) < 1e-9 and m["vs_scratch"]["mix1"]["n"] == 3

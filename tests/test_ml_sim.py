@@ -73,5 +73,7 @@ def test_sim_axes_turn_simulated_imu_into_the_real_devices_frame(real, sim, tmp_
     g[0, 2] = 9.81
     out = reframe(g, ["w.acc_x", "w.acc_y", "w.acc_z", "w.gyro_x", "w.gyro_y", "w.gyro_z"], axes_matrix("y,z,x"))
     assert np.allclose(out[0], [0, 9.81, 0, 0, 0, 0])
+    with pytest.raises(ValueError, match="mirror"):
+        axes_matrix("-x,y,z")                  # det -1: the gyro would turn the wrong way
     r = run_cli("train", "dcl", "--data", str(real), "--out", tmp_path / "run", "--sim-axes", "x,x,z")
     assert r.returncode == 2 and "--sim-axes" in r.stderr and not (tmp_path / "run").exists()

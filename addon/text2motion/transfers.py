@@ -91,10 +91,14 @@ def standing_up(c: Ctx) -> None:
     up = c.t[np.argmax(s >= 1.0)] if (s >= 1.0).any() else c.t[-1]
     dt = np.clip(c.t - up, 0, None)
     swing = np.radians(14) * c.amp * np.exp(-dt / 0.8) * np.sin(2 * np.pi * 0.9 * dt) * (c.t > up)
+    after = c.t >= up          # until then the arms follow the rise (hands off the thighs, palms down)
     for side in ("left", "right"):
         sg = SIDE[side]
-        pose_arm(c.rot, side, _dir(0.12 * sg + 0 * s, -np.cos(np.radians(10) + swing), np.sin(np.radians(10) + swing)),
+        swung = c.rot.copy()
+        pose_arm(swung, side, _dir(0.12 * sg + 0 * s, -np.cos(np.radians(10) + swing), np.sin(np.radians(10) + swing)),
                  _dir(0.04 * sg + 0 * s, -np.cos(np.radians(15) + 1.3 * swing), np.sin(np.radians(15) + 1.3 * swing)))
+        for j in (f"{side}_shoulder", f"{side}_elbow"):
+            c.rot[after, J[j]] = swung[after, J[j]]
     _settle(c)
 
 
@@ -116,10 +120,10 @@ def seated(c: Ctx) -> None:
     gesture (to the face, the hair, the other arm, or across the lap), seeded."""
     _apply_sit(c, np.ones(c.n), 0, 5 * c.jitter(0.5, 1.5))
     _settle(c)
+    wander = {}
     for side in ("left", "right"):
         f = c.rng.uniform(0.05, 0.15)
-        wander = np.sin(2 * np.pi * f * c.t + c.rng.uniform(0, 6))
-        c.rot[:, J[f"{side}_elbow"], 1] += SIDE[side] * np.radians(3) * wander
+        wander[side] = np.sin(2 * np.pi * f * c.t + c.rng.uniform(0, 6))
     # gestures: each hand leaves the thigh now and then (to the face, the hair, across the
     # lap, the other forearm) and comes back
     up0, fo0 = np.radians(25), np.radians(80)
@@ -143,6 +147,7 @@ def seated(c: Ctx) -> None:
         resting = w[0, :, 0] / w.sum(0)[:, 0]
         pose_arm(c.rot, side, (w * np.stack(g_up)).sum(0), (w * np.stack(g_fo)).sum(0),
                  pronation=LAP_PRONATION * resting)
+        c.rot[:, J[f"{side}_elbow"], 1] += SIDE[side] * np.radians(3) * wander[side]    # slow drift
     shift = c.rng.uniform(0.1, 0.3)
     spine(c.rot, flex=np.radians(3) * np.sin(2 * np.pi * shift * 0.3 * c.t + c.rng.uniform(0, 6)),
           twist=np.radians(3) * np.sin(2 * np.pi * shift * 0.2 * c.t + c.rng.uniform(0, 6)))

@@ -64,8 +64,10 @@ def extract(seq: Sequence, names: list[str], site_map: dict | None = None,
 
 def axes_matrix(spec: str) -> np.ndarray:
     """'-x,-y,z' -> the signed permutation R with real = R @ simulated: the real device's x, y, z
-    axes named by the simulated watch's (WearTwin's watch: x along the forearm towards the elbow,
-    y across it, z out of the dial). Every axis once; anything else is a ValueError."""
+    axes named by the simulated watch's (WearTwin's watch, worn normally: x = 3 o'clock, towards
+    the hand on the left wrist and the elbow on the right; y = 12 o'clock; z out of the dial).
+    Every axis once, and a proper rotation (det +1: a mirrored frame would turn the gyroscope's
+    sign wrongly); anything else is a ValueError."""
     parts = [p.strip().lower() for p in spec.split(",")]
     R = np.zeros((3, 3), dtype=np.float32)
     ok = len(parts) == 3
@@ -78,6 +80,9 @@ def axes_matrix(spec: str) -> np.ndarray:
     if not ok or sorted(np.abs(R).argmax(1).tolist()) != [0, 1, 2]:
         raise ValueError(f"--sim-axes: '{spec}' is not three axes, each of x, y, z once with an optional sign "
                          "(e.g. -x,-y,z)")
+    if np.linalg.det(R) < 0:
+        raise ValueError(f"--sim-axes: '{spec}' is a mirror image, not a rotation (an even number of '-' "
+                         "with x,y,z in order; a right-handed device frame is always a rotation)")
     return R
 
 
