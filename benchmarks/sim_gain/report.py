@@ -29,7 +29,8 @@ def headline(target: str, R: dict, budget: str, seeds: list[int]) -> dict:
     if arm:
         c = run["vs_scratch"][arm]
         if c.get("baseline"):     # a product arm: its Δ is against its own scratch run
-            line.update({"baseline": c["baseline"], "scratch_f1": round(run["arms"][c["baseline"]]["macro_f1_mean"], 4)})
+            line.update({"baseline": c["baseline"], "n_subjects": c["n"],     # paired per volunteer
+                         "scratch_f1": round(run["arms"][c["baseline"]]["macro_f1_mean"], 4)})
         line.update({"arm_f1": round(run["arms"][arm]["macro_f1_mean"], 4), "delta_mean": round(c["delta_mean"], 4),
                      "ci95": [round(x, 4) for x in c["ci95"]], "wilcoxon_p": round(c["wilcoxon_p"], 5)})
     return line
