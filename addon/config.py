@@ -288,6 +288,11 @@ def _fmt(x) -> str:
     return str(x) if isinstance(x, int) else f"{x:g}"
 
 
+def states_default(help_text: str | None) -> bool:
+    """The help already says its default (written out, or argparse's %(default)s): none is added."""
+    return bool(help_text) and ("default:" in help_text or "%(default)" in help_text)
+
+
 def default_text(d, boolean: bool | None = None) -> str:
     """How `--help` shows a default (weartwin bake's flags and weartwin train's): on/off, none,
     60 (not 60.0), imu,impedance (not a tuple). `boolean`: the option is a switch (None: when the

@@ -42,21 +42,18 @@ def _floats(text: str) -> tuple[float, ...]:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got '{text}'") from None
 
 
-def _has_default(help_text: str | None) -> bool:
-    return bool(help_text) and ("default:" in help_text or "%(default)" in help_text)
-
-
 class _DefaultsMixin:
     """Every option's help ends with its default (unless the help already states it)."""
 
     def _get_help_string(self, action: argparse.Action) -> str:
+        from addon.config import default_text, states_default
+
         h = action.help or ""
-        if (not action.option_strings or action.required or action.default is argparse.SUPPRESS or _has_default(h)
+        if (not action.option_strings or action.required or action.default is argparse.SUPPRESS or states_default(h)
                 or isinstance(action, (argparse._HelpAction, argparse._VersionAction))):
             return h
         boolean = isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction,
                                       argparse.BooleanOptionalAction))
-        from addon.config import default_text
 
         note = f"default: {default_text(action.default, boolean)}".replace("%", "%%")
         return f"{h} ({note})" if h else note
@@ -83,13 +80,13 @@ class RawHelpFormatter(_DefaultsMixin, argparse.RawDescriptionHelpFormatter):
 
 
 def _help(f, default=dataclasses.MISSING) -> str:
-    from addon.config import default_text, kind_of, option, value_range
+    from addon.config import default_text, kind_of, option, states_default, value_range
 
     m = option(f)
     d = m["default"] if default is dataclasses.MISSING else default
     h = m["help"]
     rng = value_range(m)
-    notes = [] if "default:" in h else [f"default: {default_text(d, kind_of(f.name) == 'bool')}"]
+    notes = [] if states_default(h) else [f"default: {default_text(d, kind_of(f.name) == 'bool')}"]
     notes += [f"range {rng}"] if rng else []
     notes += [f"one of: {', '.join(m['choices'])}"] if m["choices"] and kind_of(f.name).startswith("str") else []
     return (f"{h} ({'; '.join(notes)})" if notes else h).replace("%", "%%")

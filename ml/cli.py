@@ -60,10 +60,10 @@ def _parse_map(text: str) -> dict:
 
 
 def _help(f, default) -> str:
-    from addon.config import default_text     # one way to show a default, for every command
+    from addon.config import default_text, states_default     # one way to show a default, for every command
 
     h = f.metadata.get("help", "")
-    if "default:" not in h:
+    if not states_default(h):
         h += f" (default: {default_text(default)})"
     return h.replace("%", "%%")
 
