@@ -25,6 +25,7 @@ from .motion.rotations import axis_angle_to_matrix
 from .motion.skeleton import BODY_JOINTS
 from .sensors.imu import BandFilter, angular_velocity, frame_from_points, noise_preset, smoothing_window, specific_force
 from .sensors.sites import apply_frame_roll, make_sites, placement_jitter
+from .skinning.lbs import site_patch
 
 ProgressFn = Callable[[int, int], None]
 # Sensors this build can simulate (DESIGN.md default: both).
@@ -102,13 +103,24 @@ def imu_filter(cfg: BakeConfig, source_fps: float | None = None) -> "BandFilter 
     return BandFilter.for_rates(cfg.fps, source_fps, cfg.imu_bandwidth or None)
 
 
-def site_imu(site, vertices: np.ndarray, fps: float, filt) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The one IMU model of both engines and the torch batch: a site's patch vertices (T,3,3)
-    in world coordinates -> ideal (acc, gyro, R) in the sensor frame (noise comes after). The
-    placement roll turns the anatomical frame, then the watch axes flip it (right wrist)."""
+def site_pose(site, vertices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A site's device centre (T,3) and orientation (T,3,3) from its three points (T,3,3) in
+    world coordinates. Wrists: the placement roll turns the anatomical frame, then the watch axes
+    flip it (right wrist). Surface devices and joint sites: the skin (or bone) frame of the three
+    points times the mounting; the centre sits `site.lift` off the points' centroid."""
     p = vertices
-    R = apply_frame_roll(frame_from_points(p[:, 0], p[:, 1], p[:, 2]), site) * site.axis_signs
-    return specific_force(p.mean(axis=1), R, fps, filt), angular_velocity(R, fps, filt), R
+    F = frame_from_points(p[:, 0], p[:, 1], p[:, 2])
+    if site.mount is None:
+        return p.mean(axis=1), apply_frame_roll(F, site) * site.axis_signs
+    lift = np.asarray(site.lift, dtype=np.float64)
+    return p.mean(axis=1) + F @ lift, F @ site.mount_matrix
+
+
+def site_imu(site, vertices: np.ndarray, fps: float, filt) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The one IMU model of both engines and the torch batch: a site's three points (T,3,3) in
+    world coordinates -> ideal (acc, gyro, R) in the sensor frame (noise comes after)."""
+    centre, R = site_pose(site, vertices)
+    return specific_force(centre, R, fps, filt), angular_velocity(R, fps, filt), R
 
 
 class Baker:
@@ -159,10 +171,9 @@ class Baker:
         t0 = time.perf_counter()
         motion, variant, asset, align = self.prepare(motion, variant)
         sites, feet = self._static(asset, align, self._placement(motion, variant))
-        site_ids = np.array([s.vertices for s in sites], dtype=np.int64).reshape(-1)
         timings = {"setup_s": time.perf_counter() - t0}
         t1 = time.perf_counter()
-        sim = simulate(asset, align, motion, variant.height, site_ids, feet, BODY_JOINTS)
+        sim = simulate(asset, align, motion, variant.height, site_patch(asset, sites), feet, BODY_JOINTS)
         timings["fast_shortcut"] = sim.shortcut
         timings["frames_s"] = time.perf_counter() - t1
         rec = self._record(motion, variant, asset, sites, sim.vertices, sim.joints, None, timings, t0, "fast")
@@ -227,13 +238,13 @@ class Baker:
         if not ok:
             return
         packs = self.__dict__.setdefault("_packs", {})
-        key = (id(asset), tuple(s.vertices for s in sites))
+        key = (id(asset), tuple((s.vertices, s.points) for s in sites))
         lengths = [m.n_frames for _, m, _ in ok]
         try:
             if key not in packs or packs[key][0] is not asset:
                 if len(packs) > 32:   # --vary-body: a new body per clip; keep memory bounded
                     packs.clear()
-                packs[key] = (asset, body_pack(asset, align, np.array([s.vertices for s in sites]).reshape(-1)))
+                packs[key] = (asset, body_pack(asset, align, site_patch(asset, sites)))
             res = self._imu_batch(packs[key][1], ok, asset, align, feet, lengths, device)
         except Exception as e:  # noqa: BLE001 - e.g. out of GPU memory: clip by clip in numpy instead
             import sys
@@ -349,7 +360,10 @@ class Baker:
             return buf.reshape(nv, 3)
 
         sites, _ = self._static(asset, align, self._placement(motion, variant))
-        site_ids = np.array([s.vertices for s in sites], dtype=np.int64).reshape(-1)
+        site_ids = np.array([max(i, 0) for s in sites for i in s.vertices], dtype=np.int64)
+        # joint sites: points rigid on a bone, moved by its deform matrix (pose · rest⁻¹, armature space)
+        rigid = [(3 * k, rig.arm.pose.bones[s.bone], np.array(rig.arm.data.bones[s.bone].matrix_local.inverted()),
+                  np.c_[np.array(s.points), np.ones(3)]) for k, s in enumerate(sites) if s.rigid_bone >= 0]
         imp_sim = None
         if "impedance" in cfg.sensors:
             from mathutils.bvhtree import BVHTree
@@ -376,6 +390,8 @@ class Baker:
                 Rm, tm = mw[:3, :3], mw[:3, 3]
             if len(site_ids):
                 site_pos[f] = v[site_ids] @ Rm.T + tm
+            for k, pb, inv_rest, pts in rigid:
+                site_pos[f, k:k + 3] = (pts @ (np.array(pb.matrix, dtype=np.float32) @ inv_rest)[:3].T) @ Rm.T + tm
             rig.arm.pose.bones.foreach_get("head", hbuf)
             heads[f] = hbuf.reshape(-1, 3) @ Rm.T + tm
             if imp_sim is not None and not imp_sim.needs_bvh:  # the circuit: vertices only
@@ -423,7 +439,7 @@ class Baker:
             acc, gyro, R = site_imu(s, p, cfg.fps, window)
             acc, gyro = noise.apply(acc, gyro, cfg.fps, rng)
             rec.imu[s.name] = {"acc": acc, "gyro": gyro}
-            rec.debug["site_positions"][s.name] = p.mean(axis=1)
+            rec.debug["site_positions"][s.name] = site_pose(s, p)[0]
             rec.debug.setdefault("site_vertices", {})[s.name] = p
             rec.debug.setdefault("site_frames", {})[s.name] = R
             site_meta[s.name] = s.describe()

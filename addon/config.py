@@ -86,8 +86,14 @@ class BakeConfig:
                                   item=True, gt=0.0, max=1e3, metavar="M")
     sensors: tuple[str, ...] = opt(("imu", "impedance"), "comma-separated: imu, impedance", choices=SENSORS,
                                    nonempty=True)
-    imu_sites: tuple[str, ...] = opt(DEFAULT_SITES, "IMU sites: presets (left_wrist, right_wrist, ...) or names "
-                                     "from --imu-site-def")
+    imu_sites: tuple[str, ...] = opt(DEFAULT_SITES, "IMU sites: left_wrist, right_wrist (watch); phones "
+                                     "left_pocket, right_pocket, back_pocket_left, back_pocket_right, waist_front, "
+                                     "waist_left, waist_right; strap units lower_back, chest, left_upper_arm, "
+                                     "right_upper_arm, left_thigh, right_thigh, left_ankle, right_ankle; head "
+                                     "(band), left_ear, right_ear (earbud); joints (22 sensors joint.<smpl joint>); "
+                                     "or names from --imu-site-def. A surface device takes its mounting after a "
+                                     "colon: right_pocket:screen_in,top_down (screen_out|screen_in, top_up|top_down; "
+                                     "any: drawn per recording with --imu-placement-jitter)")
     imu_site_defs: dict = opt({}, "your own IMU site from mesh vertices (origin, along, side; or a patch whose "
                               "centre is the origin); add NAME to --imu-sites; repeatable",
                               flag="--imu-site-def", metavar="NAME=vertices:I[,J,K]")
@@ -142,6 +148,10 @@ class BakeConfig:
 
     def __post_init__(self):
         # one spelling per value, so equal configs hash equally (30 == 30.0, lists == tuples)
+        if isinstance(self.imu_sites, (list, tuple)):   # mounting words back on their site (presets.py)
+            from .sensors.presets import group_tokens
+
+            self.imu_sites = group_tokens(self.imu_sites)
         for f in dataclasses.fields(self):
             v, kind = getattr(self, f.name), _kinds()[f.name].rstrip("?")
             if kind == "float" and isinstance(v, int) and not isinstance(v, bool):
@@ -175,7 +185,8 @@ class BakeConfig:
 
     def _check_sensors(self) -> None:
         from .sensors.impedance.electrodes import PRESET_ELECTRODES, PRESET_PAIRS
-        from .sensors.sites import PRESET_SITES
+        from .sensors.presets import SiteError
+        from .sensors.presets import expand as expand_sites
 
         for name, spec in self.electrode_defs.items():
             if not (spec.startswith(("vertices:", "bone:")) or spec in PRESET_ELECTRODES):
@@ -184,10 +195,11 @@ class BakeConfig:
         for name, spec in self.imu_site_defs.items():
             if not spec.startswith("vertices:"):
                 raise ConfigError("imu_site_defs", f"'{name}={spec}': expected NAME=vertices:I[,J,K]")
-        unknown = [s for s in self.imu_sites if s not in PRESET_SITES and s not in self.imu_site_defs]
-        if unknown and "imu" in self.sensors:
-            raise ConfigError("imu_sites", f"unknown site(s) {', '.join(unknown)} (presets: "
-                                           f"{', '.join(PRESET_SITES)}; or --imu-site-def NAME=vertices:...)")
+        if "imu" in self.sensors:
+            try:
+                expand_sites(self.imu_sites, self.imu_site_defs)
+            except SiteError as e:
+                raise ConfigError("imu_sites", f"{e}; or --imu-site-def NAME=vertices:...") from None
         for pair in self.electrodes:
             if pair not in PRESET_PAIRS and ":" not in pair:
                 raise ConfigError("electrodes", f"unknown pair '{pair}' (presets: {', '.join(PRESET_PAIRS)}; "

@@ -21,12 +21,14 @@ import numpy as np
 
 from ..body.asset import BodyAsset
 from ..config import IMU_AXES
+from . import presets as P
 
 # name -> (forearm bone role, wrist joint) on the SMPL tree; the bones come from the joint map
-PRESET_SITES = {
+WRIST_SITES = {
     "left_wrist": ("left_elbow", "left_wrist"),
     "right_wrist": ("right_elbow", "right_wrist"),
 }
+PRESET_SITES = P.PRESET_NAMES     # every preset name (`presets.py` owns them)
 WATCH_OFFSET = 0.035  # m proximal of the wrist joint, where a watch case usually sits
 # Placement variation (`BakeConfig.imu_placement_jitter` = 1): how people actually wear a
 # watch. Along the forearm: from 1.5 cm to 7.5 cm proximal of the wrist joint (the case
@@ -47,6 +49,17 @@ class ImuSite:
     roll_deg: float = 0.0            # placement jitter: rotation about the forearm axis
     frame_roll_deg: float = 0.0      # the part of roll_deg the vertex choice cannot give: applied to the frame
     axes: str = "anatomical"         # "watch" on the right wrist turns the frame 180° about z
+    # surface devices and joint sites (`presets.py`); wrists leave these at their defaults
+    mount: tuple | None = None       # (9,) device axes (columns of a 3x3, row-major) in the skin frame
+    lift: tuple = (0.0, 0.0, 0.0)    # device centre from the patch centroid, in the skin frame, m
+    rigid_bone: int = -1             # >= 0: the three points are rigid on this bone (joint sites)
+    points: tuple | None = None      # ((3,),(3,),(3,)) rest positions of those points
+    preset: str = ""                 # the preset token it was built from (with its mounting)
+    frame: str = ""                  # the device frame in words
+
+    @property
+    def mount_matrix(self) -> np.ndarray | None:
+        return None if self.mount is None else np.asarray(self.mount, float).reshape(3, 3)
 
     @property
     def axis_signs(self) -> np.ndarray:
@@ -56,7 +69,12 @@ class ImuSite:
 
     def describe(self) -> dict:
         d = asdict(self)
-        if self.axis_signs[0] < 0:
+        for k in ("mount", "points", "lift"):
+            if d[k] is not None:
+                d[k] = np.round(np.asarray(d[k], float), 6).tolist()
+        if self.frame:
+            d["frame"] = self.frame
+        elif self.axis_signs[0] < 0:
             d["frame"] = ("Android watch axes on the right wrist: x: along the forearm towards the "
                           "elbow (3 o'clock); z: out of the skin (back of the wrist, the screen); "
                           "y = z × x (12 o'clock); position: centroid of the three vertices")
@@ -77,19 +95,36 @@ def _nearest(vertices: np.ndarray, point: np.ndarray, exclude: set[int]) -> int:
 
 
 def placement_jitter(amount: float, seed: int, key: str, names) -> dict:
-    """Seeded placement of each wrist site: name -> (offset along the forearm m, roll deg),
-    drawn uniformly from the documented ranges scaled by `amount` (0: none). `key` names
-    the motion and body, so each recording wears its watch a little differently."""
+    """Seeded placement of each site, drawn uniformly from the documented ranges scaled by
+    `amount` (0: none); `key` names the motion and body, so each recording wears its devices a
+    little differently. Wrists: name -> (offset along the forearm m, roll deg). Surface devices
+    (`presets.SURFACE`): name -> (along m, around deg, (tilt x, y, z) deg, face, top), where
+    face/top are drawn from the four pocket ways for a site asked as `NAME:any` ('' otherwise).
+    Joint sites do not move."""
     import zlib
 
     if not amount:
         return {}
+    specs = P.expand(names)
     rng = np.random.default_rng([int(seed), zlib.crc32(key.encode()), 0x77617463])
     out = {}
-    for n in names:
-        along = float(rng.uniform(*PLACEMENT_ALONG_M)) * amount
-        roll = float(rng.uniform(*PLACEMENT_ROLL_DEG)) * amount
-        out[n] = (round(along, 4), round(roll, 2))
+    for sp in specs:
+        if sp.name in WRIST_SITES:
+            along = float(rng.uniform(*PLACEMENT_ALONG_M)) * amount
+            roll = float(rng.uniform(*PLACEMENT_ROLL_DEG)) * amount
+            out[sp.name] = (round(along, 4), round(roll, 2))
+    for sp in specs:          # own stream per site: adding a site never moves the others
+        if sp.name not in P.SURFACE:
+            continue
+        p = P.SURFACE[sp.name]
+        r = np.random.default_rng([int(seed), zlib.crc32(key.encode()), zlib.crc32(sp.name.encode())])
+        along = round(float(r.uniform(*p.along_m)) * amount, 4)
+        around = round(float(r.uniform(*p.around_deg)) * amount, 2)
+        tilt = tuple(round(float(x), 2) for x in r.uniform(-p.tilt_deg, p.tilt_deg, 3) * amount)
+        face = top = ""
+        if sp.random_mount:
+            face, top = P.FACES[int(r.integers(2))], P.TOPS[int(r.integers(2))]
+        out[sp.name] = (along, around, tilt, face, top)
     return out
 
 
@@ -102,7 +137,7 @@ def wrist_site(asset: BodyAsset, name: str, alignment: np.ndarray, offset_along:
     `offset_along` (m, + towards the elbow) and `roll_deg` (about the forearm axis, right-hand
     rule about the elbow→wrist direction) move it from the preset spot (placement jitter).
     """
-    elbow_joint, wrist_joint = PRESET_SITES[name]
+    elbow_joint, wrist_joint = WRIST_SITES[name]
     forearm = asset.joint_map[elbow_joint][0]
     wrist = asset.joint_map[wrist_joint][0]
     fi, wi = asset.bone_index(forearm), asset.bone_index(wrist)
@@ -197,19 +232,183 @@ def vertex_site(asset: BodyAsset, name: str, spec: str) -> ImuSite:
                    outward_bone_axis=tuple(float(x) for x in normal))
 
 
+def _joint_of_bone(asset: BodyAsset) -> np.ndarray:
+    """(B,) index into SMPL_BODY_JOINTS of the body joint each bone follows (-1: none, e.g.
+    fingers): a bone not in the joint map follows its nearest mapped ancestor."""
+    body = {j: i for i, j in enumerate(P.SMPL_BODY_JOINTS)}
+    mapped = {}
+    for j, bones in asset.joint_map.items():
+        for b in bones:
+            if b in asset.bone_names:
+                mapped[asset.bone_index(b)] = body.get(j, -1)
+    out = np.full(len(asset.bone_names), -1)
+    for b in range(len(asset.bone_names)):
+        a = b
+        while a >= 0 and a not in mapped:
+            a = int(asset.bone_parents[a])
+        out[b] = mapped.get(a, -1)
+    return out
+
+
+def vertex_joints(asset: BodyAsset) -> np.ndarray:
+    """(V,) SMPL body joint (index) whose bone carries most of each vertex's skin weight."""
+    cache = asset.__dict__.setdefault("_vertex_joints", None)
+    if cache is None:
+        dom = asset.weight_bones[np.arange(len(asset.vertices)), np.argmax(asset.weights, axis=1)]
+        cache = asset.__dict__["_vertex_joints"] = _joint_of_bone(asset)[dom]
+    return cache
+
+
+def _segment(asset: BodyAsset, joint: str, child: str | None):
+    """(start, end, bone index) of the segment a joint turns, in the rest pose: the joint's bone
+    head to the child joint's bone head (or to the end of the joint's last bone)."""
+    bones = [b for b in asset.joint_map.get(joint, []) if b in asset.bone_names]
+    if not bones:
+        raise ValueError(f"the body has no bone for SMPL joint '{joint}'")
+    b0 = asset.bone_index(bones[0])
+    start = asset.bone_heads[b0].astype(np.float64)
+    kids = [b for b in asset.joint_map.get(child, []) if b in asset.bone_names] if child else []
+    end = (asset.bone_heads[asset.bone_index(kids[0])] if kids
+           else asset.bone_tails[asset.bone_index(bones[-1])]).astype(np.float64)
+    return start, end, b0
+
+
+def _smpl_parent(joint: str) -> str | None:
+    from ..motion.skeleton import BODY_JOINTS, BODY_PARENTS
+
+    p = BODY_PARENTS[BODY_JOINTS.index(joint)]
+    return BODY_JOINTS[p] if p >= 0 else None
+
+
+PATCH_MIN_HEIGHT = 0.008   # m: the sensor triangle's smallest height (a thin one amplifies float32 rounding)
+
+
+def _well_shaped(v: np.ndarray, v0: int, axis: np.ndarray, lateral: np.ndarray) -> tuple[int, int]:
+    """(along, side) vertices ~2 cm from v0 along the segment and across it, the nearest that make
+    a triangle whose every height is at least PATCH_MIN_HEIGHT."""
+    def ok(i, j):
+        a, b, c = v[v0], v[i], v[j]
+        area2 = np.linalg.norm(np.cross(b - a, c - a))
+        return area2 / max(np.linalg.norm(b - a), np.linalg.norm(c - a), np.linalg.norm(c - b)) >= PATCH_MIN_HEIGHT
+
+    d1 = np.linalg.norm(v - (v[v0] + 0.02 * axis), axis=1)
+    d2 = np.linalg.norm(v - (v[v0] + 0.02 * lateral), axis=1)
+    near1 = [int(i) for i in np.argsort(d1)[:24] if int(i) != v0 and np.linalg.norm(v[i] - v[v0]) >= PATCH_MIN_HEIGHT]
+    near2 = [int(i) for i in np.argsort(d2)[:24] if int(i) != v0]
+    for i in near1:
+        for j in near2:
+            if j != i and ok(i, j):
+                return i, j
+    raise ValueError("no well-shaped skin triangle near the site")
+
+
+def surface_site(asset: BodyAsset, name: str, spec: "P.SiteSpec", alignment: np.ndarray,
+                 along_m: float = 0.0, around_deg: float = 0.0, tilt_deg=(0.0, 0.0, 0.0)) -> ImuSite:
+    """A surface device (`presets.SURFACE`) on the rest mesh: the skin vertex of the segment on
+    the preset's side, `frac` along it (moved `along_m` towards the far joint and `around_deg`
+    about the segment by placement jitter), two neighbours 2 cm along and across for the skin
+    frame; mounted as `spec` says, tilted by `tilt_deg` (about the device's x, y, z)."""
+    p = P.SURFACE[spec.name]
+    start, end, b0 = _segment(asset, p.joint, p.child)
+    axis = end - start
+    length = float(np.linalg.norm(axis))
+    axis /= length
+    side = alignment[b0].T @ np.asarray(p.toward, float)       # T-pose direction -> rest pose
+    side -= axis * (side @ axis)
+    side /= np.linalg.norm(side)
+    if around_deg:
+        r = np.radians(around_deg)
+        side = np.cos(r) * side + np.sin(r) * np.cross(axis, side)
+    centre = start + (p.frac * length + along_m) * axis
+    v = asset.vertices.astype(np.float64)
+    names = {j: i for i, j in enumerate(P.SMPL_BODY_JOINTS)}
+    allowed = {p.joint, *(p.child and [p.child] or []), *p.near}
+    parent = _smpl_parent(p.joint)
+    if parent:
+        allowed.add(parent)
+    ok = np.isin(vertex_joints(asset), [names[j] for j in allowed])
+    rel = v - centre
+    along = rel @ axis
+    candidates = np.nonzero(ok & (np.abs(along) < 0.015))[0]
+    if not len(candidates):
+        raise ValueError(f"no skin vertices found for the {name} site")
+    v0 = int(candidates[np.argmax(rel[candidates] @ side)])
+    lateral = np.cross(side, axis)
+    v1, v2 = _well_shaped(v, v0, axis, lateral)
+    # the three vertices' frame is only as straight as the mesh spacing (1-2 cm, ~30° at worst):
+    # the mounting is measured against the ideal skin frame at rest (x along the segment, z the
+    # smooth skin normal at v0), so the device sits as the preset says and turns with the skin
+    from .impedance.electrodes import vertex_normals
+    from .imu import frame_from_points
+
+    normal = vertex_normals(asset.vertices, asset.faces)[v0].astype(np.float64)
+    x = axis
+    if p.plumb:        # hangs plumb: x vertical, the face level-normal in the T-pose
+        t = alignment[b0] @ normal
+        normal = alignment[b0].T @ np.array([t[0], t[1], 0.0])
+        x = alignment[b0].T @ np.array([0.0, 0.0, float(p.up)])
+    z = normal - x * (normal @ x)
+    z /= np.linalg.norm(z)
+    ideal = np.stack([x, np.cross(z, x), z], axis=1)
+    F0 = frame_from_points(*(v[None, i] for i in (v0, v1, v2)))[0]
+    C = F0.T @ ideal
+    M = C @ P.mount_matrix(p, spec.face, spec.top) @ P.tilt_matrix(tilt_deg)
+    bone = asset.bone_names[int(asset.weight_bones[v0, np.argmax(asset.weights[v0])])]
+    frame = p.frame_text(spec.face, spec.top)
+    if any(tilt_deg):
+        frame += f"; tilted ({', '.join(f'{t:.1f}' for t in tilt_deg)})° about its x, y, z"
+    return ImuSite(name=name, vertices=(v0, v1, v2), bone=bone, outward_bone_axis=tuple(float(x) for x in side),
+                   offset_along_m=float(along_m), roll_deg=float(around_deg),
+                   mount=tuple(float(x) for x in M.reshape(-1)),
+                   lift=tuple(float(x) for x in C @ np.array([0.0, 0.0, p.lift_m])),
+                   preset=P.SiteSpec(spec.name, spec.face, spec.top).token, frame=frame)
+
+
+JOINT_POINT_SPREAD = 0.05   # m between the three rigid points of a joint site
+
+
+def joint_site(asset: BodyAsset, name: str, alignment: np.ndarray) -> ImuSite:
+    """`joint.<smpl name>`: three points rigid on the bone the joint turns, centred on the joint,
+    laid out so that their frame is the SMPL joint's global frame (the T-pose axes, turned by
+    the bone's rest-to-T-pose alignment back into the rest pose)."""
+    from ..motion.rotations import Y_UP_TO_Z_UP
+
+    joint = name[len(P.JOINT_PREFIX):]
+    start, _, b0 = _segment(asset, joint, None)
+    A = alignment[b0].T @ Y_UP_TO_Z_UP       # SMPL T-pose axes (columns) in the bone's rest pose
+    s = JOINT_POINT_SPREAD
+    o = start - s / 3.0 * (A[:, 0] + A[:, 1])  # centroid of (o, o + s·x, o + s·y) = the joint
+    pts = (o, o + s * A[:, 0], o + s * A[:, 1])
+    return ImuSite(name=name, vertices=(-1, -1, -1), bone=asset.bone_names[b0],
+                   outward_bone_axis=tuple(float(x) for x in A[:, 2]), rigid_bone=int(b0),
+                   points=tuple(tuple(float(x) for x in q) for q in pts), preset=name, frame=P.JOINT_FRAME)
+
+
 def make_sites(asset: BodyAsset, names, alignment: np.ndarray, defs: dict | None = None,
                placement: dict | None = None, axes: str = "watch") -> list[ImuSite]:
-    """`placement`: name -> (offset along m, roll deg) for preset wrist sites (placement_jitter);
-    `axes`: watch or anatomical frames on the preset wrist sites."""
+    """Sites for the tokens `names` (presets, with mountings; `joints`; names in `defs`).
+    `placement`: name -> jitter (`placement_jitter`); `axes`: watch or anatomical wrist frames."""
     defs = defs or {}
     placement = placement or {}
     sites = []
-    for n in names:
+    try:
+        specs = P.expand(names, defs)
+    except P.SiteError as e:
+        raise ValueError(f"{e}; or define your own with --imu-site-def NAME=vertices:I,J,K") from None
+    for sp in specs:
+        n = sp.name
         if n in defs:
             sites.append(vertex_site(asset, n, defs[n]))
-        elif n in PRESET_SITES:
+        elif n in WRIST_SITES:
             sites.append(wrist_site(asset, n, alignment, *placement.get(n, (0.0, 0.0)), axes=axes))
+        elif n in P.SURFACE:
+            j = placement.get(n)
+            if j is None:
+                sites.append(surface_site(asset, n, sp, alignment))
+            else:
+                along, around, tilt, face, top = j
+                sites.append(surface_site(asset, n, P.SiteSpec(n, face or sp.face, top or sp.top), alignment,
+                                          along, around, tilt))
         else:
-            raise ValueError(f"unknown IMU site '{n}' (presets: {', '.join(PRESET_SITES)}; "
-                             "or define it with --imu-site-def NAME=vertices:I,J,K)")
+            sites.append(joint_site(asset, n, alignment))
     return sites

@@ -57,12 +57,13 @@ class BodyPack:
 
 
 def body_pack(asset, alignment: np.ndarray, site_vertices) -> BodyPack:
-    """Constants for `asset` with its T-pose `alignment`, for the given site vertex triples."""
+    """Constants for `asset` with its T-pose `alignment`, for the given site vertex triples (or an
+    `lbs.Patch` of them, `lbs.site_patch`)."""
     from ..body.retarget import twist_bones
     from ..motion.skeleton import TPOSE_BODY
     from .engine import joint_bones
 
-    p = lbs.patch(asset, site_vertices)
+    p = site_vertices if isinstance(site_vertices, lbs.Patch) else lbs.patch(asset, site_vertices)
     if not p.moves.all():
         raise ValueError("a sensor vertex has no skin weight")
     parents = np.asarray(asset.bone_parents)

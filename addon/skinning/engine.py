@@ -131,11 +131,12 @@ def first_frame_offset(asset, alignment, motion, height: float, feet, rest=None,
 
 def simulate(asset, alignment: np.ndarray, motion, height: float, vertices, foot_vertices,
              joint_names=()) -> FastPose:
-    """`motion` already at the output rate (as `Baker.setup` resamples it)."""
+    """`motion` already at the output rate (as `Baker.setup` resamples it). `vertices`: mesh
+    vertex indices, or an `lbs.Patch` (e.g. `lbs.site_patch`: skin vertices and rigid points)."""
     rest = rest_matrices(asset.bone_heads, asset.bone_tails)
     scale = height / (motion.source_height or 1.7)
     parents = np.asarray(asset.bone_parents)
-    sensors = lbs.patch(asset, vertices)
+    sensors = vertices if isinstance(vertices, lbs.Patch) else lbs.patch(asset, vertices)
     feet = lbs.patch(asset, foot_vertices)
     jb = joint_bones(asset, joint_names)
     flat = np.array(sorted({b for bs in jb for b in bs}), dtype=np.int64)

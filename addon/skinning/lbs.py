@@ -36,6 +36,23 @@ def patch(asset, vertices) -> Patch:
     return Patch(vertices=v, rest=asset.vertices[v].astype(np.float64), bones=bones, weights=w, moves=moves)
 
 
+def site_patch(asset, sites) -> Patch:
+    """Three points per IMU site, in order: skin vertices (`site.vertices`), or for a site rigid on
+    a bone (`site.rigid_bone` >= 0: joint sites) its three rest points with weight 1 on that bone."""
+    p = patch(asset, [max(i, 0) for s in sites for i in s.vertices])
+    rows = [3 * k + i for k, s in enumerate(sites) if s.rigid_bone >= 0 for i in range(3)]
+    if rows:
+        pts = np.array([q for s in sites if s.rigid_bone >= 0 for q in s.points], dtype=np.float64)
+        bones = np.array([s.rigid_bone for s in sites if s.rigid_bone >= 0 for _ in range(3)], dtype=np.int64)
+        p.vertices[rows] = -1
+        p.rest[rows] = pts
+        p.bones[rows] = bones[:, None]
+        p.weights[rows] = 0.0
+        p.weights[rows, 0] = 1.0
+        p.moves[rows] = True
+    return p
+
+
 def skin(p: Patch, M: np.ndarray) -> np.ndarray:
     """(T,N,3) deformed positions in armature space; M: (T,B,3,4) deform matrices (finite at
     least for `p.used_bones()`)."""
