@@ -36,6 +36,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
+WRISTS = ("left_wrist", "right_wrist")
+
+
 def _motion(seconds: float):
     from bench_imu_bake import synthetic_motion
 
@@ -94,13 +97,13 @@ def torch_cpu(seconds: float) -> float:
 
 def _corpus_shard(args) -> dict:
     """One worker: bake its clips on the 4 fixed bodies (fast engine, numpy), write the exports."""
-    inputs, out = args
+    inputs, out, sites = args
     from addon.bake import Baker, BakeResult
     from addon.body.variants import BodyVariant, variants_for
     from addon.config import BakeConfig
     from addon.motion import load_motion
 
-    baker = Baker(BakeConfig(sensors=("imu",)))
+    baker = Baker(BakeConfig(sensors=("imu",), imu_sites=sites))
     bodies = [BodyVariant("", "anny", {}, 1.7)] + variants_for("bandai-bench", "anny", 1.7, 3, 0)
     res, failed, load_s = BakeResult(), 0, 0.0
     cpu0 = time.process_time()
@@ -120,7 +123,7 @@ def _corpus_shard(args) -> dict:
             "cpu_s": time.process_time() - cpu0}
 
 
-def corpus(workers: int = 2) -> dict:
+def corpus(workers: int = 2, sites=WRISTS) -> dict:
     """The whole shared Bandai corpus (dataset-1 folder + dataset-2.zip) x 4 fixed bodies (the
     default Anny and 3 seeded phenotypes), IMU only, default 60 fps out, `workers` processes,
     the Python batch API (one Baker per process: no Blender, bodies built once)."""
@@ -138,7 +141,7 @@ def corpus(workers: int = 2) -> dict:
     inputs = [str(it.input) for it in expand_inputs([str(shared / "dataset-1"), str(shared / "dataset-2.zip")])]
     t0 = time.perf_counter()
     with mp.get_context("spawn").Pool(workers) as pool:
-        parts = pool.map(_corpus_shard, [(inputs[k::workers], str(out)) for k in range(workers)])
+        parts = pool.map(_corpus_shard, [(inputs[k::workers], str(out), tuple(sites)) for k in range(workers)])
     wall = time.perf_counter() - t0
     shutil.rmtree(out, ignore_errors=True)
     return {"wall_s": wall, "clips": len(inputs), "frames": sum(p["frames"] for p in parts),
@@ -197,20 +200,21 @@ def check(files, seconds: float, fps: float) -> int:
 
 
 # --- GPU ------------------------------------------------------------------------------------
-def gpu_pack(path: Path, seconds: float) -> None:
+def gpu_pack(path: Path, seconds: float, sites=WRISTS) -> None:
     from addon.bake import Baker, _foot_vertices
     from addon.body.variants import BodyVariant, variants_for
     from addon.config import BakeConfig
     from addon.skinning.batch import body_pack
     from addon.skinning.engine import first_frame_offset
+    from addon.skinning.lbs import site_patch
 
-    baker = Baker(BakeConfig(sensors=("imu",), engine="fast"))
+    baker = Baker(BakeConfig(sensors=("imu",), engine="fast", imu_sites=tuple(sites)))
     m = baker.prepare(_motion(seconds), BodyVariant("", "anny", {}, 1.7))[0]
     arrays = {"rotations": m.rotations[:, :22], "trans": m.trans, "fps": m.fps}
     for k, v in enumerate([BodyVariant("", "anny", {}, 1.7)] + variants_for("bench", "anny", 1.7, 3, 0)):
         _, v, asset, align = baker.prepare(m, v)
         sites, _ = baker._static(asset, align)
-        p = body_pack(asset, align, np.array([s.vertices for s in sites]).reshape(-1))
+        p = body_pack(asset, align, site_patch(asset, sites))
         for f in p.__dataclass_fields__:
             arrays[f"b{k}.{f}"] = getattr(p, f)
         arrays[f"b{k}.offset"] = first_frame_offset(asset, align, m, v.height, _foot_vertices(asset))
@@ -269,6 +273,9 @@ def main() -> None:
     ap.add_argument("--check", nargs="+", metavar="MOTION", help="compare both engines on these motion files")
     ap.add_argument("--check-seconds", type=float, default=10.0, help="crop for --check (0: whole clip)")
     ap.add_argument("--check-fps", type=float, default=60.0)
+    ap.add_argument("--sites", default=",".join(WRISTS),
+                    help="IMU sites for --corpus/--corpus-only and --gpu-pack (e.g. joints,left_pocket,right_pocket,"
+                         "waist_front,waist_right: issue 24's target)")
     ap.add_argument("--gpu-pack", type=Path)
     ap.add_argument("--gpu", type=Path)
     ap.add_argument("--frames-per-call", type=int, default=2_000_000)
@@ -280,11 +287,11 @@ def main() -> None:
     if a.check:
         raise SystemExit(check(a.check, a.check_seconds, a.check_fps))
     if a.gpu_pack:
-        return gpu_pack(a.gpu_pack, a.seconds)
+        return gpu_pack(a.gpu_pack, a.seconds, _sites(a.sites))
     if a.gpu:
         return gpu_run(a.gpu, a.frames_per_call, a.gpu_device)
     if a.corpus_only:
-        return print_corpus()
+        return print_corpus(_sites(a.sites))
     print(f"{a.seconds:g} s motion (synthetic, 60 fps), IMU only (2 wrist sites), default Anny body, "
           f"{os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.1f} (shared machine)")
     res = {e: run_child(e, a.seconds) for e in ("blender", "fast")}
@@ -308,12 +315,21 @@ def main() -> None:
     print(f"torch batch on this CPU (4 clips): {torch_cpu(a.seconds):,.0f} frames/s "
           "(slower than numpy here; the batch is for GPUs)")
     if a.corpus:
-        print_corpus()
+        print_corpus(_sites(a.sites))
 
 
-def print_corpus() -> None:
-    c = corpus()
-    print(f"Bandai corpus (dataset-1 + dataset-2.zip: {c['clips']} clips) x 4 bodies, IMU only, 60 fps out, "
+def _sites(text: str) -> tuple:
+    from addon.config import BakeConfig
+
+    return BakeConfig(imu_sites=tuple(text.split(","))).validated().imu_sites
+
+
+def print_corpus(sites=WRISTS) -> None:
+    from addon.sensors.presets import site_names
+
+    c = corpus(sites=sites)
+    print(f"Bandai corpus (dataset-1 + dataset-2.zip: {c['clips']} clips) x 4 bodies, IMU only at "
+          f"{len(site_names(sites))} sites ({','.join(sites)}), 60 fps out, "
           f"2 processes: {c['files']} exports, {c['failed']} clips failed, {c['frames']:,} frames in "
           f"{c['wall_s']:.0f} s wall ({c['frames'] / c['wall_s']:,.0f} frames/s; BVH reading "
           f"{c['load_s']:.0f} s of the processes' time)")
