@@ -9,8 +9,21 @@ from .config import CONFIGS, RunConfig
 import numpy as np
 
 from .data import DataError, channel_names, load_dataset, make_windows
-from .data.channels import axes_matrix, reframe
+from .data.channels import axes_matrix, is_mounting, mounting_matrix, reframe
 from .data.windows import Windows
+
+
+def remount(seq, spec: str):
+    """A simulated sequence with the site `spec` names turned into the real device's mounting
+    (its export records how it was baked: `meta.sites[site].preset`)."""
+    import dataclasses
+
+    site = spec.split(":", 1)[0]
+    baked = seq.meta.get("sites", {}).get(site, {}).get("preset")
+    if not baked or f"{site}.acc_x" not in seq.channels:
+        return seq
+    R = mounting_matrix(spec, baked)
+    return dataclasses.replace(seq, data=reframe(seq.data, list(seq.channels), R).astype(seq.data.dtype))
 
 
 def load_windows(cfg: RunConfig, warn=None) -> tuple[Windows, Windows | None]:
@@ -45,15 +58,18 @@ def load_windows(cfg: RunConfig, warn=None) -> tuple[Windows, Windows | None]:
         # pretraining pairs windows with texts, so simulated activities may differ from the real
         # classes; data that join supervised training (dcl, rf) must use the real classes
         pretraining = cfg.model in ("simpharnet", "multi3net")
+        if is_mounting(cfg.sim_axes):     # per recording: each export says how its device was baked
+            sseqs = [remount(s, cfg.sim_axes) for s in sseqs]
         try:
             sim = make_windows(sseqs, names, classes=None if pretraining else real.classes,
                                with_pose=multi_wrist, **{**common, "stride_s": cfg.sim_stride})
         except DataError as e:
             raise DataError(f"simulated data ({', '.join(map(str, cfg.sim))}): {e}; their labels must "
                             f"match the real classes {real.classes} (use --label-map)") from None
-        R = axes_matrix(cfg.sim_axes)
-        if not np.array_equal(R, np.eye(3)):
-            sim.x = reframe(sim.x, sim.channels, R)
+        if not is_mounting(cfg.sim_axes):
+            R = axes_matrix(cfg.sim_axes)
+            if not np.array_equal(R, np.eye(3)):
+                sim.x = reframe(sim.x, sim.channels, R)
     return real, sim
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .config import CONFIGS, RunConfig
 from .data import DataError
-from .data.channels import axes_matrix
+from .data.channels import axes_matrix, check_sim_axes
 
 EPILOG = """\
 datasets (--data, layout detected): WearTwin exports, the generic format of DESIGN.md
@@ -123,7 +123,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     cfg = cls.from_dict(values)
     if cfg.inputs not in ("imu", "acc", "imu_mag", "acc_mag", "imp", "fused"):
         raise ValueError(f"--inputs: unknown '{cfg.inputs}'")
-    axes_matrix(cfg.sim_axes)          # ValueError -> usage error
+    check_sim_axes(cfg.sim_axes)       # ValueError -> usage error
     if cfg.calibrate not in ("none", "quantile", "quantile-class"):
         raise ValueError(f"--calibrate: unknown '{cfg.calibrate}' (none, quantile, quantile-class)")
     if any(not 0 < f <= 1 for f in cfg.label_fractions):

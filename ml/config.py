@@ -40,7 +40,10 @@ class RunConfig:
     sim_axes: str = opt("x,y,z", "the real device's x,y,z axes in the simulated watch's terms, applied to --sim "
                                  "IMU channels (WearTwin's watch: x = 3 o'clock, towards the hand on the left wrist and "
                                  "the elbow on the right; z out of the dial), e.g. HMP's right-wrist sensor with x "
-                                 "towards the hand: --sim-axes=-x,-y,z --site-map wrist=right_wrist")
+                                 "towards the hand: --sim-axes=-x,-y,z --site-map wrist=right_wrist. For phones and other "
+                                 "surface devices name the simulated site and the real device's mounting instead: "
+                                 "--sim-axes left_pocket:screen_in,top_down (each simulated recording is turned from "
+                                 "the mounting it was baked with, see weartwin bake --help)")
     calibrate: str = opt("quantile", "simulated->real calibration fitted on training subjects: none, quantile, quantile-class")
     # evaluation
     protocol: str = opt("loso", "loso (leave one subject out) or kfold (K subject groups, --folds)")

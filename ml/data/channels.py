@@ -86,6 +86,40 @@ def axes_matrix(spec: str) -> np.ndarray:
     return R
 
 
+def is_mounting(spec: str) -> bool:
+    """`--sim-axes` naming a simulated site's device and how the real one is mounted
+    (`left_pocket:screen_in,top_down`), rather than signed axes (`-x,-y,z`)."""
+    from addon.sensors.presets import SURFACE
+
+    return spec.split(":", 1)[0] in SURFACE
+
+
+def mounting_matrix(spec: str, baked: str) -> np.ndarray:
+    """R with real = R @ simulated for a surface device baked as `baked` (its export's
+    `meta.sites[name].preset`, e.g. 'left_pocket:screen_out,top_up') and worn as `spec`
+    ('left_pocket:screen_in,top_down'): the same device at the same spot, turned
+    (`addon.sensors.presets.mount_change`; ValueError for other sites or words)."""
+    from addon.sensors.presets import SiteError, mount_change
+
+    try:
+        return mount_change(baked, spec).astype(np.float32)
+    except SiteError as e:
+        raise ValueError(f"--sim-axes: {e}") from None
+
+
+def check_sim_axes(spec: str) -> None:
+    """Usage check of `--sim-axes` (either form); ValueError naming the problem."""
+    if is_mounting(spec):
+        from addon.sensors.presets import SiteError, parse
+
+        try:
+            parse(spec)
+        except SiteError as e:
+            raise ValueError(f"--sim-axes: {e}") from None
+    else:
+        axes_matrix(spec)
+
+
 def reframe(x: np.ndarray, names: list[str], R: np.ndarray) -> np.ndarray:
     """Every x/y/z triad of `names` (acc, gyro per site) in x (..., C) turned by R; other channels
     (magnitudes, impedance) as they are. Returns a new array."""

@@ -64,7 +64,8 @@ def read_one(f: Path, root: Path) -> Sequence:
     return Sequence(np.concatenate(cols, axis=1), names, fps, np.full(T, str(label), dtype=object),
                     subject=str(body.get("variant") or "default"), session=f.stem, source=str(f),
                     synthetic=True, text=meta.get("text"), pose=None if pose is None else pose.astype(np.float32),
-                    meta={"body": body, "source": meta.get("source", {})})
+                    meta={"body": body, "source": meta.get("source", {}),
+                          "sites": meta.get("sites", {}) if isinstance(meta.get("sites"), dict) else {}})
 
 
 def read(path: Path, warn, **_):
