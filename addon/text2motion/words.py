@@ -79,15 +79,15 @@ def interpret(text: str):
             errors.append(str(e))
             rest += " " + chunk
     activity = find_activity(rest)
-    named = find_activity(t_rest)
+    named = find_activity(t)
     # a movement said in anatomical terms (a named joint, an angle) is the movement; "does bicep
     # curls with the left arm" is the named activity
-    precise = any(_strict_part(m[2]) or _angle(m[2]) is not None for m in moving)
+    precise = any(_strict_part(m[2], joints=True) or _angle(m[2]) is not None for m in moving)
     if moving and (precise or named is None or named in ("standing", "seated", "turning")):
         if activity in WHOLE_BODY:     # "walks while swinging the arms": the activity, its own arm swing
             return parse(raw)
         return _program(raw, moving, _static(t), mods)
-    activity = named if moving else activity
+    activity = named
     if activity is None or (activity in ("turning", "walking_turn") and _strict_part(t)):
         if errors:
             raise TextError(errors[0])
@@ -103,7 +103,11 @@ def interpret(text: str):
     return spec
 
 
-def _strict_part(t: str) -> bool:
+def _strict_part(t: str, joints: bool = False) -> bool:
+    """Names a joint or segment (not just "the arm"/"the hand"); `joints`: one that no named
+    activity's description needs ("shoulder press", "lunges with the left leg")."""
+    if joints:
+        return bool(re.search(r"\b(?:forearms?|palms?|wrists?|elbows?|upper arms?|knees?|ankles?|torso|trunk)\b", t))
     return bool(re.search(r"\b(?:forearms?|palms?|wrists?|elbows?|upper arms?|knees?|ankles?|torso|trunk|hips?|"
                           r"shoulders?|legs?|neck|head)\b", t))
 
