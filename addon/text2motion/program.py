@@ -154,7 +154,9 @@ class Program:
         return prog
 
     def to_dict(self) -> dict:
+        first = ("activity", "posture", "side", "load", "repetitions", "tempo", "variability", "start", "phases")
         d = asdict(self)
+        d = {**{k: d[k] for k in first}, **{k: v for k, v in d.items() if k not in first}}
         d["start"] = _phase_dict(self.start, start=True)
         d["phases"] = [_phase_dict(p) for p in self.phases]
         if d["return_seconds"] is None:
