@@ -246,15 +246,47 @@ def synth_jobs(spec: dict, warn=print, spec_dir: Path | None = None) -> list[dic
             continue
         texts = list(act.get("descriptions") or [])
         for prompt in act.get("prompts") or []:
-            texts += descriptions(prompt, max(1, n // max(1, len(act["prompts"]))), seed, names,
-                                  spec.get("llm_url"), spec.get("llm_model", "gpt-4o-mini"), _api_key(), warn=warn)
+            got = descriptions(prompt, max(1, n // max(1, len(act["prompts"]))), seed, names,
+                               spec.get("llm_url"), spec.get("llm_model", "gpt-4o-mini"), _api_key(), warn=warn)
+            if spec.get("llm_url"):          # an endpoint's sentences must be of this activity
+                from addon.text2motion.describe import check_descriptions
+
+                got = check_descriptions(label, got, warn) or descriptions(prompt, len(got), seed, warn=warn)
+            texts += got
+        if not texts and spec.get("llm_url"):
+            got = _llm_jobs(label, n, seed, names, spec, warn)
+            if got:
+                jobs += got
+                continue
         if not texts:
-            texts = descriptions(label, n, seed, names, spec.get("llm_url"), spec.get("llm_model", "gpt-4o-mini"),
-                                 _api_key(), warn=warn)
+            texts = descriptions(label, n, seed, names, None, warn=warn)
         for k in range(max(n, len(texts))):
             jobs.append({"label": label, "text": texts[k % len(texts)], "seed": seed * 1000 + k,
                          "stem": f"{label}_{k:03d}", "source": src})
     return jobs
+
+
+def _llm_jobs(label: str, n: int, seed: int, names: list, spec: dict, warn) -> list[dict]:
+    """Jobs from `llm_url`: motion programs for this activity (validated, for this activity), else
+    descriptions checked against it (`check_descriptions`); marked source 'llm'. [] when the
+    endpoint gave nothing usable (the caller falls back to the templates)."""
+    from addon.text2motion.describe import EndpointError, check_descriptions, llm_descriptions, llm_programs
+
+    url, model = spec["llm_url"], spec.get("llm_model", "gpt-4o-mini")
+    try:
+        progs = llm_programs(label, n, url, model, _api_key(), warn=warn)
+        return [{"label": label, "text": p.get("text") or f"llm program {k}", "seed": seed * 1000 + k,
+                 "stem": f"{label}_{k:03d}", "source": "llm", "program": p} for k, p in enumerate(progs)]
+    except (EndpointError, OSError, ValueError) as e:
+        warn(f"warning: --llm-url {url}: programs for {label}: {' '.join(str(e).split())}; asking for descriptions")
+    try:
+        texts = llm_descriptions(label, n, [o for o in names if o != label], url, model, _api_key())
+    except (EndpointError, OSError, ValueError) as e:
+        warn(f"warning: --llm-url {url}: {' '.join(str(e).split())}; using the template generator")
+        return []
+    texts = check_descriptions(label, texts, warn)
+    return [{"label": label, "text": texts[k % len(texts)], "seed": seed * 1000 + k, "stem": f"{label}_{k:03d}",
+             "source": "llm"} for k in range(n)] if texts else []
 
 
 # Procedural motion is analytic (no mocap jitter to tame): a 0.05 s derivative window keeps the

@@ -149,3 +149,51 @@ def test_cli_explain_and_program_bake(tmp_path):
     r = subprocess.run([sys.executable, "-m", "headless", "synth", str(bad), "--out", str(tmp_path / "b")],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "knee_flexion" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_llm_programs_are_checked_against_their_activity():
+    """A real endpoint on 127.0.0.1: programs for another activity or invalid ones are dropped,
+    descriptions of another activity are never filed under the asked label."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from addon.text2motion.describe import check_descriptions, llm_programs
+    from headless.text_commands import synth_jobs
+
+    replies = []
+
+    class H(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            body = json.dumps({"choices": [{"message": {"content": replies.pop(0)}}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    srv = HTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{srv.server_port}"
+    ok = {"activity": "waving", "side": "left", "start": {"targets": {"shoulder_abduction": 150, "elbow_flexion": 60}},
+          "phases": [{"targets": {"elbow_flexion": 100}, "seconds": 0.3}]}
+    try:
+        warned = []
+        replies.append("```json\n" + json.dumps([{**ok, "activity": "clapping"}, ok,
+                                                 {"activity": "waving", "phases": [{"targets": {"elbow_flexion": 400}}]}])
+                       + "\n```")
+        progs = llm_programs("waving", 2, url, warn=warned.append)
+        assert len(progs) == 2 and all(p["activity"] == "waving" and p["source"].startswith("llm:") for p in progs)
+        assert any("'clapping', not 'waving'" in w for w in warned) and any("elbow_flexion" in w for w in warned)
+        kept = check_descriptions("waving", ["A person claps the hands quickly.", "Someone waves hello.",
+                                             "raise the left arm out to the side to shoulder height"], warned.append)
+        assert kept == ["Someone waves hello.", "raise the left arm out to the side to shoulder height"]
+        # synth: a reply of programs for another activity only, then descriptions of clapping -> templates
+        replies += [json.dumps([{**ok, "activity": "clapping"}]), "A person claps.\nSomeone applauds."]
+        jobs = synth_jobs({"activities": [{"name": "waving", "count": 2}], "llm_url": url}, warn=warned.append)
+        assert [j["label"] for j in jobs] == ["waving", "waving"]
+        assert all("clap" not in j["text"].lower() and "applau" not in j["text"].lower() for j in jobs)
+    finally:
+        srv.shutdown()
