@@ -191,7 +191,8 @@ def check_activities(spec: dict, path) -> None:
             try:
                 parse(text)
             except TextError as e:
-                raise SpecError(f"{path}: activity {name!r}: {e}") from None
+                raise SpecError(f"{path}: activity {name!r}: description {text!r} names no activity or movement the "
+                                f"procedural generator knows ({e})") from None
         for text in act.get("prompts") or []:
             if canonical(text) not in CADENCE:
                 try:
