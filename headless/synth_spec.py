@@ -24,11 +24,11 @@ MAX_NODES = 100_000             # YAML nodes (scalars, lists, maps)
 MAX_COUNT = 10_000              # motions per activity
 MAX_MOTIONS = 200_000           # motions per study
 LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-SOURCES = ("procedural", "text", "library")
+SOURCES = ("procedural", "text", "library", "program")
 TOP_KEYS = {"activities", "backend", "vary_body", "sensors", "imu_sites", "electrodes", "fps", "seed", "llm_url",
             "llm_model", "library", "motion_root", "checkpoint", "count", "height", "softbody", "imu_noise",
             "imu_placement_jitter", "imu_smoothing"}
-ACTIVITY_KEYS = {"name", "count", "descriptions", "prompts", "source",
+ACTIVITY_KEYS = {"name", "count", "descriptions", "prompts", "source", "program",
                  "path", "label_rule", "filter", "max_clips"}          # the last four: library activities
 
 
@@ -143,12 +143,15 @@ def source_of(act: dict) -> str:
         return act["source"]
     if act.get("path"):
         return "library"
+    if act.get("program") is not None:
+        return "program"
     return "text" if (act.get("descriptions") or act.get("prompts")) else "procedural"
 
 
 def check_activities(spec: dict, path) -> None:
     from addon.text2motion.describe import canonical
-    from addon.text2motion.parse import CADENCE, TextError, parse
+    from addon.text2motion.parse import CADENCE, TextError
+    from addon.text2motion.words import interpret as parse
 
     procedural = spec.get("backend", "procedural") == "procedural"
     total = 0
@@ -176,6 +179,9 @@ def check_activities(spec: dict, path) -> None:
             if "max_clips" in act:
                 _int(act["max_clips"], f"activity {name!r}: max_clips", 1, MAX_COUNT, path)
             continue
+        if src == "program":
+            act["program"] = check_program(act, spec, path)
+            continue
         if not procedural:
             continue
         if src == "procedural" and canonical(name) not in CADENCE:
@@ -184,9 +190,9 @@ def check_activities(spec: dict, path) -> None:
         for text in act.get("descriptions") or []:
             try:
                 parse(text)
-            except TextError:
-                raise SpecError(f"{path}: activity {name!r}: description {text!r} names no activity the "
-                                "procedural generator knows") from None
+            except TextError as e:
+                raise SpecError(f"{path}: activity {name!r}: description {text!r} names no activity or movement the "
+                                f"procedural generator knows ({e})") from None
         for text in act.get("prompts") or []:
             if canonical(text) not in CADENCE:
                 try:
@@ -196,3 +202,26 @@ def check_activities(spec: dict, path) -> None:
                                     "procedural generator knows") from None
     if total > MAX_MOTIONS:
         raise SpecError(f"{path}: {total} motions in all; a study may have at most {MAX_MOTIONS}")
+
+
+def check_program(act: dict, spec: dict, path) -> dict:
+    """An activity's `program:` (a mapping, or a .yaml/.json file relative to the spec): checked
+    (`ProgramError` names the field), returned as a dict with the activity as its label."""
+    from addon.text2motion.program import Program, ProgramError, load_program
+
+    p = act["program"]
+    where = f"{path}: activity {act['name']!r}: program"
+    try:
+        if isinstance(p, str):
+            f = (Path(path).parent / p)
+            if f.is_symlink() or ".." in Path(p).parts or Path(p).is_absolute():
+                raise SpecError(f"{where}: {p!r} must be a file beside the spec (no links, no '..')")
+            prog = load_program(f)
+        else:
+            prog = Program.from_dict(p, where=where)
+    except ProgramError as e:
+        raise SpecError(str(e)) from None
+    if spec.get("backend", "procedural") != "procedural":
+        raise SpecError(f"{where}: programs are compiled by the procedural backend (backend: procedural)")
+    prog.activity = prog.activity or act["name"]
+    return prog.to_dict()

@@ -76,15 +76,52 @@ def cmd_text2motion(a) -> int:
     from addon.text2motion.io import write_amass
     from addon.text2motion.parse import TextError
 
+    from addon.text2motion.program import ProgramError
+
     try:
-        m = _backend(a, a.fps).generate(a.text, a.seed)
-    except (TextError, MotionError) as e:
+        what = _program_of(a)
+        m = _backend(a, a.fps).generate(what if what is not None else a.text, a.seed)
+    except (TextError, MotionError, ProgramError) as e:
         print(f"weartwin: error: {e}", file=sys.stderr)
         return 1
+    if a.explain:
+        from addon.text2motion.strip import write_strip
+
+        print(_explain(a, what))
+        png = write_strip(m, Path(a.out).with_name(Path(a.out).stem + "_strip.png"), title=a.text[:100])
+        print(f"wrote {png} (stick figure: side and front views across the motion)")
     out = write_amass(m, a.out)
     spec = m.source.get("spec") or m.source.get("retrieved") or {}
     print(f"wrote {out}: {m.n_frames} frames at {m.fps:g} fps ({m.n_frames / m.fps:.1f} s) {spec}")
     return 0
+
+
+def _program_of(a):
+    """`--program FILE` (or TEXT naming a .yaml/.json program file): the Program; else None."""
+    from addon.text2motion.program import load_program
+
+    f = getattr(a, "program", None) or (a.text if a.text.lower().endswith((".yaml", ".yml", ".json")) else None)
+    if f and a.backend != "procedural":
+        raise ValueError("motion programs are compiled by the procedural backend")
+    return load_program(f) if f else None
+
+
+def _explain(a, prog) -> str:
+    """What the description became: its motion program (YAML), or the named activity's generator."""
+    from addon.text2motion.builtin import PROGRAMS, program_for
+    from addon.text2motion.program import Program
+    from addon.text2motion.words import interpret
+
+    if a.backend != "procedural":
+        return f"# backend {a.backend}: no motion program (the model writes the motion)"
+    what = prog if prog is not None else interpret(a.text)
+    if not isinstance(what, Program) and what.activity in PROGRAMS:
+        what = program_for(what)
+    if isinstance(what, Program):
+        return "# motion program (addon/text2motion/program.py)\n" + what.dumps().rstrip()
+    d = {k: getattr(what, k) for k in ("activity", "side", "speed", "reps", "amplitude", "angle", "seconds")}
+    return (f"# named activity '{what.activity}': a built-in generator (whole-body or daily-living), not a program\n"
+            + "\n".join(f"{k}: {v}" for k, v in d.items()))
 
 
 def _job(j) -> dict:
@@ -112,7 +149,14 @@ def make_motions(jobs, out: Path, backend, force: bool = False, log=print, extra
             path = out / "motions" / label / f"{stem}.npz"
             if force or not path.is_file():
                 try:
-                    write_amass(backend.generate(text, seed), path)
+                    if j.get("program") is not None:
+                        from addon.text2motion.program import Program, compile_program
+
+                        m = compile_program(Program.from_dict(j["program"]), fps=getattr(backend, "fps", 30.0),
+                                            seed=seed)
+                    else:
+                        m = backend.generate(text, seed)
+                    write_amass(m, path)
                 except (TextError, MotionError, ValueError) as e:
                     failed.append({"input": text, "reason": str(e)})
                     log(f"failed: '{text}': {e}")
@@ -194,17 +238,55 @@ def synth_jobs(spec: dict, warn=print, spec_dir: Path | None = None) -> list[dic
 
             jobs += library_jobs(act, spec_dir, seed)
             continue
+        if src == "program":
+            prog = act["program"]
+            for k in range(n):
+                jobs.append({"label": label, "text": prog.get("text") or f"program:{label}", "seed": seed * 1000 + k,
+                             "stem": f"{label}_{k:03d}", "source": "program", "program": prog})
+            continue
         texts = list(act.get("descriptions") or [])
         for prompt in act.get("prompts") or []:
-            texts += descriptions(prompt, max(1, n // max(1, len(act["prompts"]))), seed, names,
-                                  spec.get("llm_url"), spec.get("llm_model", "gpt-4o-mini"), _api_key(), warn=warn)
+            got = descriptions(prompt, max(1, n // max(1, len(act["prompts"]))), seed, names,
+                               spec.get("llm_url"), spec.get("llm_model", "gpt-4o-mini"), _api_key(), warn=warn)
+            if spec.get("llm_url"):          # an endpoint's sentences must be of this activity
+                from addon.text2motion.describe import check_descriptions
+
+                got = check_descriptions(label, got, warn) or descriptions(prompt, len(got), seed, warn=warn)
+            texts += got
+        if not texts and spec.get("llm_url"):
+            got = _llm_jobs(label, n, seed, names, spec, warn)
+            if got:
+                jobs += got
+                continue
         if not texts:
-            texts = descriptions(label, n, seed, names, spec.get("llm_url"), spec.get("llm_model", "gpt-4o-mini"),
-                                 _api_key(), warn=warn)
+            texts = descriptions(label, n, seed, names, None, warn=warn)
         for k in range(max(n, len(texts))):
             jobs.append({"label": label, "text": texts[k % len(texts)], "seed": seed * 1000 + k,
                          "stem": f"{label}_{k:03d}", "source": src})
     return jobs
+
+
+def _llm_jobs(label: str, n: int, seed: int, names: list, spec: dict, warn) -> list[dict]:
+    """Jobs from `llm_url`: motion programs for this activity (validated, for this activity), else
+    descriptions checked against it (`check_descriptions`); marked source 'llm'. [] when the
+    endpoint gave nothing usable (the caller falls back to the templates)."""
+    from addon.text2motion.describe import EndpointError, check_descriptions, llm_descriptions, llm_programs
+
+    url, model = spec["llm_url"], spec.get("llm_model", "gpt-4o-mini")
+    try:
+        progs = llm_programs(label, n, url, model, _api_key(), warn=warn)
+        return [{"label": label, "text": p.get("text") or f"llm program {k}", "seed": seed * 1000 + k,
+                 "stem": f"{label}_{k:03d}", "source": "llm", "program": p} for k, p in enumerate(progs)]
+    except (EndpointError, OSError, ValueError) as e:
+        warn(f"warning: --llm-url {url}: programs for {label}: {' '.join(str(e).split())}; asking for descriptions")
+    try:
+        texts = llm_descriptions(label, n, [o for o in names if o != label], url, model, _api_key())
+    except (EndpointError, OSError, ValueError) as e:
+        warn(f"warning: --llm-url {url}: {' '.join(str(e).split())}; using the template generator")
+        return []
+    texts = check_descriptions(label, texts, warn)
+    return [{"label": label, "text": texts[k % len(texts)], "seed": seed * 1000 + k, "stem": f"{label}_{k:03d}",
+             "source": "llm"} for k in range(n)] if texts else []
 
 
 # Procedural motion is analytic (no mocap jitter to tame): a 0.05 s derivative window keeps the
@@ -263,7 +345,7 @@ def cmd_synth(a) -> int:
     desc = [{"label": j["label"], "text": j["text"], "seed": j["seed"], "source": j["source"],
              "motion": j.get("input") or f"motions/{j['label']}/{j['stem']}.npz"} for j in jobs]
     write_text(out / "descriptions.json", json.dumps(desc, indent=1))
-    n_src = {s: sum(j["source"] == s for j in jobs) for s in ("procedural", "text", "library")}
+    n_src = {s: sum(j["source"] == s for j in jobs) for s in ("procedural", "text", "library", "program", "llm")}
     print(f"synth: {len(jobs)} motions of {len(spec['activities'])} activities "
           f"({', '.join(f'{v} {k}' for k, v in n_src.items() if v)}), backend {spec.get('backend', 'procedural')}, "
           f"{max(1, cfg.vary_body)} body shape(s) each")
@@ -291,6 +373,9 @@ def register(sub) -> None:
     t.add_argument("--out", required=True, help="motion file to write (.npz)")
     t.add_argument("--fps", type=float, default=30.0, help="frame rate of the motion")
     t.add_argument("--seed", type=int, default=0, help="variation seed")
+    t.add_argument("--explain", action="store_true",
+                   help="print the motion program the description became and write OUT_strip.png (stick figure)")
+    t.add_argument("--program", default=None, help="a motion program file (.yaml/.json) instead of TEXT's words")
     _add_backend_options(t)
     t.set_defaults(func=cmd_text2motion)
     for name, sensors, what in (("text2imu", ("imu",), "wrist IMU"), ("text2imp", ("impedance",), "bio-impedance")):

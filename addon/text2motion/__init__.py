@@ -1,7 +1,9 @@
 """Text to motion: descriptions of activities become `Motion`s, then signals.
 
 Backends behind one interface (`make_backend(name, ...).generate(text, seed) -> Motion`):
-- `procedural` (default, embedded): parametric motion primitives driven by the parsed text;
+- `procedural` (default, embedded): a described movement becomes a motion program (words.py ->
+  program.py, compiled with the product's kinematics); a named activity runs its generator or
+  its built-in program (builtin.py);
 - `retrieval`: nearest annotated motions of the user's library (KIT-ML / HumanML3D);
 - `t2m-gpt`: a T2M-GPT-compatible VQ-VAE + GPT (ml/text2motion) run in a separate process,
   its HumanML3D output read back like any HumanML3D file.
@@ -27,9 +29,16 @@ class ProceduralBackend:
         self.fps = fps
 
     def generate(self, text: str, seed: int = 0) -> Motion:
+        """A description (a movement -> its program; a named activity -> its generator or
+        built-in program) or a `Program`."""
         from .procedural import generate
+        from .program import Program, compile_program
+        from .words import interpret
 
-        return generate(parse(text), fps=self.fps, seed=seed)
+        what = text if isinstance(text, Program) else interpret(text)
+        if isinstance(what, Program):
+            return compile_program(what, fps=self.fps, seed=seed)
+        return generate(what, fps=self.fps, seed=seed)
 
 
 class T2MGPTBackend:

@@ -1,6 +1,6 @@
 """Daily living and further exercises: eating, brushing teeth, combing hair, a phone call,
-typing, writing, pouring, wiping a table; triceps extensions, bent-over rows, push-ups,
-lunges and chest flys.
+typing, writing, pouring, wiping a table; bent-over rows, push-ups and lunges (triceps
+extensions and chest flys are motion programs: builtin.py).
 
 Arm poses are body-frame directions (x: the body's left, y: up, z: forward) for the upper
 arm and the forearm (`pose_arm`); `u` is the 0..1..0 repetition profile. Seated activities
@@ -30,16 +30,6 @@ def _active_ramp(c: Ctx, rise: float = 0.6) -> np.ndarray:
     """0 at rest, 1 while the activity goes on, ramping in and out over `rise` s."""
     end = c.t[-1] - c.start
     return min_jerk(np.minimum(c.t - c.start, end - c.t) / rise)
-
-
-def triceps_extension(c: Ctx) -> None:
-    for side in _sides(c.spec):
-        s = SIDE[side]
-        th = np.radians(150 - 130 * c.amp * c.u)            # elbow flexion: behind the head .. straight up
-        ramp = _active_ramp(c)
-        upper = _dir(0.15 * s * ramp + 0.09 * s * (1 - ramp), ramp - (1 - ramp), 0.1 + _z(c))
-        fore = _unit_mix(upper, _dir(0.05 * s + _z(c), np.cos(th), -np.sin(th)), ramp)
-        pose_arm(c.rot, side, upper, fore)
 
 
 def _unit_mix(rest_dir, active_dir, ramp):
@@ -99,16 +89,6 @@ def lunges(c: Ctx) -> None:
     for side in ("left", "right"):
         s = SIDE[side]
         pose_arm(c.rot, side, _dir(0.25 * s + _z(c), -1.0, 0.1), _dir(-0.3 * s + _z(c), -0.5, 0.6))
-
-
-def chest_fly(c: Ctx) -> None:
-    ramp = _active_ramp(c)
-    for side in _sides(c.spec):
-        s = SIDE[side]
-        b = np.radians(80) * c.amp * c.u                        # arms out to the sides .. in front
-        upper = _unit_mix(_dir(0.09 * s + _z(c), -1.0, 0.02), _dir(s * np.cos(b), 0.1 + _z(c), np.sin(b) + 0.15),
-                          ramp)
-        pose_arm(c.rot, side, upper, upper + np.array([0.0, 0.0, 0.25]))
 
 
 def _hand_to_face(c: Ctx, side: str, reach: np.ndarray, at_face: np.ndarray, u: np.ndarray) -> None:
@@ -219,7 +199,7 @@ def wiping(c: Ctx) -> None:
                       (up, fo), ramp)
 
 
-GENERATORS = {"triceps_extension": triceps_extension, "bent_over_row": bent_over_row, "push_ups": push_ups,
-              "lunges": lunges, "chest_fly": chest_fly, "eating": eating, "brushing_teeth": brushing_teeth,
+GENERATORS = {"bent_over_row": bent_over_row, "push_ups": push_ups,
+              "lunges": lunges, "eating": eating, "brushing_teeth": brushing_teeth,
               "combing_hair": combing_hair, "phone_call": phone_call, "typing": typing, "writing": writing,
               "pouring": pouring, "wiping": wiping}

@@ -275,3 +275,72 @@ def descriptions(activity: str, n: int, seed: int = 0, others=(), llm_url: str |
             msg = " ".join(str(e).split()) or e.__class__.__name__
             warn(f"warning: --llm-url {llm_url}: {msg}; using the template generator")
     return template_descriptions(activity, n, seed)
+
+
+PROGRAM_PROMPT = (
+    "Write {n} different motion programs (JSON) of one person doing '{activity}'. Answer with a JSON list only. "
+    "Each program: {{\"activity\": \"{key}\", \"posture\": standing|seated|lying|bent_forward|kneeling, "
+    "\"side\": left|right|both|alternate, \"load\": none|band|dumbbell|weight, \"repetitions\": N, \"tempo\": 1.0, "
+    "\"start\": {{\"targets\": {{...}}}}, \"phases\": [{{\"targets\": {{JOINT: degrees or [lo, hi]}}, "
+    "\"reach\": TARGET (optional), \"seconds\": s, \"hold\": s}}]}}. JOINT: {joints}. TARGET: {reach}. "
+    "Vary the side, speed, range and posture as real people would.")
+
+
+def llm_programs(activity: str, n: int, url: str, model: str = "gpt-4o-mini", api_key: str | None = None,
+                 timeout: float | None = None, warn=print) -> list[dict]:
+    """Motion programs for `activity` from an OpenAI-compatible endpoint: each is validated
+    (`Program.from_dict`) and must say it is for this activity; others are dropped with a
+    warning. Raises EndpointError when none is usable."""
+    from .program import DOFS, REACH, Program, ProgramError
+
+    key = canonical(activity)
+    prompt = PROGRAM_PROMPT.format(n=n, activity=activity.replace("_", " "), key=key, joints=", ".join(DOFS),
+                                   reach=", ".join(REACH))
+    endpoint = url.rstrip("/") + ("" if url.rstrip("/").endswith("completions") else "/v1/chat/completions")
+    answer = post_json(endpoint, {"model": model, "messages": [{"role": "user", "content": prompt}],
+                                  "temperature": 0.9}, {"Authorization": f"Bearer {api_key}"} if api_key else {},
+                       timeout)
+    try:
+        reply = answer["choices"][0]["message"]["content"]
+        items = json.loads(re.sub(r"^\s*```(?:json)?|```\s*$", "", str(reply).strip()))
+    except (KeyError, IndexError, TypeError, ValueError):
+        raise EndpointError("reply is not a JSON list of motion programs in choices[0].message.content") from None
+    if not isinstance(items, list):
+        items = [items]
+    out = []
+    for k, d in enumerate(items[:max(n, 1) * 2]):
+        try:
+            p = Program.from_dict(d, where=f"--llm-url program {k + 1}")
+        except ProgramError as e:
+            warn(f"warning: {e}; dropped")
+            continue
+        if canonical(p.activity) != key:
+            warn(f"warning: --llm-url program {k + 1} is for {p.activity!r}, not {key!r}; dropped")
+            continue
+        p.source = f"llm:{url}"
+        out.append(p.to_dict())
+    if not out:
+        raise EndpointError(f"no valid motion program for '{key}' in the reply")
+    return (out * n)[:n]
+
+
+def check_descriptions(activity: str, texts: list[str], warn=print) -> list[str]:
+    """Descriptions an endpoint wrote for `activity`, kept only when they are of it: a named
+    activity must be this one; a described movement (a program) is kept as the endpoint's.
+    Nothing is filed under a label it does not describe."""
+    from .parse import TextError
+    from .words import interpret
+
+    key, keep = canonical(activity), []
+    for t in texts:
+        try:
+            r = interpret(t)
+        except TextError as e:
+            warn(f"warning: --llm-url description {t!r} dropped: {e}")
+            continue
+        named = getattr(r, "activity", "") or ""
+        if named and named != key and getattr(r, "source", "") != "description":
+            warn(f"warning: --llm-url description {t!r} is of {named!r}, not {key!r}: dropped")
+            continue
+        keep.append(t)
+    return keep

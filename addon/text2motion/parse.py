@@ -129,15 +129,26 @@ class ActivitySpec:
         return self.reps / self.cadence + 2.0
 
 
+BACKGROUND = {"standing", "seated"}     # "stands and brushes the teeth": the other activity
+
+
 def find_activity(text: str) -> str | None:
+    """The activity named first in the text (the longest trigger on a tie); standing and
+    sitting still only when nothing else is named."""
     t = text.lower()
     best = None
     for name, pats in ACTIVITIES.items():
+        if name in BACKGROUND:
+            continue
         for p in [*pats, r"\b" + name.replace("_", " ")]:   # the activity's own name works too
             m = re.search(p, t)
             span = m.end() - m.start() if m else 0
             if m and (best is None or m.start() < best[0] or (m.start() == best[0] and span > best[2])):
                 best = (m.start(), name, span)
+    if best is None:
+        for name in BACKGROUND:
+            if any(re.search(p, t) for p in [*ACTIVITIES[name], r"\b" + name]):
+                return name
     return best[1] if best else None
 
 

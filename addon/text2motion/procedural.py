@@ -106,6 +106,10 @@ def generate(spec: ActivitySpec, fps: float = 30.0, seed: int = 0) -> Motion:
         s = SIDE[side]
         pose_arm(rot, side, _dir(np.full(n, 0.09 * s), -1.0, 0.02), _dir(np.full(n, 0.05 * s), -1.0, 0.12))
     a = spec.activity
+    from .builtin import PROGRAMS
+
+    if a in PROGRAMS:                 # arm/trunk activities are motion programs (builtin.py)
+        return from_program(spec, fps, seed)
     gens = whole_body_generators()
     if a in gens:
         from .body import Ctx
@@ -117,23 +121,7 @@ def generate(spec: ActivitySpec, fps: float = 30.0, seed: int = 0) -> Motion:
         s = SIDE[side]
         # both-arm punches alternate: the second arm half a repetition later
         uu = 0.5 - 0.5 * np.cos(2 * np.pi * (phase + 0.5 * k)) if a == "punching" else u
-        if a == "bicep_curl":
-            th = np.radians(20 + 120 * amp * u)
-            pose_arm(rot, side, _dir(0.05 * s, -1.0, 0.05 + 0 * t), _dir(0 * t, -np.cos(th), np.sin(th)))
-        elif a == "shoulder_press":
-            el = np.radians(5 + 75 * amp * u)           # upper arm elevation above horizontal
-            upper = _dir(s * np.cos(el), np.sin(el), 0.15 + 0 * t)
-            fore = _unit((1 - u)[:, None] * np.array([0, 1.0, 0.05]) + u[:, None] * upper)
-            pose_arm(rot, side, upper, fore)
-        elif a == "lateral_raise":
-            b = np.radians(10 + 80 * amp * u)
-            upper = _dir(s * np.sin(b), -np.cos(b), 0.05 + 0 * t)
-            pose_arm(rot, side, upper, upper + np.array([0, 0.05, 0.05]))
-        elif a == "front_raise":
-            b = np.radians(5 + 85 * amp * u)
-            upper = _dir(0.1 * s + 0 * t, -np.cos(b), np.sin(b))
-            pose_arm(rot, side, upper, upper)
-        elif a == "arm_circles":
+        if a == "arm_circles":
             ang = 2 * np.pi * phase
             r = 0.35 * amp * np.clip(t - 0.5, 0, 1)
             upper = _dir(s * np.ones(n), r * np.sin(ang), r * np.cos(ang))
@@ -152,19 +140,10 @@ def generate(spec: ActivitySpec, fps: float = 30.0, seed: int = 0) -> Motion:
             fore = _dir(s * (0.5 - (1.0 - inward)) * ramp + s * 0.05 * (1 - ramp), -(1 - ramp) + 0 * t,
                         1.0 * ramp + 0.1)
             pose_arm(rot, side, upper, fore)
-        elif a == "reaching":
-            b = np.radians(10 + 95 * amp * u)
-            upper = _dir(0.25 * s + 0 * t, -np.cos(b), np.sin(b))
-            pose_arm(rot, side, upper, upper)
         elif a == "punching":
             ext = uu * amp
             upper = _dir(0.25 * s * (1 - ext) + 0.05 * s, -0.6 * (1 - ext) + 0.1 * ext, 0.5 + 0.6 * ext)
             fore = _dir(-0.2 * s * (1 - ext), 0.6 * (1 - ext) + 0.05 * ext, 0.6 + 0.6 * ext)
-            pose_arm(rot, side, upper, fore)
-        elif a == "drinking":
-            th = np.radians(15 + 130 * amp * u)
-            upper = _dir(0.15 * s + 0 * t, -np.cos(np.radians(35) * u), np.sin(np.radians(35) * u))
-            fore = _dir(-0.25 * s * u, -np.cos(th), np.sin(th))
             pose_arm(rot, side, upper, fore)
     if a == "walking_in_place":
         step = np.sin(np.pi * phase)                       # left leg up on even steps, right on odd
@@ -205,11 +184,24 @@ def generate(spec: ActivitySpec, fps: float = 30.0, seed: int = 0) -> Motion:
     return _motion(spec, rot, trans, fps, seed)
 
 
+def _spec_dict(spec: ActivitySpec) -> dict:
+    return {"activity": spec.activity, "side": spec.side, "speed": spec.speed, "reps": spec.reps,
+            "amplitude": spec.amplitude, "angle": spec.angle, "seconds": spec.seconds}
+
+
+def from_program(spec: ActivitySpec, fps: float = 30.0, seed: int = 0, posture: str | None = None) -> Motion:
+    """A built-in activity that is a motion program (`builtin.PROGRAMS`), compiled."""
+    from .builtin import program_for
+    from .program import compile_program
+
+    m = compile_program(program_for(spec, posture), fps=fps, seed=seed)
+    m.source.update({"backend": "procedural", "spec": _spec_dict(spec), "path": f"text:{spec.text}"})
+    return m
+
+
 def _motion(spec: ActivitySpec, rot, trans, fps, seed) -> Motion:
     return Motion(rotations=rot, trans=trans, fps=fps, joint_names=BODY_JOINTS,
                   source={"format": "text2motion", "backend": "procedural", "text": spec.text,
-                          "spec": {"activity": spec.activity, "side": spec.side, "speed": spec.speed,
-                                   "reps": spec.reps, "amplitude": spec.amplitude, "angle": spec.angle,
-                                   "seconds": spec.seconds}, "seed": seed,
+                          "spec": _spec_dict(spec), "seed": seed,
                           "up_axis": "Z", "original_fps": fps, "path": f"text:{spec.text}",
                           "sha256": content_hash(rot, trans)})
