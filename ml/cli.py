@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .config import CONFIGS, RunConfig
 from .data import DataError
-from .data.channels import axes_matrix, check_sim_axes
+from .data.channels import check_sim_axes
 
 EPILOG = """\
 datasets (--data, layout detected): WearTwin exports, the generic format of DESIGN.md
