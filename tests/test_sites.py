@@ -208,3 +208,30 @@ def test_placement_jitter_moves_and_tilts_surface_devices_and_draws_any_mounting
                            engine="fast")).bake(m, ANNY)
     g = rec.imu["right_pocket"]["acc"][10].copy()
     assert abs(np.linalg.norm(g) - 9.81) < 1e-3 and abs(g[1]) > 8.0     # upright or upside down, tilted a little
+
+
+def test_training_maps_a_real_phone_mounting_onto_the_simulated_pocket(tmp_path):
+    """`weartwin train --sim-axes left_pocket:screen_in,top_down`: simulated pocket readings are turned
+    from the mounting each export was baked with into the real phone's, the same rotation the bake
+    itself gives for that mounting."""
+    from ml.api import remount
+    from ml.data.channels import check_sim_axes
+    from ml.data.readers.weartwin import read as read_exports
+
+    m = still(30)
+    m.rotations[:, BODY_JOINTS.index("left_hip"), 0] = -np.radians(50) * np.sin(np.linspace(0, np.pi, 30))
+    baker = Baker(BakeConfig(fps=FPS, sensors=("imu",), imu_sites=("left_pocket",), engine="fast"))
+    rec = baker.bake(m, ANNY)
+    from addon.export.recording import write_npz
+
+    (tmp_path / "lift").mkdir()
+    write_npz(rec, tmp_path / "lift" / "a.npz")
+    (seq,) = read_exports(tmp_path, print)
+    turned = remount(seq, "left_pocket:screen_in,top_down")
+    want = bake(m, ("left_pocket:screen_in,top_down",)).imu["left_pocket"]
+    cols = [list(seq.channels).index(f"left_pocket.{q}") for q in ("acc_x", "acc_y", "acc_z")]
+    np.testing.assert_allclose(turned.data[:, cols], want["acc"], atol=1e-3)
+    for bad in ("left_pocket:upside", "left_wrist:screen_in"):
+        with pytest.raises(ValueError, match="sim-axes"):
+            check_sim_axes(bad)
+    check_sim_axes("-x,-y,z")
