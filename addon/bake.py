@@ -298,7 +298,10 @@ class Baker:
                 cache.clear()
             sites = (make_sites(asset, cfg.imu_sites, align, cfg.imu_site_defs, placement, cfg.imu_axes)
                      if "imu" in cfg.sensors else [])
-            hit = cache[key] = (asset, sites, _foot_vertices(asset))
+            feet = asset.__dict__.get("_foot_vertices")
+            if feet is None:
+                feet = asset.__dict__["_foot_vertices"] = _foot_vertices(asset)
+            hit = cache[key] = (asset, sites, feet)
         return hit[1], hit[2]
 
     def setup(self, motion: Motion, variant: BodyVariant, collection=None) -> Rig:

@@ -222,7 +222,7 @@ def vertex_site(asset: BodyAsset, name: str, spec: str) -> ImuSite:
     tip = asset.bone_heads[children[0]] if children else asset.bone_tails[b]
     axis = np.asarray(tip, np.float64) - asset.bone_heads[b]
     axis /= max(np.linalg.norm(axis), 1e-9)
-    normal = vertex_normals(asset.vertices, asset.faces)[v0].astype(np.float64)
+    normal = _normals(asset)[v0]
     normal -= axis * (normal @ axis)
     normal /= max(np.linalg.norm(normal), 1e-9)
     if not (len(ids) == 3 and len(set(ids)) == 3):
@@ -259,6 +259,38 @@ def vertex_joints(asset: BodyAsset) -> np.ndarray:
     return cache
 
 
+def _cached(asset: BodyAsset, key, make):
+    """A per-body constant, computed once (a bake with placement jitter places sites per recording)."""
+    cache = asset.__dict__.setdefault("_site_cache", {})
+    if key not in cache:
+        cache[key] = make()
+    return cache[key]
+
+
+def _vertices64(asset: BodyAsset) -> np.ndarray:
+    return _cached(asset, "v64", lambda: asset.vertices.astype(np.float64))
+
+
+def _normals(asset: BodyAsset) -> np.ndarray:
+    from .impedance.electrodes import vertex_normals
+
+    return _cached(asset, "normals", lambda: vertex_normals(asset.vertices, asset.faces).astype(np.float64))
+
+
+def _skin_of(asset: BodyAsset, p: "P.SurfacePreset") -> np.ndarray:
+    """Indices of the vertices a surface device may sit on: skin of the segment's joints, its
+    SMPL parent and the preset's `near` joints (never a hand hanging beside the hip)."""
+    def make():
+        names = {j: i for i, j in enumerate(P.SMPL_BODY_JOINTS)}
+        allowed = {p.joint, *(p.child and [p.child] or []), *p.near}
+        parent = _smpl_parent(p.joint)
+        if parent:
+            allowed.add(parent)
+        return np.nonzero(np.isin(vertex_joints(asset), [names[j] for j in allowed]))[0]
+
+    return _cached(asset, ("skin", p), make)
+
+
 def _segment(asset: BodyAsset, joint: str, child: str | None):
     """(start, end, bone index) of the segment a joint turns, in the rest pose: the joint's bone
     head to the child joint's bone head (or to the end of the joint's last bone)."""
@@ -291,10 +323,11 @@ def _well_shaped(v: np.ndarray, v0: int, axis: np.ndarray, lateral: np.ndarray) 
         area2 = np.linalg.norm(np.cross(b - a, c - a))
         return area2 / max(np.linalg.norm(b - a), np.linalg.norm(c - a), np.linalg.norm(c - b)) >= PATCH_MIN_HEIGHT
 
-    d1 = np.linalg.norm(v - (v[v0] + 0.02 * axis), axis=1)
-    d2 = np.linalg.norm(v - (v[v0] + 0.02 * lateral), axis=1)
-    near1 = [int(i) for i in np.argsort(d1)[:24] if int(i) != v0 and np.linalg.norm(v[i] - v[v0]) >= PATCH_MIN_HEIGHT]
-    near2 = [int(i) for i in np.argsort(d2)[:24] if int(i) != v0]
+    local = np.nonzero(np.abs(v - v[v0]).max(axis=1) < 0.06)[0]      # the neighbourhood (6 cm box)
+    d1 = np.linalg.norm(v[local] - (v[v0] + 0.02 * axis), axis=1)
+    d2 = np.linalg.norm(v[local] - (v[v0] + 0.02 * lateral), axis=1)
+    near1 = [int(i) for i in local[np.argsort(d1)[:24]] if int(i) != v0 and np.linalg.norm(v[i] - v[v0]) >= PATCH_MIN_HEIGHT]
+    near2 = [int(i) for i in local[np.argsort(d2)[:24]] if int(i) != v0]
     for i in near1:
         for j in near2:
             if j != i and ok(i, j):
@@ -320,28 +353,21 @@ def surface_site(asset: BodyAsset, name: str, spec: "P.SiteSpec", alignment: np.
         r = np.radians(around_deg)
         side = np.cos(r) * side + np.sin(r) * np.cross(axis, side)
     centre = start + (p.frac * length + along_m) * axis
-    v = asset.vertices.astype(np.float64)
-    names = {j: i for i, j in enumerate(P.SMPL_BODY_JOINTS)}
-    allowed = {p.joint, *(p.child and [p.child] or []), *p.near}
-    parent = _smpl_parent(p.joint)
-    if parent:
-        allowed.add(parent)
-    ok = np.isin(vertex_joints(asset), [names[j] for j in allowed])
-    rel = v - centre
-    along = rel @ axis
-    candidates = np.nonzero(ok & (np.abs(along) < 0.015))[0]
-    if not len(candidates):
+    v = _vertices64(asset)
+    ok = _skin_of(asset, p)
+    rel = v[ok] - centre
+    near = np.abs(rel @ axis) < 0.015
+    if not near.any():
         raise ValueError(f"no skin vertices found for the {name} site")
-    v0 = int(candidates[np.argmax(rel[candidates] @ side)])
+    v0 = int(ok[near][np.argmax(rel[near] @ side)])
     lateral = np.cross(side, axis)
     v1, v2 = _well_shaped(v, v0, axis, lateral)
     # the three vertices' frame is only as straight as the mesh spacing (1-2 cm, ~30° at worst):
     # the mounting is measured against the ideal skin frame at rest (x along the segment, z the
     # smooth skin normal at v0), so the device sits as the preset says and turns with the skin
-    from .impedance.electrodes import vertex_normals
     from .imu import frame_from_points
 
-    normal = vertex_normals(asset.vertices, asset.faces)[v0].astype(np.float64)
+    normal = _normals(asset)[v0]
     x = axis
     if p.plumb:        # hangs plumb: x vertical, the face level-normal in the T-pose
         t = alignment[b0] @ normal
