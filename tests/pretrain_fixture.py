@@ -33,3 +33,28 @@ def write_exports(root: Path, n_per: int = 2, seconds: float = 8.0, fps: float =
             d.mkdir(parents=True, exist_ok=True)
             np.savez(d / f"{act}_{i}.npz", **arrays)
     return Path(root)
+
+
+def write_generic(root: Path, subjects: int = 4, seconds: float = 12.0, fps: float = 50.0, gyro: bool = True) -> Path:
+    """A real-like labelled dataset in the generic layout (DESIGN.md): one wrist device per subject."""
+    rng = np.random.default_rng(1)
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    T = int(seconds * fps)
+    t = np.arange(T) / fps
+    index = ["file,subject,label"]
+    for s in range(subjects):
+        for act, f in ACTS.items():
+            amp = (2.5 + 0.3 * s) * (f > 0)
+            acc = np.stack([amp * np.sin(2 * np.pi * f * t), 0.5 * amp * np.cos(2 * np.pi * f * t),
+                            np.full(T, 9.81)], 1) + 0.3 * rng.standard_normal((T, 3))
+            cols = ["t", "acc_x", "acc_y", "acc_z"]
+            data = [t[:, None], acc]
+            if gyro:
+                cols += ["gyro_x", "gyro_y", "gyro_z"]
+                data.append(0.5 * amp * np.stack([np.cos(2 * np.pi * f * t)] * 3, 1) + 0.05 * rng.standard_normal((T, 3)))
+            name = f"s{s}_{act}.csv"
+            np.savetxt(root / name, np.concatenate(data, 1), delimiter=",", header=",".join(cols), comments="", fmt="%.5f")
+            index.append(f"{name},s{s},{act}")
+    (root / "index.csv").write_text("\n".join(index) + "\n")
+    return root
