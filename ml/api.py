@@ -80,8 +80,8 @@ def encoder_windows(cfg: RunConfig, seqs, warn=None) -> Windows:
     for field, key in arch_fields.items():       # the network's sizes are the encoder's
         setattr(cfg, field, contract.params[key])
     site, names = device_channels(seqs, cfg.site)
-    cfg.site = site
-    w = make_windows(seqs, names, cfg.fps, cfg.window, cfg.stride, site_map={**cfg.site_map, site: site},
+    cfg.site, cfg.site_map = site, {**cfg.site_map, site: site}      # the device keeps its own name
+    w = make_windows(seqs, names, cfg.fps, cfg.window, cfg.stride, site_map=cfg.site_map,
                      label_map=cfg.label_map, fill_missing=True)
     if not w.present[:, :3].all():
         raise DataError(f"--site {site}: some recordings have no accelerometer there")
