@@ -27,7 +27,7 @@ def encoder(tmp_path_factory):
     exports = write_exports(tmp / "exports")
     out = tmp / "enc"
     r = weartwin("pretrain", "--corpus", exports, "--out", out, "--epochs", "1", "--batch-size", "16",
-                 "--widths", "8,8,8", "--device", "cpu")
+                 "--arch", "resnet", "--widths", "8,8,8", "--device", "cpu")
     assert r.returncode == 0, r.stderr
     return out
 

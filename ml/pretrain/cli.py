@@ -41,9 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus-dir", default=None, help="where --spec's corpus is built (default: OUT/corpus)")
     p.add_argument("--workers", type=int, default=1, help="Blender workers for --spec (default: 1)")
     p.add_argument("--out", required=True, help="model folder to write")
-    p.add_argument("--arch", choices=sorted(ARCHS), default="resnet",
-                   help="backbone: resnet (ResNet-1D, `weartwin train resnet --init`), simpharnet (its conv "
-                        "encoder + text projections), dcl (DeepConvLSTM) (default: resnet)")
+    p.add_argument("--arch", choices=sorted(ARCHS), default="simpharnet",
+                   help="backbone: simpharnet (its conv encoder + text projections; what bench_transfer.py "
+                        "evaluates), resnet (ResNet-1D), dcl (DeepConvLSTM); fine-tune with `weartwin train ARCH "
+                        "--init` (default: simpharnet)")
     p.add_argument("--widths", default=None, help="resnet/simpharnet: block widths, e.g. 64,128,128 (default: the product model's)")
     p.add_argument("--epochs", type=int, default=20, help="epochs (default: 20)")
     p.add_argument("--batch-size", type=int, default=256, help="batch size (default: 256)")

@@ -29,7 +29,7 @@ from .network import build
 
 @dataclass
 class Recipe:
-    arch: str = "resnet"
+    arch: str = "simpharnet"
     epochs: int = 20
     batch_size: int = 256
     lr: float = 2e-3
