@@ -11,6 +11,7 @@ import sys
 
 ML_COMMANDS = {
     "train": "train an activity-recognition model (rf, dcl, resnet, simpharnet, multi3net) with LOSO evaluation",
+    "pretrain": "pretrain one site-agnostic IMU encoder on WearTwin exports (model folder for train --init)",
     "compare": "paired per-subject comparison of two training runs (Wilcoxon, bootstrap CI, plot)",
     "predict": "label new recordings with a model exported by `weartwin train ... --final`",
 }

@@ -16,12 +16,16 @@ def main(argv=None) -> int:
         from .evaluation.compare import main as compare_main
 
         return compare_main(argv[1:])
+    if argv[0] == "pretrain":
+        from .pretrain.cli import main as pretrain_main
+
+        return pretrain_main(argv[1:])
     if argv[0] == "predict":
         from .inference.predict import main as predict_main
 
         return predict_main(argv[1:])
     if argv[0] != "train":
-        print(f"python -m ml: unknown command '{argv[0]}' (known: train, compare, predict, t2m)", file=sys.stderr)
+        print(f"python -m ml: unknown command '{argv[0]}' (known: train, pretrain, compare, predict, t2m)", file=sys.stderr)
         return 2
     from .cli import main as train_main
 

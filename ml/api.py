@@ -30,9 +30,11 @@ def load_windows(cfg: RunConfig, warn=None) -> tuple[Windows, Windows | None]:
     """Real windows (every class seen) and simulated windows (the same classes and channels)."""
     if not cfg.data:
         raise DataError("no --data given: training needs real labelled data (see `weartwin train --help`)")
+    seqs = [s for d in cfg.data for s in load_dataset(d, cfg.format, warn=warn)]
+    if getattr(cfg, "init", ""):
+        return encoder_windows(cfg, seqs, warn), None
     names = channel_names(cfg.inputs, cfg.sites, cfg.pairs)
     multi_wrist = cfg.model == "multi3net"
-    seqs = [s for d in cfg.data for s in load_dataset(d, cfg.format, warn=warn)]
     common = dict(fps=cfg.fps, window_s=cfg.window, stride_s=cfg.stride, site_map=cfg.site_map,
                   label_map=cfg.label_map, fill_missing=multi_wrist)
     real = make_windows(seqs, names, **common)
@@ -71,6 +73,36 @@ def load_windows(cfg: RunConfig, warn=None) -> tuple[Windows, Windows | None]:
             if not np.array_equal(R, np.eye(3)):
                 sim.x = reframe(sim.x, sim.channels, R)
     return real, sim
+
+
+def encoder_windows(cfg: RunConfig, seqs, warn=None) -> Windows:
+    """--init: the device named by --site as the encoder's 6 inputs, at its rate and window (cfg.fps and
+    cfg.window are set from the contract); an acc-only device gets zeros for the gyroscope."""
+    from .pretrain.transfer import check_units, contract_of, device_channels
+
+    contract = contract_of(cfg)
+    if (cfg.fps, cfg.window) != (contract.fps, contract.window_s) and warn:
+        warn(f"--init: the encoder reads {contract.window_s:g} s windows at {contract.fps:g} Hz; using those")
+    cfg.fps, cfg.window = contract.fps, contract.window_s
+    arch_fields = {"resnet": {"widths": "widths"}, "simpharnet": {"dim": "dim"},
+                   "dcl": {"filters": "filters", "kernel": "kernel", "lstm_units": "lstm_units",
+                           "lstm_layers": "lstm_layers"}}.get(cfg.model, {})
+    if contract.arch != cfg.model:
+        raise DataError(f"--init {cfg.init}: the encoder is a {contract.arch} backbone, not {cfg.model}; fine-tune it "
+                        f"with `weartwin train {contract.arch} --init ...`")
+    if cfg.model == "simpharnet" and (contract.params["widths"] != [64, 128, 128] or contract.params["kernel"] != 5):
+        raise DataError(f"--init {cfg.init}: SImpHARNet's encoder has widths 64,128,128 and kernel 5; this encoder "
+                        f"has {contract.params['widths']}, {contract.params['kernel']}")
+    for field, key in arch_fields.items():       # the network's sizes are the encoder's
+        setattr(cfg, field, contract.params[key])
+    site, names = device_channels(seqs, cfg.site)
+    cfg.site, cfg.site_map = site, {**cfg.site_map, site: site}      # the device keeps its own name
+    w = make_windows(seqs, names, cfg.fps, cfg.window, cfg.stride, site_map=cfg.site_map,
+                     label_map=cfg.label_map, fill_missing=True)
+    if not w.present[:, :3].all():
+        raise DataError(f"--site {site}: some recordings have no accelerometer there")
+    check_units(w.x, w.present.all(axis=0), ", ".join(map(str, cfg.data)))
+    return w
 
 
 def train(model: str, out, log=None, **overrides) -> dict:

@@ -148,6 +148,17 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         raise ValueError(f"--lr-schedule: unknown '{cfg.lr_schedule}' (constant, cosine, onecycle)")
     if cfg.model == "dcl" and cfg.readout not in ("mean", "last"):
         raise ValueError(f"--readout: unknown '{cfg.readout}' (mean, last)")
+    if getattr(cfg, "init", ""):
+        if cfg.model not in ("resnet", "simpharnet", "dcl"):
+            raise ValueError(f"--init: {cfg.model} has no pretrained encoder (resnet, simpharnet, dcl have)")
+        if cfg.sim:
+            raise ValueError("--init and --sim: the encoder is already pretrained on simulated data; give one of them")
+        if cfg.inputs not in ("imu", "acc"):
+            raise ValueError("--init: the encoder reads one device's acc (+ gyro): --inputs imu")
+    if getattr(cfg, "adapt", "none") not in ("none", "ssl"):
+        raise ValueError(f"--adapt: unknown '{cfg.adapt}' (none, ssl)")
+    if getattr(cfg, "adapt", "none") == "ssl" and not cfg.init:
+        raise ValueError("--adapt ssl adapts a pretrained encoder: give --init NAME|PATH")
     if cfg.model == "multi3net" and not 1 <= cfg.experts <= 16:
         raise ValueError("--experts must be 1..16")
     return cfg

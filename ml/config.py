@@ -21,7 +21,8 @@ def opt(default, help: str, **kw):
 class RunConfig:
     # data
     data: list = opt([], "real labelled datasets (folders in a known layout; several are merged)")
-    format: str = opt("auto", "dataset layout: auto, weartwin, generic, sp_sw_har, hmp, pamap2, mmfit, openpack, realworld")
+    format: str = opt("auto", "dataset layout: auto, weartwin, generic, sp_sw_har, hmp, pamap2, mmfit, openpack, realworld; "
+                              "sp_sw_har:phone reads sp_sw_har's phone (in a trouser pocket, site 'pocket') instead of its watch")
     sim: list = opt([], "WearTwin export folders: pretraining data (simpharnet, multi3net) or extra training data (dcl, rf)")
     inputs: str = opt("imu", "what the model sees: imu, acc, imu_mag (orientation-invariant), acc_mag, imp, fused")
     sites: list = opt(["left_wrist"], "simulated IMU sites to use; real device sites map onto them (--site-map)")
@@ -110,7 +111,27 @@ class RFConfig(RunConfig):
 
 
 @dataclass
-class DCLConfig(RunConfig):
+class TransferConfig(RunConfig):
+    finetune: str = opt("plateau", "how the pretrained encoder trains on real labels: plateau (frozen until the "
+                        "validation macro-F1 - or without validation the training loss - stops improving for "
+                        "--freeze-patience epochs, then unfrozen), linear (linear probe: always frozen), full "
+                        "(everything from the start), epochs (frozen for --unfreeze-after epochs)")
+    freeze_patience: int = opt(5, "plateau fine-tuning: epochs without improvement before the encoder unfreezes")
+    encoder_lr_mult: float = opt(0.1, "learning-rate multiplier of the pretrained encoder once it trains")
+    unfreeze_after: int = opt(5, "--finetune epochs: epochs with a frozen encoder before it trains too")
+    init: str = opt("", "start from a pretrained WearTwin encoder: NAME (ml/pretrained/NAME) or a model folder of "
+                        "`weartwin pretrain`; the device named by --site becomes its 6 inputs, resampled to its rate "
+                        "and window, scaled by its fixed constants (not by the data's statistics)")
+    site: str = opt("", "with --init: the real device's site as the dataset names it (e.g. wrist, pocket; default: "
+                        "the only one the data have)")
+    adapt: str = opt("none", "with --init: none, or ssl (SimCLR on the training subjects' unlabelled windows "
+                             "before fine-tuning; never the held-out subject's)")
+    adapt_epochs: int = opt(10, "--adapt ssl: epochs")
+
+
+
+@dataclass
+class DCLConfig(TransferConfig):
     filters: int = opt(64, "DeepConvLSTM: convolution filters (per sensor channel: kernels run along time only)")
     kernel: int = opt(5, "DeepConvLSTM: kernel length")
     lstm_units: int = opt(128, "DeepConvLSTM: LSTM units")
@@ -126,7 +147,7 @@ class DCLConfig(RunConfig):
 
 
 @dataclass
-class ResNetConfig(RunConfig):
+class ResNetConfig(TransferConfig):
     widths: list = opt([64, 128, 128], "ResNet-1D: filters of the three residual blocks (kernels 7, 5, 3)", kind=int)
     dropout: float = opt(0.2, "dropout before the classifier")
     epochs: int = opt(60, "maximum epochs")
@@ -134,17 +155,6 @@ class ResNetConfig(RunConfig):
     lr_schedule: str = opt("cosine", "learning-rate schedule per step: constant, cosine (to 1 %), onecycle")
     augment: bool = opt(True, "augment training windows: random rotation of each sensor triad, scaling, time-warp")
     model: str = "resnet"
-
-
-@dataclass
-class TransferConfig(RunConfig):
-    finetune: str = opt("plateau", "how the pretrained encoder trains on real labels: plateau (frozen until the "
-                        "validation macro-F1 - or without validation the training loss - stops improving for "
-                        "--freeze-patience epochs, then unfrozen), linear (linear probe: always frozen), full "
-                        "(everything from the start), epochs (frozen for --unfreeze-after epochs)")
-    freeze_patience: int = opt(5, "plateau fine-tuning: epochs without improvement before the encoder unfreezes")
-    encoder_lr_mult: float = opt(0.1, "learning-rate multiplier of the pretrained encoder once it trains")
-    unfreeze_after: int = opt(5, "--finetune epochs: epochs with a frozen encoder before it trains too")
 
 
 @dataclass

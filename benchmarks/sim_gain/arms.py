@@ -148,9 +148,11 @@ class Trainer:
         return torch.optim.AdamW(params, lr=lr or self.s.lr, weight_decay=self.s.weight_decay)
 
     # --- pretraining ------------------------------------------------------------------------
-    def pretrain(self, kind: str, seeds: list[int], sim: dict | None = None, real_pools=None) -> tuple[MultiNet, dict]:
+    def pretrain(self, kind: str, seeds: list[int], sim: dict | None = None, real_pools=None,
+                 init: MultiNet | None = None) -> tuple[MultiNet, dict]:
         """kind: 'text' | 'sup' (on sim) | 'ssl' (on real_pools: one index list per model).
-        Returns the pretrained MultiNet (one model per seed, or per pool for ssl) and its log."""
+        Returns the pretrained MultiNet (one model per seed, or per pool for ssl) and its log.
+        `init` (a one-model MultiNet, e.g. a pretrained encoder): every model starts from it."""
         s = self.s
         t0 = time.perf_counter()
         gen = torch.Generator(device=self.dev).manual_seed(1000 + seeds[0])
@@ -165,6 +167,8 @@ class Trainer:
             lens = torch.full((M,), len(X), device=self.dev)
         torch.manual_seed(seeds[0])
         net = self.net(M, sim["n_labels"] if kind == "sup" else None)
+        if init is not None:
+            broadcast_from(init, net, [0] * M)
         opt = self._opt(net.parameters())
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, s.lr * 2, total_steps=s.pre_steps, pct_start=0.1)
         losses = []

@@ -54,6 +54,13 @@ class Standardizer:
         self.std = np.maximum(flat.std(axis=0), 1e-6).astype(np.float32)
         return self
 
+    @classmethod
+    def fixed(cls, mean, std) -> "Standardizer":
+        """Constants instead of statistics (a pretrained encoder's physical scaling)."""
+        s = cls()
+        s.mean, s.std = np.asarray(mean, np.float32), np.asarray(std, np.float32)
+        return s
+
     def transform(self, x: np.ndarray) -> np.ndarray:
         return ((x - self.mean) / self.std).astype(np.float32)
 

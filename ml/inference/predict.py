@@ -5,6 +5,10 @@ DATA: dataset folders in any layout `weartwin train` reads (labels optional for 
 layout). The recordings are resampled and windowed as in training; every window gets a row:
 file, subject, start_s, end_s, predicted label, its probability, and the recorded label
 when the data have one ("" otherwise).
+
+Zero-shot: `weartwin predict --zero-shot "walking,sitting,..." ENCODER DATA --out CSV` labels
+windows with a pretrained encoder (`weartwin pretrain`, or NAME under ml/pretrained/) by the
+cosine similarity of each window to the class names' text embeddings; no labelled data at all.
 """
 from __future__ import annotations
 
@@ -79,7 +83,13 @@ def main(argv=None) -> int:
     ap.add_argument("data", nargs="+", metavar="DATA", help="dataset folder(s) with the recordings")
     ap.add_argument("--out", required=True, help="CSV to write")
     ap.add_argument("--format", default="auto", help="dataset layout (default: detected)")
+    ap.add_argument("--zero-shot", default=None, metavar="CLASSES",
+                    help="comma-separated class names: MODEL is an encoder folder (or NAME) of `weartwin pretrain`")
+    ap.add_argument("--site", default="", help="--zero-shot: the device read (default: the only one the data have)")
+    ap.add_argument("--stride", type=float, default=1.0, help="--zero-shot: window stride, s (default: 1)")
     a = ap.parse_args(argv)
+    if a.zero_shot is not None:
+        return zero_shot_main(a)
     from .model_file import ModelFileError, load
 
     try:
@@ -106,4 +116,60 @@ def main(argv=None) -> int:
     acc = f"; agreement with recorded labels {np.mean([r['label'] == r['recorded_label'] for r in known]):.3f}" \
         if known else ""
     print(f"{len(rows)} windows of {len(seqs)} recordings labelled by {model.kind} -> {a.out}{acc}")
+    return 1 if failed else 0
+
+
+def zero_shot_main(a) -> int:
+    from ..pretrain.contract import EncoderFileError, read_contract
+    from ..pretrain.transfer import check_units, device_channels, zero_shot
+
+    classes = [c.strip() for c in a.zero_shot.split(",") if c.strip()]
+    if len(classes) < 2 or len(set(classes)) != len(classes):
+        print("weartwin predict: error: --zero-shot needs two or more distinct class names", file=sys.stderr)
+        return 2
+    try:
+        contract = read_contract(a.model)
+    except EncoderFileError as e:
+        print(f"weartwin predict: error: {e}", file=sys.stderr)
+        return 1
+    seqs, failed = [], 0
+    for d in a.data:
+        try:
+            seqs += load_dataset(d, a.format, require_labels=False)
+        except DataError as e:
+            print(f"weartwin predict: error: {e}", file=sys.stderr)
+            failed += 1
+    if not seqs:
+        return 1
+    try:
+        site, names = device_channels(seqs, a.site)
+        xs, gm, rows = [], [], []
+        for s in seqs:
+            have_gyro = f"{site}.gyro_x" in s.channels
+            try:
+                x, r = windows_for_prediction([s], names if have_gyro else names[:3], contract.fps,
+                                              contract.window_s, a.stride, {site: site}, {})
+            except DataError:          # shorter than one window
+                continue
+            if not have_gyro:
+                x = np.concatenate([x, np.zeros_like(x)], axis=-1)
+            xs.append(x)
+            gm.append(np.full(len(x), not have_gyro))
+            rows += r
+        if not xs:
+            raise DataError(f"no window of {contract.window_s:g} s in {len(seqs)} recordings")
+        x = np.concatenate(xs)
+        check_units(x, np.array([True] * 3 + [not np.concatenate(gm).all()] * 3), ", ".join(a.data))
+        p = zero_shot(a.model, x, np.concatenate(gm), classes)
+    except (DataError, EncoderFileError) as e:
+        print(f"weartwin predict: error: {e}", file=sys.stderr)
+        return 1
+    k = p.argmax(1)
+    for r, ki, pi in zip(rows, k, p[np.arange(len(k)), k]):
+        r["label"], r["probability"] = classes[ki], float(pi)
+    write_csv(rows, Path(a.out))
+    known = [r for r in rows if r["recorded_label"] in [normalize_label(c) for c in classes]]
+    acc = f"; agreement with recorded labels {np.mean([normalize_label(r['label']) == r['recorded_label'] for r in known]):.3f}" \
+        if known else ""
+    print(f"{len(rows)} windows of {len(seqs)} recordings labelled zero-shot ({len(classes)} classes) -> {a.out}{acc}")
     return 1 if failed else 0

@@ -44,3 +44,6 @@ class DeepConvLSTM(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.drop(self.features(x)))
+
+    def encoder_parameters(self):
+        return [*self.conv.parameters(), *self.lstm.parameters()]

@@ -42,3 +42,6 @@ class ResNet1D(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.drop(self.features(x)))
+
+    def encoder_parameters(self):
+        return self.blocks.parameters()

@@ -184,7 +184,14 @@ def prepare_fold(real: Windows, sim: Windows | None, fold: Fold, cfg: RunConfig,
     tr_i, va_i, how = split_budget(lab.y, lab.subject, cfg.val_subjects, seed, budget.full)
     train, val = lab.subset(tr_i), lab.subset(va_i)
     test = real.subset(np.nonzero(_mask(real, held))[0])
-    norm = Standardizer().fit(train.x)
+    init = getattr(cfg, "init", "")
+    if init:     # the encoder's fixed physical scaling, no statistic of the data
+        from ..pretrain.transfer import contract_of
+
+        scale = contract_of(cfg).scale_array()
+        norm = Standardizer.fixed(np.zeros_like(scale), 1.0 / scale)
+    else:
+        norm = Standardizer().fit(train.x)
     audit = {"fold": fold.name, "test": sorted(held), "train": sorted(set(train.subject.tolist())),
              "val": sorted(set(val.subject.tolist())), "normalization": sorted(set(train.subject.tolist())),
              "calibration": [], "windows": {"train": len(train), "val": len(val), "test": len(test)},
@@ -211,12 +218,20 @@ def prepare_fold(real: Windows, sim: Windows | None, fold: Fold, cfg: RunConfig,
             sim_out = sim_out.subset(draw_count(sim_out.y, n, seed))
             audit["sim_ratio"] = cfg.sim_ratio
         audit["windows"]["sim"] = len(sim_out)
-    for step in ("train", "val", "normalization", "calibration"):
-        if held & set(audit[step]):
+    if init and getattr(cfg, "adapt", "none") != "none":     # unlabelled windows of training subjects only
+        audit["adapt"] = sorted(set(pool.subject.tolist()))
+        audit["normalization"] = []
+    elif init:
+        audit["normalization"] = []
+    for step in ("train", "val", "normalization", "calibration", "adapt"):
+        if held & set(audit.get(step, [])):
             raise LeakageError(f"fold {fold.name}: held-out subject(s) {sorted(held & set(audit[step]))} in {step}")
     tr, va, te = (w.subset(np.arange(len(w))) for w in (train, val, test))
     tr.x, va.x, te.x = norm.transform(train.x), norm.transform(val.x), norm.transform(test.x)
     tr.extra["normalization"] = norm.state()
+    if "adapt" in audit:
+        tr.extra["unlabelled"] = norm.transform(pool.x)
+        tr.extra["unlabelled_subjects"] = sorted(set(pool.subject.tolist()))
     return tr, va, te, sim_out, audit
 
 
@@ -236,6 +251,12 @@ def run_protocol(cfg: RunConfig, real: Windows, sim: Windows | None, out: Path, 
     recipe_cls = RECIPES[cfg.model]
     results = []
     data_digest, sim_digest = windows_digest(real), windows_digest(sim)
+    if getattr(cfg, "init", ""):      # another encoder in the same folder is another run
+        import hashlib
+
+        from ..pretrain.contract import resolve
+
+        sim_digest = hashlib.sha1((resolve(cfg.init) / "encoder.pt").read_bytes()).hexdigest()
     jobs = [(b, seed, fold) for b in budgets(cfg) for seed in cfg.seeds for fold in folds]
     t_start = time.perf_counter()
     bar = tqdm(jobs, desc=f"{cfg.model} {cfg.protocol}", disable=not cfg.show_progress(), unit="fold")

@@ -181,6 +181,22 @@ class TorchRecipe(Recipe):
                 key=self.pretrain_key or self.key)
         self.history["pretrain"] = h.to_dict()
 
+    def from_encoder(self, net: nn.Module, train: Windows) -> bool:
+        """--init: the pretrained encoder's weights into `net`, then (--adapt ssl) SimCLR on the
+        training subjects' unlabelled windows. Returns whether the net is pretrained."""
+        c = self.cfg
+        if not getattr(c, "init", ""):
+            return False
+        from ..pretrain.transfer import adapt_ssl, init_product_net
+
+        gyro = bool(train.present is None or train.present[:, 3:].any())
+        info = init_product_net(net, c, gyro)
+        self.history["init"] = {"encoder": str(c.init), "arch": info["arch"], "weights": info["copied"]}
+        if c.adapt == "ssl":
+            self.history["adapt"] = {**adapt_ssl(net, train.extra["unlabelled"], c.adapt_epochs, self.device,
+                                                 self.seed), "subjects": train.extra["unlabelled_subjects"]}
+        return True
+
 
 class DCLRecipe(TorchRecipe):
     def fit(self, train, val, sim):
@@ -189,7 +205,8 @@ class DCLRecipe(TorchRecipe):
             train = Windows.concat([train, sim])
         torch.manual_seed(self.seed)
         net = build_net(c, train.x.shape[2], len(self.classes), train.x.shape[1])
-        self.supervised(net, train, val, f"dcl s{self.seed}")
+        pretrained = self.from_encoder(net, train)
+        self.supervised(net, train, val, f"dcl s{self.seed}", **(self.transfer(True) if pretrained else {}))
 
 
 class ResNetRecipe(TorchRecipe):
@@ -199,7 +216,8 @@ class ResNetRecipe(TorchRecipe):
             train = Windows.concat([train, sim])
         torch.manual_seed(self.seed)
         net = build_net(c, train.x.shape[2], len(self.classes), train.x.shape[1])
-        self.supervised(net, train, val, f"resnet s{self.seed}")
+        pretrained = self.from_encoder(net, train)
+        self.supervised(net, train, val, f"resnet s{self.seed}", **(self.transfer(True) if pretrained else {}))
 
 
 def build_net(c: RunConfig, in_channels: int, n_classes: int, window: int) -> nn.Module:
@@ -254,6 +272,7 @@ class SImpHARRecipe(TorchRecipe):
         pretrained = bool(sim is not None and len(sim) and c.pretrain_epochs > 0)
         if pretrained:
             self.pretrain(net, sim, self.pretrain_ckpt())
+        pretrained = self.from_encoder(net, train) or pretrained
         if c.text_head:                     # zero-shot classifier as the starting head
             emb = torch.from_numpy(class_text_embeddings(self.classes))
             net.init_text_head(emb)

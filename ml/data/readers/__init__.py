@@ -4,7 +4,7 @@
 | --- | --- |
 | `weartwin` | `*.npz` exports of `weartwin bake` (labels from `meta.label`, text from `meta.text`) |
 | `generic` | DESIGN.md: `index.csv` (file,subject[,label][,session]) + one CSV per file |
-| `sp_sw_har` | `sNN/sNN_EE_sw.csv` smartwatch files (Matey-Sanz et al.) |
+| `sp_sw_har` | `sNN/sNN_EE_sw.csv` smartwatch files (Matey-Sanz et al.); `sp_sw_har:phone`: the `_sp.csv` phone files |
 | `hmp` | `<Activity>/Accelerometer-<date>-<activity>-<volunteer>.txt` (Bruno et al.) |
 | `pamap2` | `Protocol/subject1NN.dat` (+ `Optional/`), 54 space-separated columns |
 | `mmfit` | `wNN/wNN_labels.csv` + `wNN_sw_{l,r}_{acc,gyr}.npy` |
@@ -50,9 +50,14 @@ def load_dataset(path, fmt: str = "auto", warn=None, **options) -> list[Sequence
     (default: a line on stderr) and skipped."""
     path = Path(path)
     warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
-    name = detect(path) if fmt == "auto" else fmt
+    name, _, variant = (fmt or "auto").partition(":")   # FORMAT:VARIANT, e.g. sp_sw_har:phone
+    name = detect(path) if name == "auto" else name
     if name not in READERS:
         raise DataError(f"unknown dataset format '{fmt}' (choose from auto, {', '.join(READERS)})")
+    if variant:
+        if not hasattr(READERS[name], "VARIANTS"):
+            raise DataError(f"--format {fmt}: {name} has no variants")
+        options["variant"] = variant
     seqs = READERS[name].read(path, warn=warn, **options)
     if not seqs:
         raise DataError(f"{path}: no readable {name} recordings")

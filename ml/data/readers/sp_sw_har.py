@@ -1,9 +1,11 @@
 """Smartphone/smartwatch HAR (Matey-Sanz, Casteleyn, Granell; Universitat Jaume I).
 
 Layout: `sNN/sNN_EE_sw.csv` (smartwatch, ~100 Hz) with columns x_acc,y_acc,z_acc (m/s²),
-x_gyro,y_gyro,z_gyro (rad/s), timestamp (ms), label. Smartphone files (`_sp.csv`) are ignored
-unless `device="sp"`. The watch is worn on the left wrist in the protocol, so its site is
-`wrist` and the default channel map sends it to the simulated `left_wrist`.
+x_gyro,y_gyro,z_gyro (rad/s), timestamp (ms), label. The smartphone files (`_sp.csv`, same
+columns; the phone in a trouser pocket) are read instead with `--format sp_sw_har:phone`
+(device "phone"; "watch" is the default). The watch is worn on the left wrist in the protocol,
+so its site is `wrist` and the default channel map sends it to the simulated `left_wrist`; the
+phone's site is `pocket`.
 """
 from __future__ import annotations
 
@@ -23,7 +25,14 @@ def detect(path: Path) -> bool:
     return path.is_dir() and any(FILE.match(p.name) for p in path.glob("s*/*.csv"))
 
 
-def read(path: Path, warn, device: str = "sw", **_):
+VARIANTS = {"watch": "sw", "phone": "sp", "sw": "sw", "sp": "sp"}
+SITES = {"sw": "wrist", "sp": "pocket"}
+
+
+def read(path: Path, warn, device: str = "sw", variant: str = "", **_):
+    device = VARIANTS.get(variant or device)
+    if device is None:
+        raise DataError(f"sp_sw_har: unknown device '{variant}' (watch, phone)")
     seqs = []
     for f in sorted(path.glob("s*/*.csv")):
         m = FILE.match(f.name)
@@ -38,7 +47,7 @@ def read(path: Path, warn, device: str = "sw", **_):
                 raise DataError(f"{f}: missing column 'label'")
             labels = np.array([r[header.index("label")] for r in rows], dtype=object)
             seqs.append(imu_sequence(x[:, :3], x[:, 3:6], x[:, 6] / 1000.0, labels, m.group(1),
-                                     session=f"{m.group(1)}_{m.group(2)}", source=str(f)))
+                                     site=SITES[device], session=f"{m.group(1)}_{m.group(2)}", source=str(f)))
         except DataError as e:
             warn(str(e))
     return seqs

@@ -24,6 +24,17 @@ def detect(path: Path) -> bool:
     return path.is_dir() and any(path.rglob("*.npz"))
 
 
+def export_label(meta: dict, f: Path, root: Path) -> str:
+    """An export's activity: `meta.label`, else the folder holding it (below the dataset root)."""
+    label = meta.get("label")
+    if not label and f.parent.resolve() != root.resolve():
+        label = f.parent.name
+    if not label:
+        raise DataError(f"{f}: no label (bake with a manifest that gives 'label', or put the files "
+                        "in one folder per activity)")
+    return str(label)
+
+
 def read_one(f: Path, root: Path) -> Sequence:
     from addon.motion.safe_pickle import check_npz  # pure numpy: declared sizes before inflating
 
@@ -53,12 +64,7 @@ def read_one(f: Path, root: Path) -> Sequence:
                 names.append(f"{parts[1]}.{parts[2]}" + (f"_f{j}" if j else ""))
     if not cols:
         raise DataError(f"{f}: export has no IMU or impedance channels")
-    label = meta.get("label")
-    if not label and f.parent.resolve() != root.resolve():
-        label = f.parent.name
-    if not label:
-        raise DataError(f"{f}: no label (bake with a manifest that gives 'label', or put the files "
-                        "in one folder per activity)")
+    label = export_label(meta, f, root)
     body = meta.get("body", {})
     pose = arrays.get("pose.rot6d")
     return Sequence(np.concatenate(cols, axis=1), names, fps, np.full(T, str(label), dtype=object),

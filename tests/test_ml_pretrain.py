@@ -1,0 +1,140 @@
+"""Issue 25: `weartwin pretrain`, model folders as hostile input, `weartwin train --init`, zero-shot."""
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from tests.pretrain_fixture import write_exports, write_generic
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def weartwin(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "headless.cli", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def encoder(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("pre")
+    exports = write_exports(tmp / "exports")
+    out = tmp / "enc"
+    r = weartwin("pretrain", "--corpus", exports, "--out", out, "--epochs", "1", "--batch-size", "16",
+                 "--arch", "resnet", "--widths", "8,8,8", "--device", "cpu")
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def test_pretrain_writes_loadable_model_folder(encoder):
+    from ml.pretrain.contract import load
+
+    assert {p.name for p in encoder.iterdir()} >= {"encoder.pt", "contract.json", "MODEL_CARD.md"}
+    state = torch.load(encoder / "encoder.pt", weights_only=True)
+    assert all(isinstance(v, torch.Tensor) for v in state.values())
+    c = json.loads((encoder / "contract.json").read_text())
+    assert c["fps"] == 50.0 and c["window_s"] == 2.0 and c["arch"] == "resnet"
+    assert sorted(c["corpus"]["sites"]) == ["chest", "joint.right_ankle", "left_wrist"]   # every site, dotted too
+    assert c["classes"] == ["sitting", "walking", "waving"] and len(c["class_text_emb"][0]) == 384
+    card = (encoder / "MODEL_CARD.md").read_text()
+    assert "weartwin pretrain --corpus" in card and "joint.right_ankle" in card
+    contract, net = load(encoder)
+    x = torch.zeros(2, contract.window, 6)
+    assert net(x, torch.tensor([0.0, 1.0])).shape == (2, 3)
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    dst.mkdir()
+    for f in src.iterdir():
+        (dst / f.name).write_bytes(f.read_bytes())
+    return dst
+
+
+@pytest.mark.parametrize("case", ["widths_vs_weights", "huge", "unknown_arch", "pickle", "missing"])
+def test_hostile_model_folder_refused_in_one_line(encoder, tmp_path, case):
+    bad = _copy(encoder, tmp_path / "bad")
+    c = json.loads((bad / "contract.json").read_text())
+    if case == "widths_vs_weights":
+        c["params"]["widths"] = [8, 8, 16]
+        c["dim"] = 16
+    elif case == "huge":
+        c["params"]["widths"] = [10 ** 9]
+        c["dim"] = 10 ** 9
+    elif case == "unknown_arch":
+        c["arch"] = "os.system"
+    elif case == "pickle":
+        import pickle
+
+        (bad / "encoder.pt").write_bytes(pickle.dumps({"x": print}))
+    elif case == "missing":
+        (bad / "encoder.pt").unlink()
+    (bad / "contract.json").write_text(json.dumps(c))
+    data = write_generic(tmp_path / "real", subjects=3, seconds=6)
+    r = weartwin("predict", "--zero-shot", "walking,sitting", bad, data, "--out", tmp_path / "z.csv")
+    assert r.returncode == 1
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in r.stderr and str(bad) in lines[0], r.stderr
+    assert not (tmp_path / "z.csv").exists()
+
+
+def test_rotation_augmentation_preserves_norms():
+    from ml.pretrain.train import Recipe, augment_batch, random_so3
+
+    g = torch.Generator().manual_seed(0)
+    R = random_so3(500, g, "cpu")
+    assert torch.allclose(R @ R.transpose(1, 2), torch.eye(3).expand(500, 3, 3), atol=1e-5)
+    assert torch.allclose(torch.linalg.det(R), torch.ones(500), atol=1e-5)
+    x = torch.randn(64, 100, 6)
+    y, missing = augment_batch(x, torch.ones(64, dtype=torch.bool), Recipe(amp_scale=0.0, gyro_drop=0.0), g)
+    assert torch.allclose(y[..., :3].norm(dim=-1), x[..., :3].norm(dim=-1), atol=1e-4)
+    assert torch.allclose(y[..., 3:].norm(dim=-1), x[..., 3:].norm(dim=-1), atol=1e-4)
+    assert not torch.allclose(y, x) and not missing.any()
+    _, missing = augment_batch(x, torch.zeros(64, dtype=torch.bool), Recipe(), g)     # acc-only: flagged
+    assert missing.all()
+
+
+def test_train_init_runs_one_fold_and_ssl_never_sees_held_out(encoder, tmp_path):
+    data = write_generic(tmp_path / "real", subjects=4, seconds=10)
+    out = tmp_path / "run"
+    r = weartwin("train", "resnet", "--init", encoder, "--data", data, "--out", out, "--epochs", "2",
+                 "--max-folds", "1", "--adapt", "ssl", "--adapt-epochs", "1", "--labels-per-class", "5")
+    assert r.returncode == 0, r.stderr
+    res = json.loads(next((out / "folds").rglob("result.json")).read_text())
+    held = set(res["audit"]["test"])
+    assert res["history"]["init"]["arch"] == "resnet" and res["history"]["init"]["weights"] > 0
+    assert res["history"]["adapt"]["subjects"] and not held & set(res["history"]["adapt"]["subjects"])
+    assert not held & set(res["audit"]["adapt"])
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["widths"] == [8, 8, 8] and cfg["site"] == "wrist"      # sizes from the encoder's contract
+
+
+def test_train_dcl_init_with_resnet_encoder_refused(encoder, tmp_path):
+    data = write_generic(tmp_path / "real", subjects=3, seconds=6)
+    r = weartwin("train", "dcl", "--init", encoder, "--data", data, "--out", tmp_path / "run", "--epochs", "1")
+    assert r.returncode == 1 and "the encoder is a resnet backbone" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_zero_shot_predict_writes_csv(encoder, tmp_path):
+    data = write_generic(tmp_path / "real", subjects=3, seconds=6, gyro=False)     # acc-only device
+    out = tmp_path / "z.csv"
+    r = weartwin("predict", "--zero-shot", "walking,waving,sitting", encoder, data, "--out", out)
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(out.open()))
+    assert rows and {r["label"] for r in rows} <= {"walking", "waving", "sitting"}
+    assert all(0 < float(r["probability"]) <= 1 for r in rows)
+
+
+def test_units_checked(encoder, tmp_path):
+    from ml.data.sequence import DataError
+    from ml.pretrain.transfer import check_units
+
+    x = np.zeros((4, 100, 6), np.float32)
+    x[..., 2] = 1.0                      # data in g
+    with pytest.raises(DataError, match="m/s"):
+        check_units(x, np.ones(6, bool), "here")
