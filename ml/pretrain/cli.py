@@ -40,7 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--spec", default=None, help="a `weartwin synth` spec: built (or reused) first")
     p.add_argument("--corpus-dir", default=None, help="where --spec's corpus is built (default: OUT/corpus)")
     p.add_argument("--workers", type=int, default=1, help="Blender workers for --spec (default: 1)")
-    p.add_argument("--out", required=True, help="model folder to write")
+    p.add_argument("--windows", default=None, metavar="FILE.npz",
+                   help="train on a corpus saved with --save-windows instead of --corpus/--spec (e.g. on a GPU "
+                        "machine without the exports or the text model)")
+    p.add_argument("--save-windows", default=None, metavar="FILE.npz",
+                   help="build the corpus windows (--corpus/--spec, --max-windows, ...), save them compactly "
+                        "(int8 + per-window scales, text embeddings included) and stop")
+    p.add_argument("--out", default=None, help="model folder to write (required unless --save-windows)")
     p.add_argument("--arch", choices=sorted(ARCHS), default="simpharnet",
                    help="backbone: simpharnet (its conv encoder + text projections; what bench_transfer.py "
                         "evaluates), resnet (ResNet-1D), dcl (DeepConvLSTM); fine-tune with `weartwin train ARCH "
@@ -87,15 +93,19 @@ def main(argv=None) -> int:
         print(f"weartwin pretrain: error: {msg}", file=sys.stderr)
         return 2
 
-    if not a.corpus and not a.spec:
-        return usage("give --corpus DIR... and/or --spec SPEC.yaml")
+    if not a.corpus and not a.spec and not a.windows:
+        return usage("give --corpus DIR... and/or --spec SPEC.yaml, or --windows FILE.npz")
+    if a.windows and (a.corpus or a.spec):
+        return usage("--windows replaces --corpus/--spec: give one or the other")
+    if not a.out and not a.save_windows:
+        return usage("--out MODELDIR is required (or --save-windows FILE.npz)")
     for k in ("epochs", "batch_size", "sites_per_window"):
         if getattr(a, k) < 1:
             return usage(f"--{k.replace('_', '-')} must be 1 or more")
     if not 0 <= a.gyro_drop <= 1:
         return usage("--gyro-drop must be in 0..1")
-    out = Path(a.out)
-    if out.exists() and not out.is_dir():
+    out = Path(a.out or a.save_windows)
+    if a.out and out.exists() and not out.is_dir():
         return usage(f"--out {out}: exists and is not a folder")
     from .contract import DEFAULT_PARAMS, EncoderFileError
 
@@ -108,7 +118,7 @@ def main(argv=None) -> int:
         except ValueError:
             return usage(f"--widths: expected integers, got '{a.widths}'")
     from ..data import DataError
-    from .corpus import build_corpus
+    from .corpus import build_corpus, load_corpus, save_corpus
     from .train import Recipe, pretrain
 
     folders = list(a.corpus)
@@ -117,12 +127,21 @@ def main(argv=None) -> int:
             spec = Path(a.spec)
             if not spec.is_file():
                 return usage(f"--spec {spec}: no such file")
-            folders.append(synth(spec, Path(a.corpus_dir or out / "corpus"), a.workers))
+            default_dir = Path(a.out) / "corpus" if a.out else Path(a.save_windows).parent / "corpus"
+            folders.append(synth(spec, Path(a.corpus_dir) if a.corpus_dir else default_dir, a.workers))
         from ..training.loop import set_threads
 
         set_threads()
-        corpus = build_corpus(folders, a.fps, a.window, a.stride, a.sites_per_window, a.max_hours, a.max_windows,
-                              a.seed, warn=lambda m: print(f"warning: {m}", file=sys.stderr))
+        if a.windows:
+            corpus = load_corpus(Path(a.windows))
+        else:
+            corpus = build_corpus(folders, a.fps, a.window, a.stride, a.sites_per_window, a.max_hours,
+                                  a.max_windows, a.seed, warn=lambda m: print(f"warning: {m}", file=sys.stderr))
+        if a.save_windows:
+            p = save_corpus(corpus, Path(a.save_windows))
+            print(f"saved {len(corpus)} windows of {len(corpus.sites)} sites, {len(corpus.classes)} activities "
+                  f"({p.stat().st_size / 2**20:.1f} MiB) -> {p}")
+            return 0
         recipe = Recipe(arch=a.arch, epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, lambda_text=a.lambda_text,
                         gyro_drop=a.gyro_drop, rotation=a.rotation, seed=a.seed, max_steps_per_epoch=a.max_steps)
         command = "weartwin pretrain " + " ".join(shlex.quote(x) for x in argv)

@@ -34,6 +34,8 @@ class Corpus:
     files: int = 0
     bodies: list = field(default_factory=list)
     skipped: list = field(default_factory=list)
+    text_emb: np.ndarray | None = None     # (len(texts), 384) when saved with the windows (no text model needed)
+    class_emb: np.ndarray | None = None    # (len(classes), 384)
 
     def __len__(self) -> int:
         return len(self.y)
@@ -151,3 +153,74 @@ def build_corpus(folders, fps: float, window_s: float, stride_s: float = 1.0, si
         keep = np.sort(rng.choice(len(c), max_windows, replace=False))
         c.x, c.gyro, c.y, c.text_id, c.site_id = (a[keep] for a in (c.x, c.gyro, c.y, c.text_id, c.site_id))
     return c
+
+
+WINDOWS_SCHEMA = 1
+MAX_WINDOWS_FILE = 5_000_000          # windows in one saved corpus
+MAX_NAMES = 100_000                   # classes, texts, sites
+
+
+def save_corpus(c: Corpus, path: Path) -> Path:
+    """The corpus as one compact .npz (to carry to a machine with a GPU but no text model): the
+    windows as int8 with a float16 scale per window and channel (|error| <= scale/2, 0.4% of the
+    window's largest value), the text and class-description embeddings computed here."""
+    from addon.export.atomic import atomic_write
+
+    from ..data.text import embed
+    from ..training.recipes import class_text_embeddings
+
+    x = c.x.astype(np.float32)
+    scale = np.maximum(np.abs(x).max(axis=1), 1e-6) / 127.0                 # (N, 6)
+    q = np.clip(np.round(x / scale[:, None, :]), -127, 127).astype(np.int8)
+    text_emb = c.text_emb if c.text_emb is not None else embed(c.texts)
+    class_emb = c.class_emb if c.class_emb is not None else class_text_embeddings(c.classes)
+    meta = {"schema": WINDOWS_SCHEMA, "seconds": c.seconds, "files": c.files, "bodies": c.bodies,
+            "skipped": len(c.skipped)}
+    path = Path(path)
+    atomic_write(path, lambda f: np.savez_compressed(
+        f, xq=q, xscale=scale.astype(np.float16), gyro=c.gyro, y=c.y, text_id=c.text_id, site_id=c.site_id,
+        classes=np.array(c.classes, dtype=str), texts=np.array(c.texts, dtype=str), sites=np.array(c.sites, dtype=str),
+        text_emb=np.asarray(text_emb, np.float16), class_emb=np.asarray(class_emb, np.float16),
+        meta=np.array(json.dumps(meta))))
+    return path
+
+
+def load_corpus(path: Path) -> Corpus:
+    """A corpus saved by `save_corpus`; a file that is not one (wrong keys, shapes, dtypes, indices
+    out of range, sizes over the caps) is a DataError naming it."""
+    from addon.motion.safe_pickle import check_npz
+
+    path = Path(path)
+    want = {"xq": np.int8, "xscale": np.float16, "gyro": np.bool_, "y": np.int64, "text_id": np.int64,
+            "site_id": np.int64, "text_emb": np.float16, "class_emb": np.float16}
+    try:
+        if path.is_symlink() or not path.is_file():
+            raise ValueError("not a regular file")
+        check_npz(path)
+        with np.load(path, allow_pickle=False) as d:
+            a = {k: d[k] for k in (*want, "classes", "texts", "sites", "meta")}
+        meta = json.loads(str(a["meta"]))
+        for k, dt in want.items():
+            if a[k].dtype != dt:
+                raise ValueError(f"'{k}' is {a[k].dtype}, expected {np.dtype(dt)}")
+        n = len(a["y"])
+        if not 0 < n <= MAX_WINDOWS_FILE or a["xq"].ndim != 3 or a["xq"].shape[0] != n or a["xq"].shape[2] != 6:
+            raise ValueError(f"windows of shape {a['xq'].shape} for {n} labels")
+        if a["xscale"].shape != (n, 6) or any(len(a[k]) != n for k in ("gyro", "text_id", "site_id")):
+            raise ValueError("per-window arrays of different lengths")
+        names = {k: [str(v) for v in a[k].tolist()] for k in ("classes", "texts", "sites")}
+        for k, idx in (("classes", "y"), ("texts", "text_id"), ("sites", "site_id")):
+            if not 0 < len(names[k]) <= MAX_NAMES or a[idx].min() < 0 or a[idx].max() >= len(names[k]):
+                raise ValueError(f"'{idx}' indexes outside the {len(names[k])} {k}")
+        if a["text_emb"].shape[0] != len(names["texts"]) or a["class_emb"].shape[0] != len(names["classes"]):
+            raise ValueError("embeddings do not match the texts/classes")
+        if not (np.isfinite(a["xscale"]).all() and np.isfinite(a["text_emb"]).all()):
+            raise ValueError("non-finite scales or embeddings")
+        if meta.get("schema") != WINDOWS_SCHEMA:
+            raise ValueError(f"schema {meta.get('schema')!r}, expected {WINDOWS_SCHEMA}")
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, json.JSONDecodeError) as e:
+        raise DataError(f"{path}: not a saved WearTwin pretraining corpus ({e})") from None
+    x = (a["xq"].astype(np.float32) * a["xscale"].astype(np.float32)[:, None, :]).astype(np.float16)
+    return Corpus(x, a["gyro"], a["y"], a["text_id"], a["site_id"], names["classes"], names["texts"], names["sites"],
+                  meta.get("seconds", {}), int(meta.get("files", 0)), list(meta.get("bodies", [])), [],
+                  text_emb=a["text_emb"].astype(np.float32), class_emb=a["class_emb"].astype(np.float32))

@@ -75,18 +75,18 @@ def augment_batch(x: torch.Tensor, gyro: torch.Tensor, r: Recipe, gen: torch.Gen
 
 def pretrain(corpus: Corpus, out: Path, recipe: Recipe, fps: float, window_s: float, device: str = "auto",
              params: dict | None = None, command: str = "", log=None, resume: bool = True) -> Contract:
-    from ..data.text import embed
-    from ..training.recipes import class_text_embeddings
-
     log = log or (lambda m: print(m, file=sys.stderr, flush=True))
     dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
                        ("cpu" if device == "auto" else device))
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"--device {device}: CUDA is not available on this machine")
+    from ..training.recipes import class_text_embeddings
+
     params = dict(params or DEFAULT_PARAMS[recipe.arch])
     contract = Contract(arch=recipe.arch, params=params, dim=feature_dim(recipe.arch, params), proj=recipe.proj,
                         fps=float(fps), window_s=float(window_s), classes=list(corpus.classes))
-    contract.class_text_emb = np.round(class_text_embeddings(corpus.classes), 6).tolist()
+    cls_emb = corpus.class_emb if corpus.class_emb is not None else class_text_embeddings(corpus.classes)
+    contract.class_text_emb = np.round(np.asarray(cls_emb, np.float64), 6).tolist()
     contract.validate("pretrain")
     torch.manual_seed(recipe.seed)
     net = build(contract).to(dev)
@@ -97,7 +97,11 @@ def pretrain(corpus: Corpus, out: Path, recipe: Recipe, fps: float, window_s: fl
     Y = torch.from_numpy(corpus.y).to(dev)
     GY = torch.from_numpy(corpus.gyro).to(dev)
     TID = torch.from_numpy(corpus.text_id).to(dev)
-    TE = torch.from_numpy(embed(corpus.texts)).to(dev)
+    if corpus.text_emb is None:
+        from ..data.text import embed
+
+        corpus.text_emb = embed(corpus.texts)
+    TE = torch.from_numpy(np.asarray(corpus.text_emb, np.float32)).to(dev)
     N = len(corpus)
     steps = max(1, N // recipe.batch_size)
     if recipe.max_steps_per_epoch:
