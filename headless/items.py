@@ -232,11 +232,11 @@ def parse_shard(text: str | None, env: dict | None = None) -> tuple[int, int]:
     if not text:
         return 0, 1
     head, _, tail = text.partition("/")
+    if head.strip().lower() == "slurm" and "SLURM_ARRAY_TASK_ID" not in env:
+        raise UsageError("--shard slurm needs a SLURM array task (SLURM_ARRAY_TASK_ID is not set); "
+                         "outside an array give --shard I/N")
     try:
         if head.strip().lower() == "slurm":
-            if "SLURM_ARRAY_TASK_ID" not in env:
-                raise UsageError("--shard slurm needs a SLURM array task (SLURM_ARRAY_TASK_ID is not set); "
-                                 "outside an array give --shard I/N")
             i = int(env["SLURM_ARRAY_TASK_ID"])
             n = int(tail) if tail else int(env.get("SLURM_ARRAY_TASK_MAX", i)) + 1
         else:

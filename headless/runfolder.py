@@ -176,15 +176,21 @@ def merge(tasks: list[dict]) -> dict:
 
 
 def missing_shards(tasks: list[dict]) -> list[dict]:
-    """Shards of an `I/N` set (tasks with one inputs_key and N) that no task ran."""
+    """Shards of an `I/N` set (tasks with one inputs_key and N) that no task ran, unless a later
+    unsharded task was given that same input list (it covered them)."""
     sets: dict = {}
     for t in tasks:
         i, n = t.get("shard", (0, 1))
         if n > 1:
-            sets.setdefault((t.get("inputs_key"), n), {"seen": set(), "total": t.get("inputs_total", 0),
-                                                        "task": t})["seen"].add(i)
+            s = sets.setdefault((t.get("inputs_key"), n), {"seen": set(), "total": t.get("inputs_total", 0),
+                                                            "task": t, "started": t.get("started", 0)})
+            s["seen"].add(i)
+            s["started"] = min(s["started"], t.get("started", 0))
+    whole = [(t.get("inputs_key"), t.get("started", 0)) for t in tasks if tuple(t.get("shard", (0, 1)))[1] == 1]
     gaps = []
     for (key, n), s in sets.items():
+        if any(k == key and started > s["started"] for k, started in whole):
+            continue
         for i in sorted(set(range(n)) - s["seen"]):
             count = len(range(i, s["total"], n))
             gaps.append({"shard": f"{i}/{n}", "items": count, "inputs_key": key,
