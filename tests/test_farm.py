@@ -268,7 +268,7 @@ def test_real_slurm_array_cancelled_task_killed_worker_resubmit_status(slurm, tm
     assert s["missing_array_tasks"] == [{"array_job": job, "task": 2}], text
     assert any("worker died (signal 9: SIGKILL" in f["reason"] for f in s["failed"]), text + logtext
     # the array's options went through: 30 Hz, IMU only, Blender engine
-    some = next(out.glob("*.npz"))
+    some = next(out.rglob("*.npz"))
     meta = read_export(some)[1]
     assert meta["fps"] == 30 and meta["engine"] == "blender" and set(meta["config"]["sensors"]) == {"imu"}
     job2 = _sbatch(slurm, elsewhere, "--array=0-3", "--cpus-per-task=1", *logs, sb, *[
@@ -276,7 +276,7 @@ def test_real_slurm_array_cancelled_task_killed_worker_resubmit_status(slurm, tm
     _wait(slurm, job2)
     rc, text, s = _status(out)
     assert rc == 0 and "complete" in text, text + "".join(p.read_text() for p in tmp_path.glob("log-*.txt"))
-    assert len(list(out.glob("*.npz"))) == 8
+    assert len(list(out.rglob("*.npz"))) == 8
 
 
 # --- Debian's Blender binary ---------------------------------------------------------------------------

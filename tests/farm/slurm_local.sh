@@ -21,6 +21,10 @@ if [ ! -S "$D/munge/munge.socket" ]; then
          --pid-file="$D/munged.pid" --log-file="$D/log/munged.log" --seed-file="$D/munge/seed"
 fi
 user=$(id -un)
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+ctld_port=${SLURMCTLD_PORT:-$(free_port)}
+d_port=${SLURMD_PORT:-$(free_port)}
+while [ "$d_port" = "$ctld_port" ]; do d_port=$(free_port); done
 cat > "$D/slurm.conf" <<CONF
 ClusterName=weartwin-test
 SlurmctldHost=$host
@@ -40,8 +44,8 @@ SelectTypeParameters=CR_Core
 ReturnToService=2
 SlurmctldPidFile=$D/slurmctld.pid
 SlurmdPidFile=$D/slurmd.pid
-SlurmctldPort=${SLURMCTLD_PORT:-16817}
-SlurmdPort=${SLURMD_PORT:-16818}
+SlurmctldPort=$ctld_port
+SlurmdPort=$d_port
 StateSaveLocation=$D/state
 SlurmdSpoolDir=$D/spool
 SlurmctldLogFile=$D/log/slurmctld.log
