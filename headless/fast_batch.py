@@ -81,8 +81,8 @@ def bake_items(todo: list[tuple[Item, str, dict]], use_torch: bool | None = None
                         traceback.print_exception(failed[n])
                     for p in results[n].outputs:   # nothing half-written: drop a failed item's files
                         Path(p).unlink(missing_ok=True)
-                    yield {"status": "failed", "input": str(item.input), "rel": str(item.rel), "reason": describe_error(item, failed[n]),
-                           "seconds": round(share, 3)}
+                    yield {"status": "failed", "input": str(item.input), "rel": str(item.rel),
+                           "reason": describe_error(item, failed[n]), "seconds": round(share, 3)}
                 else:
                     r = results[n]
                     yield {"status": "done", "input": str(item.input), "rel": str(item.rel),
