@@ -23,6 +23,7 @@ from .export.recording import Recording, write_csv, write_npz
 from .motion import Motion, load_motion, resample
 from .motion.rotations import axis_angle_to_matrix
 from .motion.skeleton import BODY_JOINTS
+from .provenance import blender_info
 from .sensors.imu import BandFilter, angular_velocity, frame_from_points, noise_preset, smoothing_window, specific_force
 from .sensors.sites import apply_frame_roll, make_sites, placement_jitter
 from .skinning.lbs import site_patch
@@ -457,6 +458,7 @@ class Baker:
             "n_frames": T,
             "sites": site_meta,
             "engine": engine,
+            "blender": blender_info() if engine == "blender" else None,   # provenance: what made the numbers
             "pose": {"joints": list(motion.joint_names[:n_pose]),
                      "joint_positions": "pose.joints: world positions (Z-up, m, after normalization) of "
                                         "the baked body's joints (head of the bone(s) following each), "

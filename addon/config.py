@@ -164,8 +164,12 @@ class BakeConfig:
         return asdict(self)
 
     def signal_hash(self) -> str:
-        """Hash of everything that changes the arrays (not csv/preview/labels)."""
+        """Hash of everything that changes the arrays (not csv/preview/labels): the signal options,
+        and (`provenance.runtime_key`) the engine, its Blender version, named files' content."""
+        from .provenance import runtime_key
+
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if option(f)["signal"]}
+        d["_runtime"] = runtime_key(self)
         return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     def validated(self) -> "BakeConfig":

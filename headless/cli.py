@@ -31,6 +31,12 @@ BAKE_EXAMPLES = """examples:
 """
 
 
+SHARD_HELP = ("bake only shard I of N (0-based): I/N, or 'slurm' (I = the SLURM array task id, N = the "
+              "array's highest id + 1; gaps in --array are reported by weartwin status as missing shards) or "
+              "'slurm/N' (N fixed: resubmitting some task ids keeps the same split). Default: every input given, "
+              "also inside an array task (a per-file array bakes its file)")
+
+
 def _csv_list(text: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in text.split(",") if x.strip())
 
@@ -151,7 +157,7 @@ def _usage(msg: str) -> int:
 
 
 def cmd_bake(a: argparse.Namespace) -> int:
-    from .items import UsageError, collect_inputs, parse_shard, shard
+    from .items import UsageError, array_note, collect_inputs, parse_shard, shard
     from .runner import run_batch
 
     cfg = config_from_args(a)
@@ -169,6 +175,8 @@ def cmd_bake(a: argparse.Namespace) -> int:
     except OSError as e:
         return _usage(f"--out {out}: cannot create the folder ({e.strerror or e})")
     items = shard(found.items, i, n)
+    if a.shard is None and (note := array_note()):
+        print(note, file=sys.stderr)
     if not found.items:
         if found.skipped:
             run_batch([], out, cfg, progress=False, skipped=found.skipped)
@@ -176,12 +184,32 @@ def cmd_bake(a: argparse.Namespace) -> int:
                       (f" ({len(found.skipped)} other file(s) skipped, see {out}/summary.json)"
                        if found.skipped else ""))
     summary = run_batch(items, out, cfg, workers=a.workers, force=a.force,
-                        progress=not a.quiet and sys.stderr.isatty() or a.progress, skipped=found.skipped)
+                        progress=not a.quiet and sys.stderr.isatty() or a.progress, skipped=found.skipped,
+                        shard=(i, n), all_items=found.items)
     print(summary.line())
     if summary.interrupted:
         print("interrupted: run the same command again to finish the rest", file=sys.stderr)
         return 130
     return 1 if summary.failed else 0
+
+
+def cmd_status(a: argparse.Namespace) -> int:
+    import json
+
+    from .runfolder import complete, format_status, load_tasks, run_dir, survey
+
+    out = Path(a.out)
+    if not out.is_dir():
+        return _usage(f"{out}: no such folder")
+    if not load_tasks(out):
+        return _usage(f"{out}: no task summaries in {run_dir(out)}/summaries (not a weartwin bake output, "
+                      "or baked by a version before run folders)")
+    s = survey(out)
+    if a.json:
+        print(json.dumps({**s, "complete": complete(s)}, indent=2))
+    else:
+        print("\n".join(format_status(out, s, a.verbose)))
+    return 0 if complete(s) else 1
 
 
 def cmd_demo(a: argparse.Namespace) -> int:
@@ -322,17 +350,34 @@ def build_parser() -> argparse.ArgumentParser:
                                    "(.txt, .jsonl).",
                        epilog=BAKE_EXAMPLES + "\nexit codes: 0 all inputs baked or up to date, 1 some input failed "
                               "(others are written), 2 usage error.\n"
-                              "SLURM: without --shard, SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT pick the shard.")
+                              "SLURM: --shard slurm splits the inputs over the array's tasks; every task "
+                              "writes OUT/.weartwin/summaries/<task>.json; weartwin status OUT merges them.")
     b.add_argument("inputs", nargs="+", metavar="INPUT")
     b.add_argument("--out", required=True, help="output folder (mirrors the inputs' relative paths)")
     add_bake_options(b)
     g = b.add_argument_group("batch")
     g.add_argument("--workers", type=int, default=1, help="Blender worker processes")
-    g.add_argument("--shard", default=None, metavar="I/N", help="bake only shard I of N (0-based; default: all, or the SLURM array task's shard)")
+    g.add_argument("--shard", default=None, metavar="I/N", help=SHARD_HELP)
     g.add_argument("--force", action="store_true", help="re-bake items whose outputs are up to date")
     g.add_argument("--quiet", action="store_true", help="no progress bar (there is none when stderr is not a terminal)")
     g.add_argument("--progress", action="store_true", help="progress bar even when not on a terminal")
     b.set_defaults(func=cmd_bake)
+
+    st = sub.add_parser("status", help="merge the task summaries of an output folder (farm runs)",
+                        formatter_class=argparse.RawDescriptionHelpFormatter,
+                        description="What became of every output in OUT, merged from the summary each "
+                                    "`weartwin bake` process (SLURM array task, Flamenco task, ...) wrote into "
+                                    "OUT/.weartwin/summaries: done, failed (with the reason), interrupted "
+                                    "(cancelled or killed tasks), still running, shards of an --shard I/N set "
+                                    "that no task ran, SLURM array tasks that left no summary, and stale "
+                                    "outputs (deleted, or replaced by a bake with other options).",
+                        epilog="exit codes: 0 complete (every output done or up to date, nothing missing), "
+                               "1 something failed, was interrupted, is missing, stale or still running, "
+                               "2 usage error (no run folder).")
+    st.add_argument("out", metavar="OUT", help="the --out folder of the bakes")
+    st.add_argument("--json", action="store_true", help="machine-readable output")
+    st.add_argument("--verbose", action="store_true", help="list every failed/interrupted/stale output")
+    st.set_defaults(func=cmd_status)
 
     i = sub.add_parser("info", help="describe a motion file or an export",
                        description="Describe motion files (format, frames, rate, skeleton; BVH: preset, units, "

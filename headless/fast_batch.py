@@ -81,9 +81,10 @@ def bake_items(todo: list[tuple[Item, str, dict]], use_torch: bool | None = None
                         traceback.print_exception(failed[n])
                     for p in results[n].outputs:   # nothing half-written: drop a failed item's files
                         Path(p).unlink(missing_ok=True)
-                    yield {"status": "failed", "input": str(item.input), "reason": describe_error(item, failed[n]),
-                           "seconds": round(share, 3)}
+                    yield {"status": "failed", "input": str(item.input), "rel": str(item.rel),
+                           "reason": describe_error(item, failed[n]), "seconds": round(share, 3)}
                 else:
                     r = results[n]
-                    yield {"status": "done", "input": str(item.input), "outputs": [str(p) for p in r.outputs],
+                    yield {"status": "done", "input": str(item.input), "rel": str(item.rel),
+                           "config_hash": BakeConfig(**cdict).signal_hash(), "outputs": [str(p) for p in r.outputs],
                            "frames": r.frames, "seconds": round(share, 3)}

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -171,8 +172,17 @@ def _archive_items(archive: Path, rel: Path) -> list[Item]:
     """The motion files inside a zip, each an item `ARCHIVE.zip/member` named `rel/member` (with
     the labels of a known corpus layout)."""
     labels = _known_labels(archive)
-    return [Item(archive / m, rel / Path(m).with_suffix(""), labels.get(str(archive / m), ()))
-            for m in list_members(archive, ARCHIVE_MOTION_EXTENSIONS)]
+    items = []
+    for m in list_members(archive, ARCHIVE_MOTION_EXTENSIONS):
+        norm = posixpath.normpath(m.replace("\\", "/"))
+        if norm.startswith(("../", "/")) or norm in ("..", "."):
+            items.append(Item(archive / m, rel / Path(m.replace("/", "_")).with_suffix(""),
+                              error=f"{archive}: member '{m}' names a path outside the archive"))
+            continue
+        # named by the normalised member: `a/../b.bvh` beside `b.bvh` gets `b~XXXXXXXX` (assign_stems),
+        # so two members are two outputs, never one file counted twice
+        items.append(Item(archive / m, rel / Path(norm).with_suffix(""), labels.get(str(archive / m), ())))
+    return items
 
 
 def collect_inputs(inputs: list[str], out: Path | None = None) -> Inputs:
@@ -217,24 +227,34 @@ def _recorded_source(npz: Path) -> str | None:
 
 
 def parse_shard(text: str | None, env: dict | None = None) -> tuple[int, int]:
-    """`I/N` (0-based I) or, when absent, SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT."""
+    """`I/N` (0-based I), `slurm` or `slurm/N` (I = SLURM_ARRAY_TASK_ID); None: (0, 1), everything."""
     env = os.environ if env is None else env
-    if text:
-        try:
-            i, n = (int(x) for x in text.split("/"))
-        except ValueError:
-            raise UsageError(f"--shard must look like I/N (e.g. 0/4), got '{text}'") from None
-    elif "SLURM_ARRAY_TASK_ID" in env and "SLURM_ARRAY_TASK_COUNT" in env:
-        try:
-            i = int(env["SLURM_ARRAY_TASK_ID"]) - int(env.get("SLURM_ARRAY_TASK_MIN", 0))
-            n = int(env["SLURM_ARRAY_TASK_COUNT"])
-        except ValueError:
-            raise UsageError("SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT are not integers") from None
-    else:
+    if not text:
         return 0, 1
+    head, _, tail = text.partition("/")
+    if head.strip().lower() == "slurm" and "SLURM_ARRAY_TASK_ID" not in env:
+        raise UsageError("--shard slurm needs a SLURM array task (SLURM_ARRAY_TASK_ID is not set); "
+                         "outside an array give --shard I/N")
+    try:
+        if head.strip().lower() == "slurm":
+            i = int(env["SLURM_ARRAY_TASK_ID"])
+            n = int(tail) if tail else int(env.get("SLURM_ARRAY_TASK_MAX", i)) + 1
+        else:
+            i, n = int(head), int(tail)
+    except ValueError:
+        raise UsageError(f"--shard must look like I/N (e.g. 0/4), slurm or slurm/N, got '{text}'") from None
     if n < 1 or not 0 <= i < n:
         raise UsageError(f"shard {i}/{n} is out of range (need 0 <= I < N)")
     return i, n
+
+
+def array_note(env: dict | None = None) -> str | None:
+    """One line when an array task bakes every input it was given (no --shard)."""
+    env = os.environ if env is None else env
+    if int(env.get("SLURM_ARRAY_TASK_COUNT", "1") or 1) > 1:
+        return (f"note: SLURM array task {env.get('SLURM_ARRAY_TASK_ID')}: no --shard, so this task bakes every "
+                "input it was given (tasks given the same list share it item by item; --shard slurm splits it)")
+    return None
 
 
 def shard(items: list[Item], i: int, n: int) -> list[Item]:

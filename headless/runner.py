@@ -17,6 +17,12 @@
 - SIGTERM/SIGINT: workers stop, temporary files are removed, the summary is written (exit 130).
 - `summary.json` is always written: done, skipped (up to date, or not a motion file) with the
   reason, failed with the reason, timings.
+- Many processes, one `--out` (SLURM array tasks, two people): each item is baked under an flock
+  of its output (`runfolder.ItemLocks`), and checked for "up to date" once it holds it, so two
+  processes never bake one item at once; temporary files name their writer (host, pid), so a
+  process removes only those whose writer is gone. Each process writes its own summary into
+  `OUT/.weartwin/summaries/` and `OUT/summary.json` is the merged view (`runfolder.py`;
+  `weartwin status OUT`).
 """
 from __future__ import annotations
 
@@ -33,6 +39,7 @@ import traceback
 import zipfile
 from multiprocessing.connection import wait
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -42,6 +49,9 @@ from addon.export.names import OutputPathError, export_paths, inside, item_files
 from addon.motion import MotionError
 
 from .items import NOTES, Item
+
+if TYPE_CHECKING:
+    from .runfolder import TaskRecord
 
 UP_TO_DATE = "up to date"
 
@@ -61,9 +71,10 @@ def item_config(base: BakeConfig, item: Item) -> BakeConfig:
 
 
 def remove_stale_temp_files(item: Item, out: Path, cfg: BakeConfig) -> None:
-    """Temp files an earlier, killed run (or a dead worker) left for this item (shards never share items)."""
+    """Temp files an earlier, killed run (or a dead worker) left for this item; never those of a
+    process that is still writing (another task sharing `--out`)."""
     for p in item_files(out / item.rel, cfg.vary_body, csv=True, preview=True):
-        for stale in temp_files_of(p):
+        for stale in temp_files_of(p, dead_only=True):
             stale.unlink(missing_ok=True)
 
 
@@ -87,7 +98,25 @@ def file_sha256(path: Path) -> str | None:
     return h.hexdigest()
 
 
+def input_sha256(path: Path) -> str | None:
+    """sha256 of an input's content: a file, or a member of a zip (`ARCHIVE.zip/member`)."""
+    sha = file_sha256(path)
+    if sha is None:
+        from addon.motion.archive import read_member, split_archive_path
+
+        where = split_archive_path(path)
+        if where is not None:
+            try:
+                sha = hashlib.sha256(read_member(*where)).hexdigest()
+            except (MotionError, OSError, zipfile.BadZipFile, ValueError):
+                return None
+    return sha
+
+
 def is_up_to_date(item: Item, out: Path, cfg: BakeConfig, sha256: str | None = None) -> bool:
+    """Every export exists with this config hash (options, map/calibration file content, engine
+    and Blender version: `BakeConfig.signal_hash`), records this input (path and content) and
+    this item's label and text; every derived file asked for exists."""
     h = cfg.signal_hash()
     metas = [export_meta(p) for p in expected_outputs(item, out, cfg)]
     if not all(m and m.get("config_hash") == h for m in metas):
@@ -95,10 +124,13 @@ def is_up_to_date(item: Item, out: Path, cfg: BakeConfig, sha256: str | None = N
     me = os.path.abspath(item.input)
     if not all(os.path.abspath(str(m.get("source", {}).get("path", ""))) == me for m in metas):
         return False    # another input's signals under this name
+    notes = cfg.extra or {}
+    if not all(m.get(k) == notes.get(k) for m in metas for k in NOTES):
+        return False    # a changed label or description (synth specs, manifests)
     want = [p for p in item_files(out / item.rel, cfg.vary_body, cfg.csv, cfg.preview) if p.suffix != ".npz"]
     if not all(p.is_file() for p in want):
         return False
-    sha256 = sha256 or file_sha256(item.input)
+    sha256 = sha256 or input_sha256(item.input)
     return sha256 is not None and all(m.get("source", {}).get("sha256") == sha256 for m in metas)
 
 
@@ -174,7 +206,8 @@ def bake_item(args: tuple[Item, str, dict]) -> dict:
     try:
         res = _BAKER.bake_file(Path(os.path.abspath(item.input)), Path(out) / item.rel,
                                label=cfg.extra.get("label"), text=cfg.extra.get("text"))
-        return {"status": "done", "input": str(item.input), "outputs": [str(p) for p in res.outputs],
+        return {"status": "done", "input": str(item.input), "rel": str(item.rel),
+                "outputs": [str(p) for p in res.outputs], "config_hash": cfg.signal_hash(),
                 "frames": res.frames, "seconds": round(time.perf_counter() - t0, 3)}
     except (KeyboardInterrupt, SystemExit):
         raise
@@ -186,13 +219,18 @@ def bake_item(args: tuple[Item, str, dict]) -> dict:
 
 
 def failed(item: Item, reason: str, seconds: float = 0.0) -> dict:
-    return {"status": "failed", "input": str(item.input), "reason": reason, "seconds": round(seconds, 3)}
+    return {"status": "failed", "input": str(item.input), "rel": str(item.rel), "reason": reason,
+            "seconds": round(seconds, 3)}
 
 
 # --- parent side ---------------------------------------------------------------------------
 class Summary:
-    def __init__(self, out: Path):
+    """This process's results: printed as one line, written as its task summary
+    (`runfolder.TaskRecord`) and merged into OUT/summary.json with every other task's."""
+
+    def __init__(self, out: Path, record: "TaskRecord | None" = None):
         self.out = out
+        self.record = record
         self.done: list[dict] = []
         self.skipped: list[dict] = []
         self.failed: list[dict] = []
@@ -221,18 +259,34 @@ class Summary:
         if r["status"] == "done":
             self.done.append({"input": r["input"], "outputs": r["outputs"]})
             self.timings["items"][r["input"]] = {"seconds": r["seconds"], "frames": r["frames"]}
+            if self.record and "rel" in r:
+                self.record.record(r["rel"], r["input"], "done", outputs=r["outputs"],
+                                   config_hash=r.get("config_hash"))
         else:
             self.failed.append({"input": r["input"], "reason": r["reason"]})
             self.timings["items"][r["input"]] = {"seconds": r["seconds"]}
+            if self.record and "rel" in r:
+                self.record.record(r["rel"], r["input"], "failed", reason=r["reason"])
+
+    def skip(self, item: Item, cfg: BakeConfig) -> None:
+        outs = [str(p) for p in expected_outputs(item, self.out, cfg)]
+        self.skipped.append({"input": str(item.input), "reason": UP_TO_DATE, "outputs": outs})
+        if self.record:
+            self.record.record(str(item.rel), str(item.input), UP_TO_DATE, outputs=outs,
+                               config_hash=cfg.signal_hash())
 
     def write(self, interrupted: bool = False) -> Path:
+        from .runfolder import TaskRecord, write_merged
+
         frames = sum(v.get("frames", 0) for v in self.timings["items"].values())
         wall = time.perf_counter() - self.t0
         self.timings.update(wall_s=round(wall, 3), frames=frames,
                             frames_per_s=round(frames / wall, 2) if wall > 0 else None)
-        data = {"done": self.done, "skipped": self.skipped, "failed": self.failed,
-                "timings": self.timings, "interrupted": interrupted}
-        return write_text(self.out / "summary.json", json.dumps(data, indent=2))
+        if self.record is None:
+            self.record = TaskRecord(self.out, (0, 1), "", 0)
+        self.record.data["skipped"] = [s for s in self.skipped if s["reason"] != UP_TO_DATE]
+        self.record.finish(interrupted, self.timings)
+        return write_merged(self.out, self.record, self.timings, interrupted)
 
 
 class _Worker:
@@ -263,18 +317,51 @@ class _Worker:
         self.conn.close()
 
 
-def _run_workers(todo: list, n: int, cfg_dict: dict, out: Path, report) -> None:
+class _Dispatch:
+    """Hands out the next item to bake: takes its output's lock (an item another process is
+    baking waits at the end of the queue), then checks it is not up to date (another process may
+    just have baked it); skipped items go to the summary."""
+
+    def __init__(self, todo: list, out: Path, force: bool, summary: Summary, locks, on_skip):
+        self.pending, self.deferred = collections.deque(todo), collections.deque()
+        self.out, self.force, self.summary, self.locks, self.on_skip = out, force, summary, locks, on_skip
+
+    def __call__(self):
+        while True:
+            if self.pending:
+                job, block = self.pending.popleft(), False
+            elif self.deferred:
+                job, block = self.deferred.popleft(), True
+            else:
+                return None
+            item, _, cdict = job
+            if not self.locks.acquire(str(item.rel), block=block):
+                self.deferred.append(job)
+                continue
+            cfg = BakeConfig(**cdict)
+            if (not self.force or block) and is_up_to_date(item, self.out, cfg):
+                self.locks.release(str(item.rel))
+                self.summary.skip(item, cfg)
+                self.on_skip()
+                continue
+            return job
+
+
+def _run_workers(take, n: int, cfg_dict: dict, out: Path, report) -> None:
+    """Bake what `take()` hands out (None: nothing left) in up to `n` worker processes."""
     ctx = mp.get_context("spawn")
     # one core per worker: keep BLAS / OpenMP pools from fighting over the cores
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
-    pending = collections.deque(todo)
     workers: list[_Worker] = []
     try:
-        for _ in range(min(n, len(pending))):
+        for _ in range(n):
+            job = take()
+            if job is None:
+                break
             w = _Worker(ctx, cfg_dict)
             workers.append(w)
-            w.give(pending.popleft())
+            w.give(job)
         while any(w.job is not None for w in workers):
             busy = [w for w in workers if w.job is not None]
             ready = wait([w.conn for w in busy] + [w.proc.sentinel for w in busy])
@@ -293,19 +380,21 @@ def _run_workers(todo: list, n: int, cfg_dict: dict, out: Path, report) -> None:
                     item, _, jcfg = w.job
                     w.proc.join()
                     remove_stale_temp_files(item, out, BakeConfig(**jcfg))
-                    report(failed(item, describe_death(item, w.proc.exitcode)))
                     w.conn.close()
                     workers.remove(w)
                     w.job = None
-                    if pending:
+                    report(failed(item, describe_death(item, w.proc.exitcode)))
+                    job = take()
+                    if job is not None:
                         w = _Worker(ctx, cfg_dict)
                         workers.append(w)
-                        w.give(pending.popleft())
+                        w.give(job)
                     continue
-                report(result)
                 w.job = None
-                if pending:
-                    w.give(pending.popleft())
+                report(result)
+                job = take()
+                if job is not None:
+                    w.give(job)
                 else:
                     w.give(None)
                     w.job = None
@@ -320,21 +409,50 @@ def _run_workers(todo: list, n: int, cfg_dict: dict, out: Path, report) -> None:
                 w.stop()
 
 
+def in_process(cfg: BakeConfig, workers: int) -> bool:
+    """Bake in this process: inside a Blender binary with one worker, or with the fast engine and
+    one worker (numpy only, no Blender to crash: no worker process to start). Otherwise worker
+    processes, so nothing a Blender bake does can take the runner down."""
+    from addon.bake import engine_for
+
+    if workers > 1:
+        return False
+    if "bpy" in sys.modules:
+        return True
+    try:
+        return engine_for(cfg) == "fast"
+    except ValueError:
+        return False
+
+
 def run_batch(items: list[Item], out: Path, cfg: BakeConfig, workers: int = 1, force: bool = False,
-              progress: bool = True, skipped: list[dict] | None = None) -> Summary:
+              progress: bool = True, skipped: list[dict] | None = None, shard: tuple[int, int] = (0, 1),
+              all_items: list[Item] | None = None) -> Summary:
+    """Bake `items` (this task's shard of `all_items`) into `out`; returns the summary (written)."""
     from tqdm import tqdm
 
+    from .runfolder import ItemLocks, TaskRecord, inputs_key
+
     out.mkdir(parents=True, exist_ok=True)
-    summary = Summary(out)
+    everything = all_items if all_items is not None else items
+    record = TaskRecord(out, shard, inputs_key([str(i.rel) for i in everything]), len(everything))
+    for it in items:
+        record.plan(str(it.rel), str(it.input))
+    record.data["skipped"] = list(skipped or [])
+    record.write()
+    summary = Summary(out, record)
     summary.skipped.extend(skipped or [])
     bar = tqdm(total=len(items), unit="item", disable=not progress, file=sys.stderr,
                dynamic_ncols=True, desc="bake")
     frames = 0
     t0 = time.perf_counter()
+    locks = ItemLocks(out)
 
     def report(r: dict) -> None:
         nonlocal frames
         summary.add(r)
+        if "rel" in r:
+            locks.release(r["rel"])
         if r["status"] == "failed":
             tqdm.write(f"FAILED {r['reason']}", file=sys.stderr)
         frames += r.get("frames", 0)
@@ -358,27 +476,27 @@ def run_batch(items: list[Item], out: Path, cfg: BakeConfig, workers: int = 1, f
             except (ConfigError, OutputPathError) as e:
                 report(failed(it, f"{it.origin or it.input}: {e}"))
                 continue
-            if not force and is_up_to_date(it, out, icfg):
-                summary.skipped.append({"input": str(it.input), "reason": UP_TO_DATE,
-                                        "outputs": [str(p) for p in expected_outputs(it, out, icfg)]})
-                bar.update(1)
-            else:
-                todo.append((it, str(out), icfg.to_dict()))
+            todo.append((it, str(out), icfg.to_dict()))
         from .fast_batch import bake_items, wants_batch
 
+        take = _Dispatch(todo, out, force, summary, locks, lambda: bar.update(1))
         if todo and wants_batch(cfg):   # fast engine on a GPU: many clips per torch batch, no Blender
-            for r in bake_items(todo):
+            batch = []
+            while (job := take()) is not None:
+                batch.append(job)
+            for r in bake_items(batch):
                 report(r)
-        elif todo and (workers > 1 or "bpy" not in sys.modules):
-            _run_workers(todo, max(1, workers), cfg.to_dict(), out, report)
-        else:   # inside a Blender binary: bake in this process
-            for args in todo:
-                report(bake_item(args))
+        elif todo and not in_process(cfg, workers):
+            _run_workers(take, max(1, workers), cfg.to_dict(), out, report)
+        else:
+            while (job := take()) is not None:
+                report(bake_item(job))
     except KeyboardInterrupt:
         interrupted = True
         tqdm.write("interrupted: stopping workers, no partial files are kept", file=sys.stderr)
     finally:
         signal.signal(signal.SIGTERM, previous)
+        locks.release_all()
         bar.close()
         summary.interrupted = interrupted
         summary.write(interrupted)

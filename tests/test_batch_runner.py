@@ -38,8 +38,10 @@ def test_shards_partition_the_items(tmp_path):
     flat = [it for p in parts for it in p]
     assert sorted(map(str, (i.rel for i in flat))) == sorted(map(str, (i.rel for i in items)))
     assert len(flat) == len(set(i.rel for i in flat)) == 7
-    assert parse_shard(None, {"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "3"}) == (2, 3)
-    assert parse_shard("1/4", {"SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_COUNT": "3"}) == (1, 4)
+    env = {"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_ARRAY_TASK_MAX": "2"}
+    assert parse_shard(None, env) == (0, 1)         # no --shard: every input given, also in an array
+    assert parse_shard("slurm", env) == (2, 3) and parse_shard("slurm/8", env) == (2, 8)
+    assert parse_shard("1/4", env) == (1, 4)
     assert parse_shard(None, {}) == (0, 1)
 
 
@@ -68,9 +70,9 @@ def test_two_workers_match_one_and_shards_cover_everything(tmp_path):
     for k in a1:
         for name in a1[k]:
             np.testing.assert_array_equal(a1[k][name], a2[k][name])  # deterministic
-    for i in range(3):  # SLURM array tasks into one folder
-        r = run_cli("bake", src, "--out", tmp_path / "sh", "--sensors", "imu", "--quiet",
-                    env={"SLURM_ARRAY_TASK_ID": str(i), "SLURM_ARRAY_TASK_COUNT": "3"})
+    for i in range(3):  # SLURM array tasks into one folder (--shard slurm: task id = shard index)
+        r = run_cli("bake", src, "--out", tmp_path / "sh", "--sensors", "imu", "--quiet", "--shard", "slurm",
+                    env={"SLURM_ARRAY_TASK_ID": str(i), "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_ARRAY_TASK_MAX": "2"})
         assert r.returncode == 0
         assert "baked 2 inputs (2 exports)," in r.stdout
     assert _arrays(tmp_path / "sh").keys() == a1.keys()
