@@ -32,6 +32,21 @@ def baker(cfg: BakeConfig) -> Baker:
     return _BAKER
 
 
+def seed_defaults(s) -> bool:
+    """Give scene settings `s` the sensors of `weartwin bake` (its default IMU sites and electrode
+    pairs, from BakeConfig) once: a scene the user has emptied on purpose stays empty."""
+    if s.get("seeded") or s.sites or s.pairs:
+        return False
+    defaults = BakeConfig()
+    for name in defaults.imu_sites:
+        it = s.sites.add()
+        it.name, it.spec = name, "preset"
+    for name in defaults.electrodes:
+        s.pairs.add().name = name
+    s["seeded"] = True
+    return True
+
+
 def config_from_settings(s) -> BakeConfig:
     sensors = tuple(n for n, on in (("imu", s.use_imu), ("impedance", s.use_impedance)) if on)
     if not sensors:
@@ -42,20 +57,43 @@ def config_from_settings(s) -> BakeConfig:
     pairs = tuple(p.name for p in s.pairs)
     if "impedance" in sensors and not pairs:
         raise SettingsError("add at least one electrode pair, or switch impedance off")
-    cfg = BakeConfig(fps=s.fps, body=body_model(s), height=s.height, sensors=sensors,
+    cfg = BakeConfig(fps=f32(s.fps), body=body_model(s), height=f32(s.height), sensors=sensors,
                      imu_sites=sites or ("left_wrist",),
                      imu_site_defs={x.name: x.spec for x in s.sites if x.spec.startswith("vertices:")},
                      electrodes=pairs or ("wrist_wrist",),
                      electrode_defs={e.name: e.spec for e in s.electrodes},
-                     frequencies=(s.frequency_khz * 1e3,), softbody=s.softbody,
-                     softbody_stiffness=s.softbody_stiffness, seed=s.seed,
-                     source_fps=s.source_fps or None, imu_noise=s.imu_noise, imu_axes=s.imu_axes,
+                     frequencies=(float(f"{f32(s.frequency_khz) * 1e3:.12g}"),), softbody=s.softbody,
+                     softbody_stiffness=f32(s.softbody_stiffness), seed=s.seed,
+                     source_fps=f32(s.source_fps) or None, imu_noise=s.imu_noise, imu_axes=s.imu_axes,
                      electrode_type=s.electrode_type,
-                     contact_distance=s.contact_distance, save_path=True, csv=s.csv, preview=s.preview)
+                     contact_distance=f32(s.contact_distance), save_path=True, csv=s.csv, preview=s.preview)
     try:
         return cfg.validated()   # the same check as the command line and manifests
     except ConfigError as e:
         raise SettingsError(str(e)) from None
+
+
+def f32(x: float) -> float:
+    """The value a user typed, back from Blender's float32 property (1.7000000476837158 -> 1.7):
+    the shortest decimal that is the same float32, so the GUI's config hashes as the CLI's does."""
+    import numpy as np
+
+    return float(np.format_float_positional(np.float32(x), unique=True, trim="0"))
+
+
+def cli_recording(entry: dict, csv: bool, preview: bool):
+    """The baked recording as `weartwin bake` writes it for the same options: without the
+    current path the viewport draws (`save_path`) and with the CLI's config and hash, so the
+    command line finds a GUI export up to date instead of baking it again."""
+    import dataclasses
+
+    from ..export.recording import Recording
+
+    rec, cfg = entry["recording"], entry["config"]
+    cli = dataclasses.replace(cfg, save_path=False, csv=csv, preview=preview)
+    imp = {pair: {k: v for k, v in ch.items() if k != "path"} for pair, ch in rec.imp.items()}
+    meta = {**rec.meta, "config": cli.to_dict(), "config_hash": cli.signal_hash()}
+    return Recording(t=rec.t, imu=rec.imu, imp=imp, pose=rec.pose, meta=meta)
 
 
 def body_model(s) -> str:
