@@ -75,7 +75,9 @@ def test_gui_workflow_matches_headless(gui, tmp_path):
     from addon.bake import Baker
     from addon.export.recording import read_export
 
-    cfg = session.config_from_settings(s)
+    import dataclasses
+
+    cfg = dataclasses.replace(session.config_from_settings(s), save_path=False)   # as `weartwin bake`
     Baker(cfg).bake_file(clip, tmp_path / "headless" / "amass_sample")
     a, meta_a = read_export(out / "amass_sample.npz")
     b, meta_b = read_export(tmp_path / "headless" / "amass_sample.npz")

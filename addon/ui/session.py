@@ -113,13 +113,13 @@ def motion_stem(s) -> str:
 def variant_from_settings(s) -> BodyVariant:
     model = body_model(s)
     if s.shape_mode == "variant":
-        return variants_for(motion_stem(s), model, s.height, s.variant, s.seed)[-1]
+        return variants_for(motion_stem(s), model, f32(s.height), s.variant, s.seed)[-1]
     if s.shape_mode == "custom":
         if model != "anny":
             raise SettingsError("custom phenotype sliders are for the Anny body")
         params = {k: round(float(getattr(s, k)), 3) for k in ("gender", "age", "muscle", "weight", "proportions")}
-        return BodyVariant("custom", "anny", params, s.height)
-    return BodyVariant("", model, {}, s.height)
+        return BodyVariant("custom", "anny", params, f32(s.height))
+    return BodyVariant("", model, {}, f32(s.height))
 
 
 def load_settings_motion(s):
@@ -127,7 +127,7 @@ def load_settings_motion(s):
         raise SettingsError("import a motion first (File > Import > WearTwin motion, or the Demo button)")
     if s.motion_path == DEMO:
         return demo_motion(fps=60.0)
-    return load_motion(bpy.path.abspath(s.motion_path), source_fps=s.source_fps or None,
+    return load_motion(bpy.path.abspath(s.motion_path), source_fps=f32(s.source_fps) or None,
                        bvh_map=getattr(s, "bvh_map", "") or None, bvh_scale=getattr(s, "bvh_scale", 0.0) or None)
 
 
@@ -212,8 +212,8 @@ def _preview_config(s) -> BakeConfig:
     try:
         return config_from_settings(s)
     except SettingsError:   # sensors are not needed to look at the motion
-        return BakeConfig(fps=s.fps, body=body_model(s), height=s.height, sensors=("imu",),
-                          softbody=False, source_fps=s.source_fps or None)
+        return BakeConfig(fps=f32(s.fps), body=body_model(s), height=f32(s.height), sensors=("imu",),
+                          softbody=False, source_fps=f32(s.source_fps) or None)
 
 
 def body_object(context):

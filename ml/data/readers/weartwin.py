@@ -24,7 +24,7 @@ def detect(path: Path) -> bool:
     return path.is_dir() and any(path.rglob("*.npz"))
 
 
-def read_one(f: Path, root: Path) -> Sequence:
+def read_one(f: Path, root: Path, require_labels: bool = True) -> Sequence:
     from addon.motion.safe_pickle import check_npz  # pure numpy: declared sizes before inflating
 
     try:
@@ -56,24 +56,25 @@ def read_one(f: Path, root: Path) -> Sequence:
     label = meta.get("label")
     if not label and f.parent.resolve() != root.resolve():
         label = f.parent.name
-    if not label:
+    if not label and require_labels:
         raise DataError(f"{f}: no label (bake with a manifest that gives 'label', or put the files "
                         "in one folder per activity)")
     body = meta.get("body", {})
     pose = arrays.get("pose.rot6d")
-    return Sequence(np.concatenate(cols, axis=1), names, fps, np.full(T, str(label), dtype=object),
+    # unlabelled (a plain `weartwin bake` export, for `weartwin predict`): "" per frame, as generic
+    return Sequence(np.concatenate(cols, axis=1), names, fps, np.full(T, str(label or ""), dtype=object),
                     subject=str(body.get("variant") or "default"), session=f.stem, source=str(f),
                     synthetic=True, text=meta.get("text"), pose=None if pose is None else pose.astype(np.float32),
                     meta={"body": body, "source": meta.get("source", {})})
 
 
-def read(path: Path, warn, **_):
+def read(path: Path, warn, require_labels: bool = True, **_):
     files = [path] if path.is_file() else sorted(path.rglob("*.npz"))
     root = path.parent if path.is_file() else path
     seqs = []
     for f in files:
         try:
-            seqs.append(read_one(f, root))
+            seqs.append(read_one(f, root, require_labels))
         except DataError as e:
             warn(str(e))
     return seqs
