@@ -173,6 +173,13 @@ def _mask(w: Windows, subjects) -> np.ndarray:
     return np.isin(w.subject, list(subjects))
 
 
+def trains_on_every_label(cfg: RunConfig, budget: Budget) -> bool:
+    """Under a label budget a model without early stopping (rf) trains on every labelled window:
+    validation windows would only have been reported, handicapping it in low-label comparisons.
+    With full labels the subject split stays (its numbers are the published baselines)."""
+    return not budget.full and not RECIPES[cfg.model].early_stopping
+
+
 def prepare_fold(real: Windows, sim: Windows | None, fold: Fold, cfg: RunConfig, seed: int, budget=1.0):
     """Draw the label budget from the training subjects, split it into training and
     validation, fit normalization and calibration on the training windows; returns
@@ -181,7 +188,10 @@ def prepare_fold(real: Windows, sim: Windows | None, fold: Fold, cfg: RunConfig,
     held = set(fold.test)
     pool = real.subset(np.nonzero(~_mask(real, held))[0])
     lab = pool.subset(draw_budget(pool.y, budget, seed, len(pool.classes)))
-    tr_i, va_i, how = split_budget(lab.y, lab.subject, cfg.val_subjects, seed, budget.full)
+    if trains_on_every_label(cfg, budget):
+        tr_i, va_i, how = np.arange(len(lab)), np.zeros(0, np.int64), "none"
+    else:
+        tr_i, va_i, how = split_budget(lab.y, lab.subject, cfg.val_subjects, seed, budget.full)
     train, val = lab.subset(tr_i), lab.subset(va_i)
     test = real.subset(np.nonzero(_mask(real, held))[0])
     norm = Standardizer().fit(train.x)
@@ -191,7 +201,10 @@ def prepare_fold(real: Windows, sim: Windows | None, fold: Fold, cfg: RunConfig,
              "budget": budget.key, "validation": how,
              "labelled": {"train": class_counts(train), "val": class_counts(val),
                           "total": len(train) + len(val)}}
-    if how == "none":
+    if trains_on_every_label(cfg, budget):
+        audit["validation_note"] = (f"{cfg.model} has no early stopping: all {len(lab)} labelled windows of the "
+                                    "budget train it, none is held back for validation")
+    elif how == "none":
         audit["validation_note"] = (f"budget too small for validation (< {MIN_VAL_PER_CLASS} labelled windows in "
                                     f"every class): no early stopping, fixed {cfg.epochs} epochs")
     sim_out = None
@@ -242,7 +255,8 @@ def run_protocol(cfg: RunConfig, real: Windows, sim: Windows | None, out: Path, 
     for budget, seed, fold in bar:
         fdir = out / "folds" / budget.folder / f"seed{seed}" / fold.name
         done = fdir / "result.json"
-        key = fold_hash(cfg.to_dict(), data_digest, sim_digest, fold.test, seed, budget.key)
+        key = fold_hash(cfg.to_dict(), data_digest, sim_digest, fold.test, seed, budget.key,
+                        split="all-labels-train" if trains_on_every_label(cfg, budget) else "")
         if cfg.resume and done.is_file():
             try:
                 old = json.loads(done.read_text())
