@@ -26,7 +26,8 @@ _REFUSED = []    # the notice panel, when this build is for a newer Blender
 def register():
     import bpy
 
-    need = tuple(bl_info["blender"])
+    # Blender 4.2+ drops `bl_info` of an extension (its manifest rules there): no check then
+    need = tuple(globals().get("bl_info", {}).get("blender", (0, 0, 0)))
     if tuple(bpy.app.version) < need:   # the 4.2+ extension zip installed into an older Blender
         _refuse(bpy, need)
         return

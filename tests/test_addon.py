@@ -158,7 +158,8 @@ def test_extension_zip_installs_in_blender(tmp_path):
     import zipfile
 
     names = zipfile.ZipFile(ext).namelist()
-    assert "blender_manifest.toml" in names and "__init__.py" in names and "scene/build.py" in names
+    assert {"weartwin/blender_manifest.toml", "weartwin/__init__.py", "weartwin/scene/build.py"} <= set(names)
+    assert {n.split("/")[0] for n in names} == {"weartwin"}      # one folder: an old Blender spills nothing
     assert "weartwin/__init__.py" in zipfile.ZipFile(legacy).namelist()
     # Blender's own manifest validator (shipped in the bpy wheel; `blender --command extension
     # validate` runs the same code), strict: the limits Blender enforces on extensions.org
@@ -175,6 +176,7 @@ def test_extension_zip_installs_in_blender(tmp_path):
                        cwd=tmp_path)
     assert "RESULT {'FINISHED'}" in r.stdout, r.stdout[-2000:] + r.stderr[-2000:]
     assert (tmp_path / "user" / "extensions" / "user_default" / "weartwin" / "blender_manifest.toml").is_file()
+    assert "WearTwin: this is the extension build" not in r.stdout   # 4.2+ enables it fully
 
 
 def test_batch_and_study_from_the_gui(gui, tmp_path):
@@ -217,3 +219,16 @@ def test_batch_and_study_from_the_gui(gui, tmp_path):
     with pytest.raises(RuntimeError) as e:
         bpy.ops.weartwin.bake_batch()
     assert "bad.yaml" in str(e.value) and "Traceback" not in str(e.value)
+
+
+def test_build_errors_are_one_line(tmp_path):
+    """`python -m addon.build --wheels` that pip cannot serve says so in one line, exit 1."""
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "addon.build", "--wheels", "--platform", "no_such_platform_tag",
+                        "--out", str(tmp_path / "d")], capture_output=True, text=True, timeout=300,
+                       cwd=Path(addon.__file__).parents[1])
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.stderr.startswith("python -m addon.build: error: pip could not download the wheels for "
+                               "no_such_platform_tag") and len(r.stderr.strip().splitlines()) == 1, r.stderr
