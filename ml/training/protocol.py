@@ -19,6 +19,7 @@ from addon.export.atomic import write_text
 from ..config import RunConfig
 from ..data.calibration import QuantileCalibration, Standardizer
 from ..data.windows import Windows
+from .budget import Budget
 from .fingerprint import fold_hash, windows_digest
 from .loop import Dist
 from .recipes import RECIPES, macro_f1
@@ -64,34 +65,6 @@ def split_validation(subjects: list[str], share: float, seed: int) -> tuple[list
     perm = np.random.default_rng([seed, 3]).permutation(subjects)
     val = sorted(perm[:n_val].tolist())
     return sorted(set(subjects) - set(val)), val
-
-
-@dataclass(frozen=True)
-class Budget:
-    """How many labelled real windows a fold may use (training AND validation together):
-    `k` per class (`--labels-per-class`), or a `fraction` of each class (`--label-fractions`)."""
-    fraction: float = 1.0
-    k: int = 0
-
-    @staticmethod
-    def parse(value) -> "Budget":
-        if isinstance(value, Budget):
-            return value
-        if isinstance(value, str) and value.startswith("k"):
-            return Budget(k=int(value[1:]))
-        return Budget(fraction=float(value))
-
-    @property
-    def key(self) -> str:          # "1", "0.1", "k10": metrics' sweep keys and fold folder names
-        return f"k{self.k}" if self.k else f"{self.fraction:g}"
-
-    @property
-    def folder(self) -> str:
-        return f"k{self.k}" if self.k else f"frac{self.fraction:g}"
-
-    @property
-    def full(self) -> bool:
-        return not self.k and self.fraction >= 1.0
 
 
 def budgets(cfg: RunConfig) -> list[Budget]:
@@ -265,7 +238,7 @@ def run_protocol(cfg: RunConfig, real: Windows, sim: Windows | None, out: Path, 
             if old.get("hash") == key:
                 results.append(old)
                 continue
-            log(f"{cfg.model} budget={budget.key} seed={seed} fold={fold.name}: configuration or data changed "
+            log(f"{cfg.model} ({budget.words}) seed={seed} fold={fold.name}: configuration or data changed "
                 f"since {done} was written; recomputing")
         if Dist().main and fdir.is_dir():
             for stale in ("result.json", "finetune.pt", "pretrain.pt"):
@@ -293,7 +266,7 @@ def run_protocol(cfg: RunConfig, real: Windows, sim: Windows | None, out: Path, 
         Dist().barrier()
         results.append(res)
         bar.set_postfix(f1=f"{res['macro_f1']:.3f}")
-        log(f"{cfg.model} budget={budget.key} seed={seed} fold={fold.name}: macro-F1 {res['macro_f1']:.3f} "
+        log(f"{cfg.model} ({budget.words}) seed={seed} fold={fold.name}: macro-F1 {res['macro_f1']:.3f} "
             f"({len(te)} windows; labelled {len(tr)} train + {len(va)} val, {audit['validation']}; "
             f"{res['seconds']:.1f} s)")
     return summarize(cfg, real, results, folds, time.perf_counter() - t_start)
