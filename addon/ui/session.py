@@ -172,7 +172,7 @@ def build_rig(context, cfg: BakeConfig | None = None):
     rig.arm.show_in_front = True              # the skeleton stays visible through the skin
     rig.arm.data.display_type = "STICK"
     hide_default_cube(context)
-    frame_body(context, variant.height)
+    frame_body(context, variant.height, root_path(context, rig.arm))
     return rig
 
 
@@ -190,19 +190,42 @@ def hide_default_cube(context) -> list[str]:
     return hidden
 
 
-def frame_body(context, height: float) -> None:
-    """Point every 3D viewport of the window at the whole standing body (front-right view)."""
+def root_path(context, arm, samples: int = 12):
+    """(N,2) ground-plane positions of the body's root bone at N frames spread over the motion
+    (a walk travels metres: the view must hold all of it), or None without a window."""
+    import numpy as np
+
+    if getattr(context, "screen", None) is None or arm is None or not arm.pose.bones:
+        return None
+    scene = context.scene
+    frames = np.unique(np.linspace(scene.frame_start, scene.frame_end, samples).round().astype(int))
+    now, pts = scene.frame_current, []
+    for f in frames:
+        scene.frame_set(int(f))
+        pts.append(tuple((arm.matrix_world @ arm.pose.bones[0].head)[:2]))
+    scene.frame_set(now)
+    return np.array(pts)
+
+
+def frame_body(context, height: float, path=None) -> None:
+    """Point every 3D viewport of the window at the whole body over its whole motion: the
+    middle of the ground it covers (`path`, from root_path), far enough to see all of it."""
     from mathutils import Euler
 
     screen = getattr(context, "screen", None)
     if screen is None:          # background / no window
         return
+    cx = cy = extent = 0.0
+    if path is not None and len(path):
+        lo, hi = path.min(axis=0), path.max(axis=0)
+        cx, cy = (float(v) for v in 0.5 * (lo + hi))
+        extent = float(max(hi - lo))
     for area in screen.areas:
         if area.type != "VIEW_3D":
             continue
         r3d = area.spaces.active.region_3d
-        r3d.view_location = (0.0, 0.0, 0.5 * height)
-        r3d.view_distance = 1.7 * height
+        r3d.view_location = (cx, cy, 0.5 * height)
+        r3d.view_distance = 1.7 * height + 1.1 * extent
         if r3d.view_perspective != "CAMERA":
             r3d.view_rotation = Euler((1.35, 0.0, 0.45)).to_quaternion()
         area.tag_redraw()

@@ -2,7 +2,9 @@
 a new user's first session. Installs and enables the add-on from its zip, imports a motion and
 bakes with whatever the sidebar offers (nothing added), as the Bake button does, then exports.
 
-    blender start.blend --python tests/gui/first_session.py -- ZIP SITE MOTION RESULT.json
+    blender start.blend --python tests/gui/first_session.py -- ZIP SITE MOTION RESULT.json [WALK]
+
+WALK (a motion that travels): imported last; the 3D view must hold the whole walk.
 """
 import json
 import sys
@@ -11,7 +13,9 @@ from pathlib import Path
 
 import bpy
 
-ZIP, SITE, MOTION, RESULT = sys.argv[sys.argv.index("--") + 1:][:4]
+ARGS = sys.argv[sys.argv.index("--") + 1:]
+ZIP, SITE, MOTION, RESULT = ARGS[:4]
+WALK = ARGS[4] if len(ARGS) > 4 else None
 OUT = {"steps": []}
 
 
@@ -69,6 +73,18 @@ def wait():
     OUT["export"] = sorted(bpy.ops.weartwin.export())
     OUT["out_dir"] = bpy.path.abspath(s.out_dir)
     log(f"bake ended: {s.status}; export {OUT['export']} -> {OUT['out_dir']}")
+    if WALK:
+        bpy.ops.weartwin.import_motion(filepath=WALK)
+        scene = bpy.context.scene
+        arm = next(o for o in bpy.data.objects if o.type == "ARMATURE" and o.get("weartwin_role"))
+        roots = []
+        for f in (scene.frame_start, scene.frame_end):
+            scene.frame_set(f)
+            roots.append(list((arm.matrix_world @ arm.pose.bones[0].head)[:]))
+        win = bpy.context.window_manager.windows[0]
+        r3d = next(a for a in win.screen.areas if a.type == "VIEW_3D").spaces.active.region_3d
+        OUT["walk"] = {"roots": roots, "view_location": list(r3d.view_location), "view_distance": r3d.view_distance}
+        log(f"walk: {OUT['walk']}")
     return done()
 
 

@@ -47,10 +47,14 @@ def test_first_session_bakes_with_what_the_panel_offers(zips, tmp_path):
     subprocess.run([BLENDER, "-b", "--factory-startup", "--python-expr",
                     f"import bpy; bpy.ops.wm.save_as_mainfile(filepath={str(start)!r})"], check=True,
                    capture_output=True, env=env, timeout=300)
+    walk = tmp_path / "walk.npz"          # a motion that travels ~10 m
+    from conftest import run_cli
+
+    assert run_cli("text2motion", "a person walks forward", "--out", walk).returncode == 0
     result = tmp_path / "result.json"
     cmd = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", BLENDER, str(start), "--python",
            str(ROOT / "tests" / "gui" / "first_session.py"), "--", str(zips[1]), site.getsitepackages()[0],
-           str(motion), str(result)]
+           str(motion), str(result), str(walk)]
     r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1200)
     assert result.is_file(), r.stdout[-3000:] + r.stderr[-3000:]
     got = json.loads(result.read_text())
@@ -60,6 +64,14 @@ def test_first_session_bakes_with_what_the_panel_offers(zips, tmp_path):
     assert got["status"].startswith("baked "), got
     assert got["export"] == ["FINISHED"]
     assert sorted(p.name for p in Path(got["out_dir"]).iterdir()) == ["amass_sample.npz"]
+    # the view holds the whole walk: start and end are both well inside the viewing distance
+    import numpy as np
+
+    w = got["walk"]
+    start, end = np.array(w["roots"])
+    assert np.linalg.norm(end[:2] - start[:2]) > 5, w
+    for p in (start, end):
+        assert np.linalg.norm(p[:2] - np.array(w["view_location"][:2])) < 0.6 * w["view_distance"], w
 
 
 def test_extension_zip_refuses_old_blender_cleanly(zips, tmp_path):
