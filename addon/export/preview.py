@@ -10,13 +10,12 @@ from .atomic import atomic_write
 
 
 # channel group -> (panel title naming the channel, y-axis unit)
-PANELS = (("acc", "Accelerometer: specific force, sensor frame (at rest: +9.81 along up)", "m/s²"),
+PANELS = (("acc", "Accelerometer: specific force, sensor frame", "m/s²"),
           ("gyro", "Gyroscope: angular velocity, sensor frame", "rad/s"),
           ("mag", "Bio-impedance magnitude |Z| between the electrodes", "Ω"),
           ("phase", "Bio-impedance phase", "°"),
           ("length", "Length of the current's path through the body", "m"),
-          ("contact", "Skin contact on the path (1: touching skin, e.g. an arm resting on the hip, "
-                      "conducts in parallel)", "0 / 1"))
+          ("contact", "Skin contact (1: arm on the torso, the touch conducts too)", "0 / 1"))
 
 
 def plot_channels(arrays: dict[str, np.ndarray], title: str = ""):
@@ -35,9 +34,16 @@ def plot_channels(arrays: dict[str, np.ndarray], title: str = ""):
             groups.append((kind, name, unit, keys))
     with plt.rc_context({"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "legend.fontsize": 10,
                          "xtick.labelsize": 10, "ytick.labelsize": 10}):
-        fig, axes = plt.subplots(len(groups), 1, figsize=(11, 2.5 * len(groups) + 0.8), sharex=True,
+        # landscape, as the screen and the Image Editor it opens in: two columns from 4 panels,
+        # so "fit to view" does not shrink the text of a tall strip
+        cols = 2 if len(groups) > 3 else 1
+        rows = -(-len(groups) // cols)
+        fig, axes = plt.subplots(rows, cols, figsize=(8.5 * cols, 2.9 * rows + 0.9), sharex=True,
                                  squeeze=False)
-        for ax, (kind, name, unit, keys) in zip(axes[:, 0], groups):
+        flat = axes.T.ravel()            # down the first column, then the second
+        for ax in flat[len(groups):]:
+            ax.set_visible(False)
+        for ax, (kind, name, unit, keys) in zip(flat, groups):
             for k in keys:
                 a = arrays[k].reshape(len(t), -1)
                 label = k.split(".")[1]
@@ -50,7 +56,9 @@ def plot_channels(arrays: dict[str, np.ndarray], title: str = ""):
             ax.set_ylabel(unit)
             ax.grid(alpha=0.3)
             ax.legend(loc="upper left", bbox_to_anchor=(1.005, 1.0), frameon=False)
-        axes[-1, 0].set_xlabel("time (s)")
+        for ax in axes[-1]:
+            ax.set_xlabel("time (s)")
+            ax.xaxis.set_tick_params(labelbottom=True)
         if title:
             fig.suptitle(title, fontsize=13)
         fig.tight_layout()
