@@ -85,6 +85,16 @@ class RawHelpFormatter(_DefaultsMixin, argparse.RawDescriptionHelpFormatter):
         return "\n".join(out)
 
 
+class VerbatimHelpFormatter(RawHelpFormatter):
+    """A one-line description wrapped to the terminal; a multi-line epilog (a YAML example a
+    user copies) exactly as written, never wrapped."""
+
+    def _fill_text(self, text, width, indent):
+        if "\n" in text.strip():
+            return "\n".join(indent + line for line in text.splitlines())
+        return super()._fill_text(text, width, indent)
+
+
 def _help(f, default=dataclasses.MISSING) -> str:
     from addon.config import default_text, kind_of, option, states_default, value_range
 

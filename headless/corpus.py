@@ -59,7 +59,7 @@ def write_corpus(out: Path, jobs: list[dict]) -> tuple[Path, Path]:
 
     names = list(s["activities"])
     sources = sorted({src for a in s["activities"].values() for src in a})
-    fig, ax = plt.subplots(figsize=(max(5.0, 0.45 * len(names) + 2), 4))
+    fig, ax = plt.subplots(figsize=(max(6.5, 0.45 * len(names) + 3.5), 4.5))
     bottom = np.zeros(len(names))
     for src in sources:
         h = np.array([s["activities"][a].get(src, {}).get("hours", 0.0) * 60 for a in names])
@@ -68,7 +68,8 @@ def write_corpus(out: Path, jobs: list[dict]) -> tuple[Path, Path]:
     ax.set_ylabel("minutes of signal")
     ax.set_title(f"{s['total']['exports']} exports, {s['total']['hours'] * 60:.1f} min, "
                  f"{s['total']['windows']} windows of {s['total']['window_s']:g} s, {len(s['bodies'])} bodies")
-    ax.legend(title="source")
+    ax.legend(title="source", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)   # covers no bar
+    ax.set_ylim(0, max(float(bottom.max()) * 1.08, 1e-3))
     plt.setp(ax.get_xticklabels(), rotation=60, ha="right")
     fig.tight_layout()
     atomic_write(png, lambda f: fig.savefig(f, format="png", dpi=90))

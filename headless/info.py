@@ -71,7 +71,8 @@ def describe(path: Path, as_json: bool = False) -> str:
     return "\n".join([
         f"{path}: motion ({m.source.get('format')}, {m.source.get('up_axis')}-up source)",
         f"  {m.n_frames} frames at {m.fps:g} fps = {m.duration:.2f} s, {len(m.joint_names)} joints",
-        f"  gender {m.gender}, betas {None if m.betas is None else len(m.betas)}, root travel {travel:.2f} m",
+        f"  gender {m.gender}, {'no body shape (betas)' if m.betas is None else f'{len(m.betas)} betas'}, "
+        f"root travel {travel:.2f} m",
     ] + _bvh_lines(m.source.get("bvh")))
 
 
@@ -98,8 +99,11 @@ def _bvh_lines(b: dict | None) -> list[str]:
         return []
     from addon.motion.skeleton import BODY_JOINTS
 
-    mapped = sum(b["map"].get(k) is not None for k in BODY_JOINTS)
+    missing = [k for k in BODY_JOINTS if b["map"].get(k) is None]
+    mapped = len(BODY_JOINTS) - len(missing)
     fingers = sum(v is not None for k, v in b["map"].items() if k not in BODY_JOINTS)
-    return [f"  BVH: {b['joints']} joints, preset {b['preset']}, {mapped}/22 SMPL joints mapped"
+    unmapped = f" (not mapped: {', '.join(missing)}: held at its rest rotation)" if missing else ""
+    return [f"  BVH: {b['joints']} joints, preset {b['preset']}, {mapped}/{len(BODY_JOINTS)} SMPL joints mapped"
+            f"{unmapped}"
             f"{f' + {fingers} finger joints' if fingers else ''}, units {b['units']}, "
             f"subject ~{b['height_m']:.2f} m, rest pose {b['rest_pose']}"]

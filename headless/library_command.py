@@ -32,6 +32,13 @@ def cmd_library(a) -> int:
             by_content[content][style] = n
         for content, styles in by_content.items():
             print(f"  {content:22s} {sum(styles.values()):5d}  " + " ".join(f"{s or '-'}:{n}" for s, n in styles.items()))
+        if a.files:
+            for c in clips:
+                print(f"{c.path}\t{c.content}\t{c.style or '-'}")
+        else:
+            first = clips[0]
+            print(f"clip paths to type (bake, info): {first.path} ({first.content}); "
+                  f"--files lists all {len(clips)}")
         if a.calibrate_twist:
             _calibrate(clips, a)
         if a.manifest:
@@ -119,6 +126,9 @@ def register(sub) -> None:
     p.add_argument("--max-clips", type=int, default=None, metavar="N", help="at most N clips (seeded choice; default: all)")
     p.add_argument("--seed", type=int, default=0, help="seed of the --max-clips choice")
     p.add_argument("--label", default=None, help="one label for every clip (default: each clip's content)")
+    p.add_argument("--files", action="store_true",
+                   help="list every clip: its path (a file, or ZIP/member as bake and info take it), content, "
+                        "style; tab-separated")
     p.add_argument("--manifest", default=None, metavar="OUT.jsonl", help="write a bake manifest (default: none, only list)")
     p.add_argument("--calibrate-twist", default=None, metavar="MAP.json",
                    help="BVH skeletons whose rest pose is no human pose (bones along their local X): "

@@ -18,35 +18,41 @@ from pathlib import Path
 from addon.export.atomic import write_text
 
 SPEC_EXAMPLE = """\
-# study.yaml
+# study.yaml (every line fits 80 columns: copy it as it is)
 activities:
-  - name: bicep_curl          # the label
-    count: 8                  # motions (descriptions) per activity
+  - name: bicep_curl        # the label
+    count: 8                # motions (descriptions) per activity
   - name: waving
-    descriptions: ["a person waves hello with the right hand", "someone waves quickly with the left hand"]
+    descriptions:
+      - a person waves hello with the right hand
+      - someone waves quickly with the left hand
   - name: squats
-    prompts: ["a person does squats"]   # expanded into `count` varied descriptions
+    prompts: [a person does squats]   # expanded into `count` descriptions
     count: 4
-  - name: walking               # any of the 39 procedural activities (see README)
+  - name: walking           # any of the 39 procedural activities (README)
     count: 6
-  - name: walking               # a motion library: files + a label rule (addon/motion/library.py)
+  - name: walking           # a motion library: files + a label rule
     source: library
-    path: ../shared/data/bvh/bandai_namco/dataset-2.zip   # a folder or .zip (relative: to this file)
-    label_rule: bandai          # bandai | regex:PATTERN | csv:FILE
-    filter: {content: [walk, walk-turn-left, walk-turn-right], style: [normal, elderly]}
-    max_clips: 40               # seeded choice
-backend: procedural           # procedural | retrieval | t2m-gpt
-vary_body: 3                  # body variants b01..bNN: the same bodies for every motion (the 'subjects')
-imu_placement_jitter: 1.0     # watch 1.5-7.5 cm up the forearm, ±15° about it (0: off)
-imu_noise: true               # MEMS noise model (default on)
-sensors: [imu]                # imu, impedance
+    # a folder or .zip (relative: to this file)
+    path: ../shared/data/bvh/bandai_namco/dataset-2.zip
+    label_rule: bandai      # bandai | regex:PATTERN | csv:FILE
+    filter:
+      content: [walk, walk-turn-left, walk-turn-right]
+      style: [normal, elderly]
+    max_clips: 40           # seeded choice
+backend: procedural         # procedural | retrieval | t2m-gpt
+vary_body: 3                # bodies b01..b03, the same for every motion
+imu_placement_jitter: 1.0   # watch 1.5-7.5 cm up the forearm, ±15° (0: off)
+imu_noise: true             # MEMS noise model (default on)
+sensors: [imu]              # imu, impedance
 imu_sites: [left_wrist, right_wrist]
 fps: 50
 seed: 0
-# llm_url: http://localhost:8000   # optional OpenAI-compatible endpoint for descriptions
-# Names are labels and folders: letters, digits, _ - . only. Caps (headless/synth_spec.py):
-# count <= 10000 per activity, 200000 motions, 1 MiB of spec, no YAML anchors/aliases.
-# After baking: OUT/corpus.json and OUT/corpus.png (hours per activity and source, bodies).
+# llm_url: http://localhost:8000  # OpenAI-compatible endpoint (optional)
+# Names are labels and folders: letters, digits, _ - . only. Caps
+# (headless/synth_spec.py): count <= 10000 per activity, 200000 motions,
+# 1 MiB of spec, no YAML anchors/aliases. After baking: OUT/corpus.json and
+# OUT/corpus.png (hours per activity and source, bodies).
 """
 
 
@@ -395,8 +401,10 @@ def register(sub) -> None:
         _add_backend_options(p)
         add_bake_options(p, defaults={"sensors": sensors})
         p.set_defaults(func=cmd_text2signals)
+    from .cli import VerbatimHelpFormatter
+
     s = sub.add_parser("synth", help="a labelled synthetic dataset from a list of activities (YAML/JSON)",
-                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       formatter_class=VerbatimHelpFormatter,
                        description="Expand each activity into varied descriptions, generate motions, bake them "
                                    "on several body shapes: OUT/exports is ready for `weartwin train`.",
                        epilog=SPEC_EXAMPLE)

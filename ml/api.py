@@ -105,6 +105,12 @@ def encoder_windows(cfg: RunConfig, seqs, warn=None) -> Windows:
     return w
 
 
+def data_kind(w: Windows) -> str:
+    """What --data windows are, in words: real, simulated (a WearTwin corpus), or both."""
+    syn = np.asarray(w.synthetic, dtype=bool)
+    return "simulated" if syn.all() else ("real" if not syn.any() else "real and simulated")
+
+
 def train(model: str, out, log=None, **overrides) -> dict:
     """Run `weartwin train MODEL` from Python; returns the metrics dict (also in out/metrics.json)."""
     if model not in CONFIGS:
@@ -128,6 +134,19 @@ def run(cfg: RunConfig, out: Path, log=None) -> dict:
     out = Path(out)
     # the data first: a typo in --data must not leave an empty or half-made run folder behind
     real, sim = load_windows(cfg, warn=lambda m: log(f"warning: {m}"))
+    kind = data_kind(real)
+    if not cfg.final and not cfg.probe:       # folds before anything is written: no config.json
+        from .training.protocol import make_folds
+
+        try:
+            make_folds(real.subjects, cfg.protocol, cfg.folds)
+        except ValueError as e:
+            if kind != "simulated" or len(real.subjects) >= 3:
+                raise
+            raise ValueError(f"{', '.join(map(str, cfg.data))}: simulated data of {len(real.subjects)} "
+                             f"bod{'y' if len(real.subjects) == 1 else 'ies'} ({', '.join(real.subjects)}); a "
+                             "subject-wise evaluation needs at least 3. A small synthetic corpus is meant for "
+                             "--sim beside real --data (or synth it with vary_body: 3 or more)") from None
     out.mkdir(parents=True, exist_ok=True)
     if dist.main:
         # metrics are derived from the folds at the end: never leave the last run's figures
@@ -135,7 +154,7 @@ def run(cfg: RunConfig, out: Path, log=None) -> dict:
         for stale in ("metrics.json", "confusion.png", "curves.png", "sweep.png", "final.json"):
             (out / stale).unlink(missing_ok=True)
         cfg.save(out / "config.json")      # as used (e.g. multi3net's sites reduced to the data's)
-    log(f"{cfg.model}: {len(real)} real windows of {cfg.window:g} s, {len(real.subjects)} subjects, "
+    log(f"{cfg.model}: {len(real)} {kind} windows of {cfg.window:g} s, {len(real.subjects)} subjects, "
         f"{len(real.classes)} classes {real.classes}, channels {real.channels}"
         + (f"; {len(sim)} simulated windows" if sim is not None else ""))
     if cfg.final:

@@ -198,7 +198,9 @@ def main(argv=None) -> int:
         print(f"{cfg.model}: final model -> {', '.join(metrics['files'])}; "
               f"label recordings with: weartwin predict {metrics['files'][0]} DATA --out labels.csv")
         return 0
-    budget = f" (label budget {metrics['budget']})" if metrics.get("budget") not in (None, "1") else ""
+    from .training.budget import Budget
+
+    budget = f" ({Budget.parse(metrics['budget']).words})" if metrics.get("budget") not in (None, "1") else ""
     print(f"{cfg.model} {cfg.protocol}{budget}: macro-F1 {metrics['macro_f1_mean']:.3f} ± {metrics['macro_f1_std']:.3f} "
           f"over {len(metrics['per_subject'])} held-out subjects, pooled {metrics['pooled_macro_f1']:.3f} "
           f"-> {Path(args.out) / 'metrics.json'}")

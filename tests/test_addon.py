@@ -67,6 +67,7 @@ def test_gui_workflow_matches_headless(gui, tmp_path):
     assert np.allclose(tuple(axes.matrix_world.translation), rec.debug["site_positions"]["left_wrist"][10], atol=1e-4)
     assert entry["plot"].is_file() and any(i.filepath.endswith(entry["plot"].name) for i in bpy.data.images)
     out = tmp_path / "gui"
+    s.csv = s.preview = True          # off by default, as `weartwin bake`
     assert bpy.ops.weartwin.export(directory=str(out)) == {"FINISHED"}
     assert {p.name for p in out.iterdir()} == {"amass_sample.npz", "amass_sample.csv", "amass_sample.png"}
 
@@ -74,7 +75,9 @@ def test_gui_workflow_matches_headless(gui, tmp_path):
     from addon.bake import Baker
     from addon.export.recording import read_export
 
-    cfg = session.config_from_settings(s)
+    import dataclasses
+
+    cfg = dataclasses.replace(session.config_from_settings(s), save_path=False)   # as `weartwin bake`
     Baker(cfg).bake_file(clip, tmp_path / "headless" / "amass_sample")
     a, meta_a = read_export(out / "amass_sample.npz")
     b, meta_b = read_export(tmp_path / "headless" / "amass_sample.npz")
@@ -82,6 +85,43 @@ def test_gui_workflow_matches_headless(gui, tmp_path):
     for k in a:
         np.testing.assert_allclose(a[k], b[k], rtol=1e-5, atol=1e-5, err_msg=k)
     assert meta_a["config_hash"] == meta_b["config_hash"]
+
+
+def test_fresh_scene_bakes_the_cli_file(gui, tmp_path):
+    """A new user's first bake: the sensors the panel offers out of the box are `weartwin bake`'s,
+    and the export is the command line's file (same keys, same config hash, no extra files), so
+    `weartwin bake` on the same motion and folder finds it up to date instead of baking again."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from addon.config import BakeConfig
+    from addon.export.recording import read_export
+
+    clip = need_shared("motion/amass/amass_sample.npz")
+    s = gui
+    defaults = BakeConfig()
+    assert tuple(x.name for x in s.sites) == defaults.imu_sites and tuple(p.name for p in s.pairs) == defaults.electrodes
+    assert not s.csv and not s.preview
+    bpy.ops.wm.read_homefile(use_empty=False)          # File > New: the load handler seeds it too
+    s = bpy.context.scene.weartwin
+    assert tuple(x.name for x in s.sites) == defaults.imu_sites
+    assert bpy.ops.weartwin.import_motion(filepath=str(clip), fps=60.0) == {"FINISHED"}
+    assert bpy.ops.weartwin.bake() == {"FINISHED"}
+    out = tmp_path / "out"
+    assert bpy.ops.weartwin.export(directory=str(out)) == {"FINISHED"}
+    assert sorted(p.name for p in out.iterdir()) == ["amass_sample.npz"]
+    arrays, meta = read_export(out / "amass_sample.npz")
+    assert not any(k.endswith(".path") for k in arrays)
+    assert meta["config"]["height"] == 1.7 and meta["config"]["contact_distance"] == 0.002
+    assert meta["config_hash"] == defaults.signal_hash(), meta["config"]
+    r = subprocess.run([sys.executable, "-m", "headless.cli", "bake", str(clip), "--out", str(out)],
+                       capture_output=True, text=True, timeout=600,
+                       env={**os.environ, "PYTHONPATH": str(Path(addon.__file__).parents[1])})
+    assert r.returncode == 0, r.stderr[-2000:]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["done"] == [] and [x["reason"] for x in summary["skipped"]] == ["up to date"], summary
 
 
 def test_bad_input_is_a_blender_error(gui, tmp_path):
@@ -118,7 +158,8 @@ def test_extension_zip_installs_in_blender(tmp_path):
     import zipfile
 
     names = zipfile.ZipFile(ext).namelist()
-    assert "blender_manifest.toml" in names and "__init__.py" in names and "scene/build.py" in names
+    assert {"weartwin/blender_manifest.toml", "weartwin/__init__.py", "weartwin/scene/build.py"} <= set(names)
+    assert {n.split("/")[0] for n in names} == {"weartwin"}      # one folder: an old Blender spills nothing
     assert "weartwin/__init__.py" in zipfile.ZipFile(legacy).namelist()
     # Blender's own manifest validator (shipped in the bpy wheel; `blender --command extension
     # validate` runs the same code), strict: the limits Blender enforces on extensions.org
@@ -135,6 +176,7 @@ def test_extension_zip_installs_in_blender(tmp_path):
                        cwd=tmp_path)
     assert "RESULT {'FINISHED'}" in r.stdout, r.stdout[-2000:] + r.stderr[-2000:]
     assert (tmp_path / "user" / "extensions" / "user_default" / "weartwin" / "blender_manifest.toml").is_file()
+    assert "WearTwin: this is the extension build" not in r.stdout   # 4.2+ enables it fully
 
 
 def test_batch_and_study_from_the_gui(gui, tmp_path):
@@ -177,3 +219,16 @@ def test_batch_and_study_from_the_gui(gui, tmp_path):
     with pytest.raises(RuntimeError) as e:
         bpy.ops.weartwin.bake_batch()
     assert "bad.yaml" in str(e.value) and "Traceback" not in str(e.value)
+
+
+def test_build_errors_are_one_line(tmp_path):
+    """`python -m addon.build --wheels` that pip cannot serve says so in one line, exit 1."""
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "addon.build", "--wheels", "--platform", "no_such_platform_tag",
+                        "--out", str(tmp_path / "d")], capture_output=True, text=True, timeout=300,
+                       cwd=Path(addon.__file__).parents[1])
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.stderr.startswith("python -m addon.build: error: pip could not download the wheels for "
+                               "no_such_platform_tag") and len(r.stderr.strip().splitlines()) == 1, r.stderr

@@ -10,7 +10,7 @@ from ml_layouts import CLASSES, write_generic
 
 from ml import train
 from ml.api import load_windows
-from ml.config import RFConfig
+from ml.config import DCLConfig, RFConfig
 from ml.training.protocol import Budget, make_folds, prepare_fold
 
 TINY = dict(progress=False, window=2.0, stride=1.0, fps=25.0)
@@ -28,7 +28,7 @@ def real(data):
 
 @pytest.mark.parametrize("k", [1, 2, 3, 10])
 def test_labels_per_class_stay_inside_the_budget(real, k):
-    cfg = RFConfig(**TINY)
+    cfg = DCLConfig(**TINY)      # a model with early stopping: the budget is split
     for fold in make_folds(real.subjects, "loso", 0):
         tr, va, te, _, audit = prepare_fold(real, None, fold, cfg, seed=0, budget=Budget(k=k))
         lab = audit["labelled"]
@@ -52,7 +52,7 @@ def test_labels_per_class_stay_inside_the_budget(real, k):
 
 
 def test_validation_by_subject_when_the_budget_allows(real):
-    cfg = RFConfig(**TINY)
+    cfg = DCLConfig(**TINY)      # a model with early stopping: the budget is split
     fold = make_folds(real.subjects, "loso", 0)[0]
     tr, va, _, _, audit = prepare_fold(real, None, fold, cfg, seed=0, budget=Budget(k=40))
     assert audit["validation"] == "subjects"
@@ -60,7 +60,7 @@ def test_validation_by_subject_when_the_budget_allows(real):
 
 
 def test_fraction_budget_includes_validation(real):
-    cfg = RFConfig(**TINY)
+    cfg = DCLConfig(**TINY)      # a model with early stopping: the budget is split
     fold = make_folds(real.subjects, "loso", 0)[0]
     pool = real.subset(np.nonzero(real.subject != fold.test[0])[0])
     _, _, _, _, audit = prepare_fold(real, None, fold, cfg, seed=0, budget=Budget(fraction=0.1))
@@ -69,6 +69,17 @@ def test_fraction_budget_includes_validation(real):
         assert audit["labelled"]["train"][c] + audit["labelled"]["val"][c] == max(1, round(0.1 * n))
     _, va, _, _, full = prepare_fold(real, None, fold, cfg, seed=0, budget=1.0)
     assert full["validation"] == "subjects" and full["labelled"]["total"] == len(pool)
+
+
+@pytest.mark.parametrize("budget", [Budget(k=10), Budget(k=2), Budget(fraction=0.1)])
+def test_rf_trains_on_every_labelled_window(real, budget):
+    """A forest has no early stopping: under a label budget no window is withheld for validation."""
+    fold = make_folds(real.subjects, "loso", 0)[0]
+    _, _, _, _, split = prepare_fold(real, None, fold, DCLConfig(**TINY), seed=0, budget=budget)
+    tr, va, _, _, audit = prepare_fold(real, None, fold, RFConfig(**TINY), seed=0, budget=budget)
+    assert len(va) == 0 and audit["validation"] == "none" and "none is held back" in audit["validation_note"]
+    assert len(tr) == split["labelled"]["total"] == audit["labelled"]["total"]      # the same budget, all of it
+    assert prepare_fold(real, None, fold, RFConfig(**TINY), seed=0, budget=1.0)[4]["validation"] == "subjects"
 
 
 def test_metrics_record_labelled_windows_per_fold(data, tmp_path):

@@ -77,3 +77,19 @@ def test_predict_unlabelled_recordings(data, tmp_path):
     assert r.returncode == 0, r.stderr
     rows = _rows(tmp_path / "u.csv")
     assert rows and all(x["recorded_label"] == "" and x["label"] in ("circle", "shake", "still") for x in rows)
+
+
+def test_predict_a_plain_bake_export(data, tmp_path):
+    """A fresh, unlabelled `weartwin bake` export (no manifest, at the root of DATA) is what
+    predict is for: every window gets a label, the recorded label is empty."""
+    from conftest import need_shared
+
+    clip = need_shared("motion/amass/amass_sample.npz")
+    train("rf", out=tmp_path / "rf", data=[str(data)], final=True, trees=10, **TINY)
+    r = run_cli("bake", clip, "--out", tmp_path / "bake", "--sensors", "imu")
+    assert r.returncode == 0, r.stderr
+    r = run_cli("predict", tmp_path / "rf" / "model.npz", tmp_path / "bake", "--out", tmp_path / "p.csv")
+    assert r.returncode == 0 and "no label" not in r.stderr, r.stderr
+    rows = _rows(tmp_path / "p.csv")
+    assert rows and all(x["recorded_label"] == "" and x["label"] in ("circle", "shake", "still") for x in rows)
+    assert {x["file"] for x in rows} == {str(tmp_path / "bake" / "amass_sample.npz")}

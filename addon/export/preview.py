@@ -9,7 +9,18 @@ import numpy as np
 from .atomic import atomic_write
 
 
+# channel group -> (panel title naming the channel, y-axis unit)
+PANELS = (("acc", "Accelerometer: specific force, sensor frame", "m/s²"),
+          ("gyro", "Gyroscope: angular velocity, sensor frame", "rad/s"),
+          ("mag", "Bio-impedance magnitude |Z| between the electrodes", "Ω"),
+          ("phase", "Bio-impedance phase", "°"),
+          ("length", "Length of the current's path through the body", "m"),
+          ("contact", "Skin contact (1: arm on the torso, the touch conducts too)", "0 / 1"))
+
+
 def plot_channels(arrays: dict[str, np.ndarray], title: str = ""):
+    """One panel per channel group, titled by what it measures; fonts sized for the PNG's
+    native size (900 px wide at the preview's 90 dpi); legends to the right of the plots."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -17,28 +28,40 @@ def plot_channels(arrays: dict[str, np.ndarray], title: str = ""):
 
     t = arrays["t"]
     groups = []
-    for kind, unit in (("acc", "m/s²"), ("gyro", "rad/s"), ("mag", "|Z| (Ω)"), ("phase", "phase (°)"),
-                       ("length", "path (m)"), ("contact", "skin contact")):
+    for kind, name, unit in PANELS:
         keys = [k for k in arrays if k.endswith("." + kind)]
         if keys:
-            groups.append((kind, unit, keys))
-    fig, axes = plt.subplots(len(groups), 1, figsize=(10, 2.2 * len(groups) + 0.6), sharex=True, squeeze=False)
-    for ax, (kind, unit, keys) in zip(axes[:, 0], groups):
-        for k in keys:
-            a = arrays[k].reshape(len(t), -1)
-            label = k.split(".")[1]
-            if a.shape[1] == 3 and kind in ("acc", "gyro"):
-                for j, c in enumerate("xyz"):
-                    ax.plot(t, a[:, j], lw=0.8, label=f"{label} {c}")
-            else:
-                ax.plot(t, a[:, 0], lw=0.9, label=label)
-        ax.set_ylabel(unit)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, ncol=6, loc="upper right")
-    axes[-1, 0].set_xlabel("time (s)")
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+            groups.append((kind, name, unit, keys))
+    with plt.rc_context({"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "legend.fontsize": 10,
+                         "xtick.labelsize": 10, "ytick.labelsize": 10}):
+        # landscape, as the screen and the Image Editor it opens in: two columns from 4 panels,
+        # so "fit to view" does not shrink the text of a tall strip
+        cols = 2 if len(groups) > 3 else 1
+        rows = -(-len(groups) // cols)
+        fig, axes = plt.subplots(rows, cols, figsize=(8.5 * cols, 2.9 * rows + 0.9), sharex=True,
+                                 squeeze=False)
+        flat = axes.T.ravel()            # down the first column, then the second
+        for ax in flat[len(groups):]:
+            ax.set_visible(False)
+        for ax, (kind, name, unit, keys) in zip(flat, groups):
+            for k in keys:
+                a = arrays[k].reshape(len(t), -1)
+                label = k.split(".")[1]
+                if a.shape[1] == 3 and kind in ("acc", "gyro"):
+                    for j, c in enumerate("xyz"):
+                        ax.plot(t, a[:, j], lw=1.0, label=f"{label} {c}")
+                else:
+                    ax.plot(t, a[:, 0], lw=1.1, label=label)
+            ax.set_title(name, loc="left")
+            ax.set_ylabel(unit)
+            ax.grid(alpha=0.3)
+            ax.legend(loc="upper left", bbox_to_anchor=(1.005, 1.0), frameon=False)
+        for ax in axes[-1]:
+            ax.set_xlabel("time (s)")
+            ax.xaxis.set_tick_params(labelbottom=True)
+        if title:
+            fig.suptitle(title, fontsize=13)
+        fig.tight_layout()
     return fig
 
 

@@ -46,7 +46,9 @@ def bicep_curl(rot: np.ndarray, t: np.ndarray, side: str, reps: float, duration:
 def wave(rot: np.ndarray, t: np.ndarray, side: str, waves: float, duration: float, start: float = 0.0) -> None:
     s = SIDE_SIGN[side]
     on = (t >= start) & (t <= start + duration)
-    ramp = np.clip(np.minimum(t - start, start + duration - t) / 0.8, 0, 1) * on
+    # raise and lower the arm with a minimum-jerk ramp (0.8 s): a linear ramp jumps in velocity
+    # where it starts and ends, which the accelerometer shows as 45-70 m/s² spikes (an artefact)
+    ramp = min_jerk(np.minimum(t - start, start + duration - t) / 0.8) * on
     osc = np.sin(2 * np.pi * waves * np.clip(t - start, 0, duration) / duration)
     # upper arm out to the side and slightly up, forearm up, swinging side to side
     rot[:, J[f"{side}_shoulder"], 2] = -s * np.radians(85) * (1 - ramp) + s * np.radians(10) * ramp

@@ -68,24 +68,29 @@ def unregister():
 
 
 def _seed_defaults():
-    """New scenes start with the defaults of `weartwin bake`: both wrist IMUs, wrist-wrist pair."""
+    """New scenes start with the defaults of `weartwin bake` (session.seed_defaults). Enabling the
+    add-on runs in a restricted context (no `bpy.data.scenes`): then a one-shot timer seeds the
+    open file as soon as Blender is back in its event loop, and the Bake/Import operators seed on
+    first use too, so the very first session has sensors. Loading a file seeds its scenes."""
 
     @bpy.app.handlers.persistent
     def weartwin_seed_defaults(*_):
-        from .session import RESULTS
+        from .session import RESULTS, seed_defaults
 
         RESULTS.clear()   # results belong to the file that was open
         for scene in bpy.data.scenes:
-            s = scene.weartwin
-            if not s.sites and not s.pairs and not s.get("seeded"):
-                for name in ("left_wrist", "right_wrist"):
-                    it = s.sites.add()
-                    it.name, it.spec = name, "preset"
-                s.pairs.add().name = "wrist_wrist"
-                s["seeded"] = True
+            seed_defaults(scene.weartwin)
 
-    try:
-        weartwin_seed_defaults()
-    except AttributeError:   # restricted context during add-on enable: the load handler does it
-        pass
+    def seed_open_file():
+        try:
+            from .session import seed_defaults
+
+            for scene in bpy.data.scenes:
+                seed_defaults(scene.weartwin)
+        except AttributeError:     # still restricted, or the add-on went away: try again shortly
+            return 0.5 if _MODULES else None
+        return None
+
+    if seed_open_file() is not None:
+        bpy.app.timers.register(seed_open_file, first_interval=0.1, persistent=True)
     bpy.app.handlers.load_post.append(weartwin_seed_defaults)

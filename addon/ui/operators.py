@@ -47,6 +47,7 @@ class WEARTWIN_OT_import_motion(bpy.types.Operator, ImportHelper):
 
     def execute(self, context):
         s = context.scene.weartwin
+        session.seed_defaults(s)     # a scene made after the add-on was enabled: the CLI's sensors
         old = s.motion_path
         s.motion_path, s.fps, s.height, s.source_fps, s.body_model = (self.filepath, self.fps, self.height,
                                                                       self.source_fps, self.body_model)
@@ -68,6 +69,7 @@ class WEARTWIN_OT_demo_motion(bpy.types.Operator):
     bl_options = {"REGISTER", "UNDO"}
 
     def execute(self, context):
+        session.seed_defaults(context.scene.weartwin)
         context.scene.weartwin.motion_path = session.DEMO
         try:
             session.build_rig(context)
@@ -225,6 +227,7 @@ class WEARTWIN_OT_bake(bpy.types.Operator):
 
     def _start(self, context) -> None:
         s = context.scene.weartwin
+        session.seed_defaults(s)
         self._cfg = session.config_from_settings(s)
         self._rig = session.build_rig(context, self._cfg)
         self._gen = session.baker(self._cfg).frames(self._rig)
@@ -330,7 +333,7 @@ class WEARTWIN_OT_bake(bpy.types.Operator):
             add_current_paths(rec, coll)
         stem = export_path(Path(session.motion_stem(s)), self._rig.variant.label).stem   # names.py owns names
         plot = Path(tempfile.gettempdir()) / f"weartwin_{os.getpid()}_{stem}.png"
-        entry = {"recording": rec, "stem": stem, "plot": None, "source": s.motion_path}
+        entry = {"recording": rec, "config": self._cfg, "stem": stem, "plot": None, "source": s.motion_path}
         try:
             write_preview(rec.arrays(), plot, f"{stem} — WearTwin bake")
             entry["plot"] = plot
@@ -366,7 +369,7 @@ class WEARTWIN_OT_export(bpy.types.Operator):
         if entry is None:
             return _fail(self, SettingsError("nothing baked yet: press Bake first"))
         out = Path(bpy.path.abspath(self.directory or s.out_dir))
-        rec, stem = entry["recording"], entry["stem"]
+        rec, stem = session.cli_recording(entry, s.csv, s.preview), entry["stem"]
         try:
             npz = write_npz(rec, export_path(out / stem))
             written = [npz]

@@ -16,6 +16,12 @@ class WEARTWIN_UL_items(bpy.types.UIList):
             row.label(text=spec if len(spec) < 20 else spec[:17] + "…")
 
 
+def _labelled(col, s, prop: str) -> None:
+    """A drop-down with its label on the line above, so neither is cut in a narrow sidebar."""
+    col.label(text=s.bl_rna.properties[prop].name + ":")
+    col.prop(s, prop, text="")
+
+
 class _Panel:
     bl_space_type = "VIEW_3D"
     bl_region_type = "UI"
@@ -25,6 +31,7 @@ class _Panel:
 class WEARTWIN_PT_motion(_Panel, bpy.types.Panel):
     bl_label = "Motion & Body"
     bl_idname = "WEARTWIN_PT_motion"
+    bl_order = 0
 
     def draw(self, context):
         DRAWS["count"] += 1
@@ -38,8 +45,8 @@ class WEARTWIN_PT_motion(_Panel, bpy.types.Panel):
         col.prop(s, "fps")
         col.prop(s, "height")
         col.separator()
-        col.prop(s, "body_model")
-        col.prop(s, "shape_mode")
+        _labelled(col, s, "body_model")
+        _labelled(col, s, "shape_mode")
         if s.shape_mode == "variant":
             row = col.row(align=True)
             row.prop(s, "variant")
@@ -54,6 +61,7 @@ class WEARTWIN_PT_motion(_Panel, bpy.types.Panel):
 class WEARTWIN_PT_sensors(_Panel, bpy.types.Panel):
     bl_label = "Sensors"
     bl_idname = "WEARTWIN_PT_sensors"
+    bl_order = 2
 
     def draw(self, context):
         s = context.scene.weartwin
@@ -66,8 +74,8 @@ class WEARTWIN_PT_sensors(_Panel, bpy.types.Panel):
             row.operator("weartwin.add_site", text="", icon="ADD").source = "PRESET"
             row.operator("weartwin.remove_item", text="", icon="REMOVE").what = "sites"
             col.operator("weartwin.add_site", text="Site from Selected Vertices", icon="VERTEXSEL").source = "SELECTED"
-            col.prop(s, "imu_noise")
-            col.prop(s, "imu_axes")
+            _labelled(col, s, "imu_noise")       # label above: a narrow sidebar cuts "IMU n…"
+            _labelled(col, s, "imu_axes")
         col.separator()
         col.prop(s, "use_impedance", text="Bio-impedance")
         if s.use_impedance:
@@ -91,7 +99,7 @@ class WEARTWIN_PT_sensors(_Panel, bpy.types.Panel):
             row.operator("weartwin.add_pair", text="", icon="ADD").source = "AB"
             col.prop(s, "frequency_khz")
             col.prop(s, "contact_distance")
-            col.prop(s, "electrode_type")
+            _labelled(col, s, "electrode_type")
         col.separator()
         col.prop(s, "softbody")
         if s.softbody:
@@ -101,6 +109,7 @@ class WEARTWIN_PT_sensors(_Panel, bpy.types.Panel):
 class WEARTWIN_PT_bake(_Panel, bpy.types.Panel):
     bl_label = "Bake & Export"
     bl_idname = "WEARTWIN_PT_bake"
+    bl_order = 1             # above the long Sensors panel: Bake is in view without scrolling
 
     def draw(self, context):
         s = context.scene.weartwin
@@ -128,6 +137,7 @@ class WEARTWIN_PT_bake(_Panel, bpy.types.Panel):
 class WEARTWIN_PT_batch(_Panel, bpy.types.Panel):
     bl_label = "Batches & Studies"
     bl_idname = "WEARTWIN_PT_batch"
+    bl_order = 3
     bl_options = {"DEFAULT_CLOSED"}
 
     def draw(self, context):

@@ -107,8 +107,8 @@ class WEARTWIN_PG_settings(bpy.types.PropertyGroup):
     batch_running: BoolProperty(default=False)
     batch_progress: FloatProperty(default=0.0, min=0.0, max=1.0)
     batch_status: StringProperty(default="")
-    csv: BoolProperty(name="CSV", default=True)
-    preview: BoolProperty(name="Plot PNG", default=True)
+    csv: BoolProperty(name="CSV", **_bake("csv"))              # off, as `weartwin bake`
+    preview: BoolProperty(name="Plot PNG", **_bake("preview"))
     show_sensors: BoolProperty(name="Sensor axes", default=True)
     show_path: BoolProperty(name="Current path", default=True)
     # bake state (read by the panel)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .stats import paired
+from .stats import paired, smallest_wilcoxon_p
 
 
 def load_metrics(run: str) -> dict:
@@ -40,7 +40,20 @@ def per_subject(m: dict, budget: str | None) -> dict:
     return m["sweep"][budget]["per_subject"]
 
 
+def run_name(run: str, m: dict, budget: str | None) -> str:
+    """A side of the comparison in words: the run folder's name, its model and label budget."""
+    from ..training.budget import Budget
+
+    p = Path(run)
+    folder = (p.parent if p.suffix == ".json" else p).resolve().name or str(run)
+    key = budget if budget is not None else m.get("budget")
+    words = Budget.parse(str(key)).words if key not in (None, "") else "all labels"
+    return f"{folder} ({m.get('model', '?')}, {words})"
+
+
 def plot(res: dict, a_scores: dict, b_scores: dict, names: tuple[str, str], path: Path) -> None:
+    """Left: each subject's macro-F1 under A and B. Right: Δ per subject (bars), the mean Δ and
+    its bootstrap CI; the legend sits below the axes, where it covers no bar."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -49,24 +62,33 @@ def plot(res: dict, a_scores: dict, b_scores: dict, names: tuple[str, str], path
     subj = list(res["per_subject_delta"])
     d = np.array([res["per_subject_delta"][s] for s in subj])
     order = np.argsort(d)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 0.25 * len(subj) + 2.5),
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 0.3 * len(subj) + 3.6),
                                    gridspec_kw={"width_ratios": [1, 1.3]})
     for s in subj:
-        ax1.plot([0, 1], [a_scores[s], b_scores[s]], "-o", color="tab:gray", alpha=0.6, ms=3)
-    ax1.set(xticks=[0, 1], xlim=(-0.3, 1.3), ylabel="macro-F1 (held-out subject)", title="per subject")
-    ax1.set_xticklabels(names, fontsize=8)
+        ax1.plot([0, 1], [a_scores[s], b_scores[s]], "-o", color="tab:gray", alpha=0.6, ms=4)
+    ax1.set_xticks([0, 1], ["A", "B"], fontsize=11)
+    ax1.set_xlim(-0.3, 1.3)
+    ax1.set_ylabel("macro-F1 of each held-out subject", fontsize=10)
+    ax1.set_title("per subject: A → B", fontsize=11)
+    ax1.tick_params(labelsize=9)
     ax2.barh(np.arange(len(subj)), d[order], color=np.where(d[order] >= 0, "tab:green", "tab:red"))
-    ax2.set_yticks(np.arange(len(subj)), [subj[i] for i in order], fontsize=7)
+    ax2.set_yticks(np.arange(len(subj)), [subj[i] for i in order], fontsize=9)
+    ax2.tick_params(axis="x", labelsize=9)
     ax2.axvline(0, color="k", lw=0.8)
     lo, hi = res["ci95"]
     if lo is not None:
         ax2.axvspan(lo, hi, color="tab:blue", alpha=0.15, label="bootstrap 95% CI of mean Δ")
     ax2.axvline(res["delta_mean"], color="tab:blue", lw=1.2, label=f"mean Δ {res['delta_mean']:+.3f}")
     p = res["wilcoxon_p"]
-    ax2.set(xlabel="Δ macro-F1 (B − A)", title=f"n={res['n']}, Wilcoxon p={p:.3g}" if p is not None else "")
-    ax2.legend(fontsize=7, loc="lower right")
+    title = f"Δ macro-F1 (B − A), n = {res['n']} subjects"
+    if p is not None:
+        title += f"\nWilcoxon p = {p:.3g} (smallest possible with n = {res['n']}: {smallest_wilcoxon_p(res['n']):.3g})"
+    ax2.set_title(title, fontsize=10)
+    ax2.set_xlabel("Δ macro-F1 (B − A)", fontsize=10)
+    ax2.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
+    fig.suptitle(f"A = {names[0]}\nB = {names[1]}", fontsize=11, x=0.01, ha="left")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
@@ -92,7 +114,7 @@ def main(argv=None) -> int:
     if res["n"] == 0:
         print(f"weartwin compare: error: {a.run_a} and {a.run_b} share no held-out subject", file=sys.stderr)
         return 1
-    na, nb = f"A: {ma['model']}", f"B: {mb['model']}"
+    na, nb = run_name(a.run_a, ma, a.budget), run_name(a.run_b, mb, a.budget)
     only = sorted(set(sa) ^ set(sb))
     print(f"{'subject':<10} {'A':>7} {'B':>7} {'Δ(B−A)':>8}")
     for s, d in res["per_subject_delta"].items():
@@ -100,9 +122,12 @@ def main(argv=None) -> int:
     lo, hi = res["ci95"]
     ci = f"[{lo:+.3f}, {hi:+.3f}]" if lo is not None else "n/a"
     p = f"{res['wilcoxon_p']:.4g}" if res["wilcoxon_p"] is not None else "n/a"
-    print(f"A = {a.run_a} ({ma['model']}), B = {a.run_b} ({mb['model']})")
+    print(f"A = {a.run_a}: {na}\nB = {a.run_b}: {nb}")
     print(f"paired over {res['n']} subjects: mean Δ {res['delta_mean']:+.3f}, bootstrap 95% CI {ci}, "
           f"Wilcoxon signed-rank p = {p}")
+    if res["wilcoxon_p"] is not None:
+        print(f"  (with {res['n']} subjects the smallest p this test can give is "
+              f"{smallest_wilcoxon_p(res['n']):.3g}: every subject changing the same way)")
     if only:
         print(f"not paired (held out in one run only): {', '.join(only)}")
     out = Path(a.out) if a.out else (Path(a.run_b) if Path(a.run_b).is_dir() else Path(a.run_b).parent) / "compare.png"

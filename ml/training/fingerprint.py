@@ -42,7 +42,11 @@ def config_digest(cfg_dict: dict) -> dict:
     return {k: v for k, v in sorted(cfg_dict.items()) if k not in NEUTRAL}
 
 
-def fold_hash(cfg_dict: dict, data_digest: str, sim_digest: str, test: list[str], seed: int, budget: str) -> str:
+def fold_hash(cfg_dict: dict, data_digest: str, sim_digest: str, test: list[str], seed: int, budget: str,
+              split: str = "") -> str:
+    """`split`: a change in how the budget is split (folds of older splits are not resumed)."""
     payload = {"config": config_digest(cfg_dict), "data": data_digest, "sim": sim_digest,
                "test": sorted(test), "seed": int(seed), "budget": budget, "version": 2}
+    if split:
+        payload["split"] = split
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()

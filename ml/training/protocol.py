@@ -19,6 +19,7 @@ from addon.export.atomic import write_text
 from ..config import RunConfig
 from ..data.calibration import QuantileCalibration, Standardizer
 from ..data.windows import Windows
+from .budget import Budget
 from .fingerprint import fold_hash, windows_digest
 from .loop import Dist
 from .recipes import RECIPES, macro_f1
@@ -64,34 +65,6 @@ def split_validation(subjects: list[str], share: float, seed: int) -> tuple[list
     perm = np.random.default_rng([seed, 3]).permutation(subjects)
     val = sorted(perm[:n_val].tolist())
     return sorted(set(subjects) - set(val)), val
-
-
-@dataclass(frozen=True)
-class Budget:
-    """How many labelled real windows a fold may use (training AND validation together):
-    `k` per class (`--labels-per-class`), or a `fraction` of each class (`--label-fractions`)."""
-    fraction: float = 1.0
-    k: int = 0
-
-    @staticmethod
-    def parse(value) -> "Budget":
-        if isinstance(value, Budget):
-            return value
-        if isinstance(value, str) and value.startswith("k"):
-            return Budget(k=int(value[1:]))
-        return Budget(fraction=float(value))
-
-    @property
-    def key(self) -> str:          # "1", "0.1", "k10": metrics' sweep keys and fold folder names
-        return f"k{self.k}" if self.k else f"{self.fraction:g}"
-
-    @property
-    def folder(self) -> str:
-        return f"k{self.k}" if self.k else f"frac{self.fraction:g}"
-
-    @property
-    def full(self) -> bool:
-        return not self.k and self.fraction >= 1.0
 
 
 def budgets(cfg: RunConfig) -> list[Budget]:
@@ -173,6 +146,13 @@ def _mask(w: Windows, subjects) -> np.ndarray:
     return np.isin(w.subject, list(subjects))
 
 
+def trains_on_every_label(cfg: RunConfig, budget: Budget) -> bool:
+    """Under a label budget a model without early stopping (rf) trains on every labelled window:
+    validation windows would only have been reported, handicapping it in low-label comparisons.
+    With full labels the subject split stays (its numbers are the published baselines)."""
+    return not budget.full and not RECIPES[cfg.model].early_stopping
+
+
 def prepare_fold(real: Windows, sim: Windows | None, fold: Fold, cfg: RunConfig, seed: int, budget=1.0):
     """Draw the label budget from the training subjects, split it into training and
     validation, fit normalization and calibration on the training windows; returns
@@ -181,7 +161,10 @@ def prepare_fold(real: Windows, sim: Windows | None, fold: Fold, cfg: RunConfig,
     held = set(fold.test)
     pool = real.subset(np.nonzero(~_mask(real, held))[0])
     lab = pool.subset(draw_budget(pool.y, budget, seed, len(pool.classes)))
-    tr_i, va_i, how = split_budget(lab.y, lab.subject, cfg.val_subjects, seed, budget.full)
+    if trains_on_every_label(cfg, budget):
+        tr_i, va_i, how = np.arange(len(lab)), np.zeros(0, np.int64), "none"
+    else:
+        tr_i, va_i, how = split_budget(lab.y, lab.subject, cfg.val_subjects, seed, budget.full)
     train, val = lab.subset(tr_i), lab.subset(va_i)
     test = real.subset(np.nonzero(_mask(real, held))[0])
     init = getattr(cfg, "init", "")
@@ -198,7 +181,10 @@ def prepare_fold(real: Windows, sim: Windows | None, fold: Fold, cfg: RunConfig,
              "budget": budget.key, "validation": how,
              "labelled": {"train": class_counts(train), "val": class_counts(val),
                           "total": len(train) + len(val)}}
-    if how == "none":
+    if trains_on_every_label(cfg, budget):
+        audit["validation_note"] = (f"{cfg.model} has no early stopping: all {len(lab)} labelled windows of the "
+                                    "budget train it, none is held back for validation")
+    elif how == "none":
         audit["validation_note"] = (f"budget too small for validation (< {MIN_VAL_PER_CLASS} labelled windows in "
                                     f"every class): no early stopping, fixed {cfg.epochs} epochs")
     sim_out = None
@@ -263,7 +249,8 @@ def run_protocol(cfg: RunConfig, real: Windows, sim: Windows | None, out: Path, 
     for budget, seed, fold in bar:
         fdir = out / "folds" / budget.folder / f"seed{seed}" / fold.name
         done = fdir / "result.json"
-        key = fold_hash(cfg.to_dict(), data_digest, sim_digest, fold.test, seed, budget.key)
+        key = fold_hash(cfg.to_dict(), data_digest, sim_digest, fold.test, seed, budget.key,
+                        split="all-labels-train" if trains_on_every_label(cfg, budget) else "")
         if cfg.resume and done.is_file():
             try:
                 old = json.loads(done.read_text())
@@ -272,7 +259,7 @@ def run_protocol(cfg: RunConfig, real: Windows, sim: Windows | None, out: Path, 
             if old.get("hash") == key:
                 results.append(old)
                 continue
-            log(f"{cfg.model} budget={budget.key} seed={seed} fold={fold.name}: configuration or data changed "
+            log(f"{cfg.model} ({budget.words}) seed={seed} fold={fold.name}: configuration or data changed "
                 f"since {done} was written; recomputing")
         if Dist().main and fdir.is_dir():
             for stale in ("result.json", "finetune.pt", "pretrain.pt"):
@@ -300,7 +287,7 @@ def run_protocol(cfg: RunConfig, real: Windows, sim: Windows | None, out: Path, 
         Dist().barrier()
         results.append(res)
         bar.set_postfix(f1=f"{res['macro_f1']:.3f}")
-        log(f"{cfg.model} budget={budget.key} seed={seed} fold={fold.name}: macro-F1 {res['macro_f1']:.3f} "
+        log(f"{cfg.model} ({budget.words}) seed={seed} fold={fold.name}: macro-F1 {res['macro_f1']:.3f} "
             f"({len(te)} windows; labelled {len(tr)} train + {len(va)} val, {audit['validation']}; "
             f"{res['seconds']:.1f} s)")
     return summarize(cfg, real, results, folds, time.perf_counter() - t_start)

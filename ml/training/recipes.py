@@ -33,6 +33,8 @@ def window_features(x: np.ndarray) -> np.ndarray:
 
 
 class Recipe:
+    early_stopping = True   # False: validation windows would only be reported, so they train instead
+
     def __init__(self, cfg: RunConfig, channels: list[str], classes: list[str], seed: int, fold_dir: Path):
         self.cfg, self.channels, self.classes, self.seed, self.dir = cfg, channels, classes, seed, Path(fold_dir)
         self.history: dict = {}
@@ -47,6 +49,8 @@ class Recipe:
 
 
 class RFRecipe(Recipe):
+    early_stopping = False     # a forest stops nowhere: under a label budget every labelled window trains it
+
     def fit(self, train, val, sim):
         from sklearn.ensemble import RandomForestClassifier
 

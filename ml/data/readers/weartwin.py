@@ -24,18 +24,19 @@ def detect(path: Path) -> bool:
     return path.is_dir() and any(path.rglob("*.npz"))
 
 
-def export_label(meta: dict, f: Path, root: Path) -> str:
-    """An export's activity: `meta.label`, else the folder holding it (below the dataset root)."""
+def export_label(meta: dict, f: Path, root: Path, required: bool = True) -> str:
+    """An export's activity: `meta.label`, else the folder holding it (below the dataset root);
+    "" for an unlabelled export when not `required` (a plain bake, for `weartwin predict`)."""
     label = meta.get("label")
     if not label and f.parent.resolve() != root.resolve():
         label = f.parent.name
-    if not label:
+    if not label and required:
         raise DataError(f"{f}: no label (bake with a manifest that gives 'label', or put the files "
                         "in one folder per activity)")
-    return str(label)
+    return str(label or "")
 
 
-def read_one(f: Path, root: Path) -> Sequence:
+def read_one(f: Path, root: Path, require_labels: bool = True) -> Sequence:
     from addon.motion.safe_pickle import check_npz  # pure numpy: declared sizes before inflating
 
     try:
@@ -64,23 +65,24 @@ def read_one(f: Path, root: Path) -> Sequence:
                 names.append(f"{parts[1]}.{parts[2]}" + (f"_f{j}" if j else ""))
     if not cols:
         raise DataError(f"{f}: export has no IMU or impedance channels")
-    label = export_label(meta, f, root)
+    label = export_label(meta, f, root, require_labels)
     body = meta.get("body", {})
     pose = arrays.get("pose.rot6d")
-    return Sequence(np.concatenate(cols, axis=1), names, fps, np.full(T, str(label), dtype=object),
+    # unlabelled (a plain `weartwin bake` export, for `weartwin predict`): "" per frame, as generic
+    return Sequence(np.concatenate(cols, axis=1), names, fps, np.full(T, str(label or ""), dtype=object),
                     subject=str(body.get("variant") or "default"), session=f.stem, source=str(f),
                     synthetic=True, text=meta.get("text"), pose=None if pose is None else pose.astype(np.float32),
                     meta={"body": body, "source": meta.get("source", {}),
                           "sites": meta.get("sites", {}) if isinstance(meta.get("sites"), dict) else {}})
 
 
-def read(path: Path, warn, **_):
+def read(path: Path, warn, require_labels: bool = True, **_):
     files = [path] if path.is_file() else sorted(path.rglob("*.npz"))
     root = path.parent if path.is_file() else path
     seqs = []
     for f in files:
         try:
-            seqs.append(read_one(f, root))
+            seqs.append(read_one(f, root, require_labels))
         except DataError as e:
             warn(str(e))
     return seqs
