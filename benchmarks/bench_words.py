@@ -31,6 +31,11 @@ from benchmarks.shared_data import shared_data  # noqa: E402
 from benchmarks.sim_gain import corpora as corp  # noqa: E402
 
 SENTENCES = ROOT / "benchmarks" / "words" / "sentences.yaml"
+# s of still start pose before and after every simulated performance (procedural: Ctx.start; programs:
+# program.keyframes); real recordings of one primitive (HMP) or labelled segments hold none of it
+from addon.text2motion.body import Ctx  # noqa: E402
+
+LEAD_S = Ctx.start
 QUICK = {"count": 4, "bodies": 2, "seeds": "0,1", "trees": 60, "max_sim": 1500}
 
 
@@ -79,7 +84,8 @@ def run_target(target: str, a, sentences: dict) -> dict:
     prep = cdir / "prep"
     tf = prepare_target(target, tc, Path(a.data), prep, a.fps, a.window, a.stride)
     cf = prepare_corpus([out / "exports"], tc["site"], tc["inputs"], prep, f"words_{target}", a.fps, a.window,
-                        a.stride, axis_signs=tc.get("sim_axis_signs"))
+                        a.stride, axis_signs=tc.get("sim_axis_signs"), device=tc.get("device") if a.device else None,
+                        trim_s=LEAD_S if a.trim else 0.0)
     with np.load(tf, allow_pickle=False) as d:
         T = {k: d[k] for k in d.files}
     classes = T["classes"].tolist()
@@ -166,6 +172,10 @@ def main(argv=None) -> int:
     ap.add_argument("--fps", type=float, default=25.0)
     ap.add_argument("--window", type=float, default=2.0)
     ap.add_argument("--stride", type=float, default=1.0)
+    ap.add_argument("--no-device", dest="device", action="store_false",
+                    help="skip the target device's rate, range and resolution (targets.json device; HMP: 6 bits, ±1.5 g)")
+    ap.add_argument("--no-trim", dest="trim", action="store_false",
+                    help=f"keep the {LEAD_S:g} s of still start pose at each end of every simulated performance")
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args(argv)
@@ -177,7 +187,7 @@ def main(argv=None) -> int:
     sentences = yaml.safe_load(Path(a.sentences).read_text())
     t0 = time.perf_counter()
     res = {"targets": {}, "setup": {k: getattr(a, k) for k in ("count", "bodies", "seeds", "trees", "max_sim", "budgets",
-                                                              "fps", "window", "stride")}}
+                                                              "fps", "window", "stride", "device", "trim")}}
     for t in a.targets.split(","):
         missing = [c for c in json.loads((corp.SPECS / "targets.json").read_text())[t]["classes"]
                    if c not in sentences.get(t, {})]

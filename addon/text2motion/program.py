@@ -46,6 +46,9 @@ from ..motion.motion import Motion
 from ..motion.procedural import HIP_BELOW_PELVIS, J, body_to_world, content_hash, min_jerk, root_rotation
 from ..motion.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from ..motion.skeleton import BODY_JOINTS
+from .body import Ctx
+
+LEAD = Ctx.start                       # s at the start pose before and after the repetitions
 
 POSTURES = ("standing", "seated", "lying", "bent_forward", "kneeling")
 SIDES = ("left", "right", "both", "alternate")
@@ -172,7 +175,7 @@ class Program:
     def seconds(self) -> float:
         """Seconds of one performance: 1 s at the start pose, the repetitions, 1 s after."""
         per = sum(p.seconds + p.hold for p in self.phases) + self._return_s()
-        return 2.0 + self.repetitions * per / (self.tempo * LOAD_TEMPO[self.load])
+        return 2 * LEAD + self.repetitions * per / (self.tempo * LOAD_TEMPO[self.load])
 
     def _return_s(self) -> float:
         return self.return_seconds if self.return_seconds is not None else self.phases[0].seconds
@@ -400,8 +403,8 @@ def keyframes(prog: Program, seed: int = 0):
     speed = prog.tempo * LOAD_TEMPO[prog.load]
     all_sides = ("left", "right") if prog.side in ("both", "alternate") else (prog.side,)
     start = _pose(prog, prog.start, _base_pose(prog), all_sides, rng, 1.0)
-    times, poses = [0.0, 1.0], [start, start]
-    t = 1.0
+    times, poses = [0.0, LEAD], [start, start]
+    t = LEAD
     v = prog.variability
     for rep in range(prog.repetitions):
         sides = prog.active_sides(rep)
@@ -419,7 +422,7 @@ def keyframes(prog: Program, seed: int = 0):
         t += prog._return_s() / speed * float(rng.uniform(1 - v, 1 + v))
         times.append(t)
         poses.append(start)
-    times.append(t + 1.0)
+    times.append(t + LEAD)
     poses.append(start)
     keys = list(start)
     return np.array(times), {k: np.array([p[k] for p in poses]) for k in keys}
