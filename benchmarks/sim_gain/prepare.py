@@ -129,13 +129,14 @@ def device_chain(seq, device: dict):
     return dataclasses.replace(seq, data=(code * step - r).astype(np.float32))
 
 
-def trimmed(seq, seconds: float):
-    """`seq` without `seconds` at each end (the still lead-in and -out a simulated performance
-    carries, addon/text2motion/body.py Ctx.start); unchanged when too short to trim."""
+def trimmed(seq, seconds: float, keep_s: float = 0.0):
+    """`seq` without up to `seconds` at each end (the still lead-in and -out a simulated
+    performance carries, addon/text2motion/body.py Ctx.start), keeping at least `keep_s` (one
+    window: a short performance keeps its middle)."""
     import dataclasses
 
-    n = int(round(seconds * seq.fps))
-    if n <= 0 or len(seq) <= 2 * n:
+    n = min(int(round(seconds * seq.fps)), (len(seq) - int(np.ceil(keep_s * seq.fps))) // 2)
+    if n <= 0:
         return seq
     cut = slice(n, len(seq) - n)
     return dataclasses.replace(seq, data=seq.data[cut], labels=seq.labels[cut],
@@ -170,7 +171,7 @@ def prepare_corpus(exports: list[Path], site: str, inputs: str, out: Path, tag: 
         raise ValueError("prepare_corpus: a device chain is modelled for accelerometer inputs only")
     for k, s in enumerate(seqs):
         secs.append(len(s) / s.fps)
-        s = trimmed(s, trim_s)
+        s = trimmed(s, trim_s, window_s)
         if device is not None:
             s = device_chain(s, device)
         x, _ = windows_of(s, names, site, fps, W, S)
