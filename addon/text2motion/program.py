@@ -23,8 +23,8 @@ down in the world, or of the trunk after a `reach` of a body point), shoulder_ab
 the side), shoulder_horizontal_abduction (+: away from the midline), shoulder_rotation
 (+: external), elbow_flexion, forearm_pronation (+: palm down, -: supination, 0: thumb up with the
 elbow bent), wrist_flexion (-: extension), wrist_deviation (+: radial), hip_flexion (the thigh
-forward of the posture's thigh), hip_abduction, knee_flexion, ankle_dorsiflexion, trunk_flexion
-(half at the hips, half in the spine), trunk_lateral_flexion and trunk_rotation (+: towards the
+forward of the posture's thigh), hip_abduction, knee_flexion (the knee's own angle, 0: straight, in
+any posture), ankle_dorsiflexion, trunk_flexion (half at the hips, half in the spine), trunk_lateral_flexion and trunk_rotation (+: towards the
 body's left), neck_flexion, neck_rotation. Reach targets (`REACH`) are body points solved by
 two-link IK in the trunk frame (mouth, face, ear, top_of_head, chest, opposite_shoulder) or named
 poses (hang, side_shoulder_height, forward_shoulder_height, overhead, behind_back, hip).
@@ -475,6 +475,9 @@ def compile_program(prog: Program, fps: float = 30.0, seed: int = 0) -> Motion:
     rot[:, J["neck"], 0] += np.radians(f["neck_flexion"])
     rot[:, J["neck"], 1] += np.radians(f["neck_rotation"])
     total_pitch = base + trunk                                   # the trunk from the vertical
+    all_sides = ("left", "right") if prog.side in ("both", "alternate") else (prog.side,)
+    knee_set = {sd for ph in (prog.start, *prog.phases) for k in ph.targets if _split(k)[1] == "knee_flexion"
+                for sd in ((_split(k)[0],) if _split(k)[0] else all_sides)}
     for side in ("left", "right"):
         s = SIDE_SIGN[side]
         ang = {k: f[f"{side}.{k}"] for k in ARM_DOFS}
@@ -483,7 +486,10 @@ def compile_program(prog: Program, fps: float = 30.0, seed: int = 0) -> Motion:
         set_arm(rot, side, ang)
         rot[:, J[f"{side}_hip"], 0] -= np.radians(f[f"{side}.hip_flexion"])
         rot[:, J[f"{side}_hip"], 2] += s * np.radians(f[f"{side}.hip_abduction"])
-        rot[:, J[f"{side}_knee"], 0] += np.radians(f[f"{side}.knee_flexion"])
+        if side in knee_set:      # the knee's own angle (0: straight) replaces the posture's
+            rot[:, J[f"{side}_knee"], 0] = np.radians(f[f"{side}.knee_flexion"])
+        else:
+            rot[:, J[f"{side}_knee"], 0] += np.radians(f[f"{side}.knee_flexion"])
         rot[:, J[f"{side}_ankle"], 0] -= np.radians(f[f"{side}.ankle_dorsiflexion"])
     # never frozen: breathing and a little sway of the upper body
     ph = rng.uniform(0, 2 * np.pi, 3)
