@@ -134,3 +134,24 @@ def test_refused_with_one_line(text, word):
         interpret(text)
     msg = str(e.value)
     assert "\n" not in msg and word in msg
+
+
+def test_addon_previews_a_description_on_the_body():
+    bpy = pytest.importorskip("bpy")
+    import addon
+
+    bpy.ops.wm.read_homefile(use_empty=False)
+    addon.register()
+    try:
+        s = bpy.context.scene.weartwin
+        assert bpy.ops.weartwin.preview_description(text="bring the right hand to the mouth") == {"FINISHED"}
+        assert s.motion_path.endswith(".npz")
+        rig = [o for o in bpy.data.objects if o.type == "ARMATURE"]
+        assert rig and rig[0].animation_data and rig[0].animation_data.action
+        kept = s.motion_path
+        with pytest.raises(RuntimeError) as e:                        # refused: one line, nothing changed
+            bpy.ops.weartwin.preview_description(text="do a cartwheel")
+        assert "cartwheel" in str(e.value) and "Traceback" not in str(e.value)
+        assert s.motion_path == kept
+    finally:
+        addon.unregister()
