@@ -4,7 +4,9 @@ For each target (HMP's 14 activities of daily living, sp_sw_har's 5 classes), th
 one sentence per class written BEFORE looking at the signals (benchmarks/words/sentences.yaml,
 committed first) become a `weartwin synth` spec (the sentence as the class's only description,
 COUNT seeded motions, BODIES body shapes), baked at the target's wrist and windowed like the real
-recordings (benchmarks/sim_gain/prepare.py). Then, with a random forest on window statistics
+recordings (benchmarks/sim_gain/prepare.py), after cutting the still start pose at each end and passing
+them through the target device's documented chain (targets.json `device`; HMP: 32 Hz, ±1.5 g, 6 bits).
+Then, with a random forest on window statistics
 (ml.training.recipes.window_features):
 - sim-only probe: trained on the simulated windows alone, tested on every real window
   (macro-F1 over all classes; chance = 1/K);
@@ -31,6 +33,11 @@ from benchmarks.shared_data import shared_data  # noqa: E402
 from benchmarks.sim_gain import corpora as corp  # noqa: E402
 
 SENTENCES = ROOT / "benchmarks" / "words" / "sentences.yaml"
+# s of still start pose before and after every simulated performance (procedural: Ctx.start; programs:
+# program.keyframes); real recordings of one primitive (HMP) or labelled segments hold none of it
+from addon.text2motion.body import Ctx  # noqa: E402
+
+LEAD_S = Ctx.start
 QUICK = {"count": 4, "bodies": 2, "seeds": "0,1", "trees": 60, "max_sim": 1500}
 
 
@@ -58,6 +65,17 @@ def label_map(classes: list[str]) -> dict:
     return {**{normalize_label(canonical(c)): c for c in classes}, **{c: c for c in classes}}
 
 
+def _stats(w) -> dict | None:
+    """Class-level sanity of windows (N, W, 3+): mean specific force per device axis (the gravity
+    direction), mean |acc| and its within-window sd (m/s²)."""
+    if not len(w):
+        return None
+    w = np.asarray(w[..., :3], np.float32)
+    a = np.linalg.norm(w, axis=-1)
+    return {"n": int(len(w)), "acc_mean_xyz": w.mean((0, 1)).round(2).tolist(), "acc_mag": round(float(a.mean()), 2),
+            "acc_mag_sd": round(float(a.std(1).mean()), 2)}
+
+
 def run_target(target: str, a, sentences: dict) -> dict:
     import yaml  # noqa: F401
     from sklearn.ensemble import RandomForestClassifier
@@ -79,7 +97,8 @@ def run_target(target: str, a, sentences: dict) -> dict:
     prep = cdir / "prep"
     tf = prepare_target(target, tc, Path(a.data), prep, a.fps, a.window, a.stride)
     cf = prepare_corpus([out / "exports"], tc["site"], tc["inputs"], prep, f"words_{target}", a.fps, a.window,
-                        a.stride, axis_signs=tc.get("sim_axis_signs"))
+                        a.stride, axis_signs=tc.get("sim_axis_signs"), device=tc.get("device") if a.device else None,
+                        trim_s=LEAD_S if a.trim else 0.0)
     with np.load(tf, allow_pickle=False) as d:
         T = {k: d[k] for k in d.files}
     classes = T["classes"].tolist()
@@ -93,6 +112,7 @@ def run_target(target: str, a, sentences: dict) -> dict:
     if len(idx) > a.max_sim:
         idx = np.sort(rng.choice(idx, a.max_sim, replace=False))
     Xs, Ys = window_features(c["x"][idx]), ys[idx]
+    per_class = {cl: {"real": _stats(T["x"][T["y"] == k]), "sim": _stats(c["x"][ys == k])} for k, cl in enumerate(classes)}
     Xr, yr, unit = window_features(T["x"].astype(np.float32)), T["y"], T["group"]
     log(f"[{target}] real {len(yr)} windows ({len(set(unit.tolist()))} units), simulated {len(Ys)} windows "
         f"of {sorted(set(c['label'].tolist()))}")
@@ -107,7 +127,7 @@ def run_target(target: str, a, sentences: dict) -> dict:
         sim_only.append(float(f1_score(yr, p, labels=np.arange(K), average="macro", zero_division=0)))
     R = {"classes": classes, "sentences": {k: sentences[k] for k in classes}, "n_real_windows": int(len(yr)),
          "n_sim_windows": int(len(Ys)), "sim_classes": sorted(set(c["label"].tolist())), "bake_seconds": bake_s,
-         "sim_only_macro_f1": float(np.mean(sim_only)), "chance": 1.0 / K, "budgets": {}}
+         "sim_only_macro_f1": float(np.mean(sim_only)), "chance": 1.0 / K, "budgets": {}, "per_class": per_class}
     log(f"[{target}] sim-only macro-F1 {R['sim_only_macro_f1']:.3f} (chance {1 / K:.3f})")
     for budget in [int(b) for b in a.budgets.split(",")]:
         plan = make_plan(yr, unit, K, budget, seeds)
@@ -138,6 +158,14 @@ def report(res: dict, out: Path) -> str:
             lines.append(f"{head} {budget} | {b['real']:.3f} | {b['real+sim']:.3f} | {b['delta']:+.3f} "
                          f"({b['wins']}/{b['units']} units better, p {b['wilcoxon_p']:.2g}) |")
     table = "\n".join(lines)
+    for t, R in res["targets"].items():
+        table += (f"\n\n{t}, per class, real vs simulated windows: mean specific force per device axis (m/s², gravity "
+                  "direction), ‖acc‖ and its sd within a window\n\n| class | real x, y, z | real ‖acc‖ (sd) | "
+                  "sim x, y, z | sim ‖acc‖ (sd) |\n|---|---|---|---|---|")
+        for cl, v in R["per_class"].items():
+            cells = [f"{', '.join(f'{x:+.1f}' for x in d['acc_mean_xyz'])} | {d['acc_mag']:.2f} ({d['acc_mag_sd']:.2f})"
+                     if d else "– | –" for d in (v["real"], v["sim"])]
+            table += f"\n| {cl} | {cells[0]} | {cells[1]} |"
     md = (f"# A corpus from words alone\n\n`{res['command']}` ({res['seconds']:.0f} s; {res['setup']})\n\n{table}\n\n"
           "Sentences: benchmarks/words/sentences.yaml (written before looking at any signal). Forest on window "
           "statistics; Δ = (real + simulated) − real only, paired per held-out subject/group, seed-averaged.\n")
@@ -166,6 +194,10 @@ def main(argv=None) -> int:
     ap.add_argument("--fps", type=float, default=25.0)
     ap.add_argument("--window", type=float, default=2.0)
     ap.add_argument("--stride", type=float, default=1.0)
+    ap.add_argument("--no-device", dest="device", action="store_false",
+                    help="skip the target device's rate, range and resolution (targets.json device; HMP: 6 bits, ±1.5 g)")
+    ap.add_argument("--no-trim", dest="trim", action="store_false",
+                    help=f"keep the {LEAD_S:g} s of still start pose at each end of every simulated performance")
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args(argv)
@@ -177,7 +209,7 @@ def main(argv=None) -> int:
     sentences = yaml.safe_load(Path(a.sentences).read_text())
     t0 = time.perf_counter()
     res = {"targets": {}, "setup": {k: getattr(a, k) for k in ("count", "bodies", "seeds", "trees", "max_sim", "budgets",
-                                                              "fps", "window", "stride")}}
+                                                              "fps", "window", "stride", "device", "trim")}}
     for t in a.targets.split(","):
         missing = [c for c in json.loads((corp.SPECS / "targets.json").read_text())[t]["classes"]
                    if c not in sentences.get(t, {})]

@@ -23,8 +23,8 @@ down in the world, or of the trunk after a `reach` of a body point), shoulder_ab
 the side), shoulder_horizontal_abduction (+: away from the midline), shoulder_rotation
 (+: external), elbow_flexion, forearm_pronation (+: palm down, -: supination, 0: thumb up with the
 elbow bent), wrist_flexion (-: extension), wrist_deviation (+: radial), hip_flexion (the thigh
-forward of the posture's thigh), hip_abduction, knee_flexion, ankle_dorsiflexion, trunk_flexion
-(half at the hips, half in the spine), trunk_lateral_flexion and trunk_rotation (+: towards the
+forward of the posture's thigh), hip_abduction, knee_flexion (the knee's own angle, 0: straight, in
+any posture), ankle_dorsiflexion, trunk_flexion (half at the hips, half in the spine), trunk_lateral_flexion and trunk_rotation (+: towards the
 body's left), neck_flexion, neck_rotation. Reach targets (`REACH`) are body points solved by
 two-link IK in the trunk frame (mouth, face, ear, top_of_head, chest, opposite_shoulder) or named
 poses (hang, side_shoulder_height, forward_shoulder_height, overhead, behind_back, hip).
@@ -46,6 +46,9 @@ from ..motion.motion import Motion
 from ..motion.procedural import HIP_BELOW_PELVIS, J, body_to_world, content_hash, min_jerk, root_rotation
 from ..motion.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from ..motion.skeleton import BODY_JOINTS
+from .body import Ctx
+
+LEAD = Ctx.start                       # s at the start pose before and after the repetitions
 
 POSTURES = ("standing", "seated", "lying", "bent_forward", "kneeling")
 SIDES = ("left", "right", "both", "alternate")
@@ -172,7 +175,7 @@ class Program:
     def seconds(self) -> float:
         """Seconds of one performance: 1 s at the start pose, the repetitions, 1 s after."""
         per = sum(p.seconds + p.hold for p in self.phases) + self._return_s()
-        return 2.0 + self.repetitions * per / (self.tempo * LOAD_TEMPO[self.load])
+        return 2 * LEAD + self.repetitions * per / (self.tempo * LOAD_TEMPO[self.load])
 
     def _return_s(self) -> float:
         return self.return_seconds if self.return_seconds is not None else self.phases[0].seconds
@@ -400,8 +403,8 @@ def keyframes(prog: Program, seed: int = 0):
     speed = prog.tempo * LOAD_TEMPO[prog.load]
     all_sides = ("left", "right") if prog.side in ("both", "alternate") else (prog.side,)
     start = _pose(prog, prog.start, _base_pose(prog), all_sides, rng, 1.0)
-    times, poses = [0.0, 1.0], [start, start]
-    t = 1.0
+    times, poses = [0.0, LEAD], [start, start]
+    t = LEAD
     v = prog.variability
     for rep in range(prog.repetitions):
         sides = prog.active_sides(rep)
@@ -419,7 +422,7 @@ def keyframes(prog: Program, seed: int = 0):
         t += prog._return_s() / speed * float(rng.uniform(1 - v, 1 + v))
         times.append(t)
         poses.append(start)
-    times.append(t + 1.0)
+    times.append(t + LEAD)
     poses.append(start)
     keys = list(start)
     return np.array(times), {k: np.array([p[k] for p in poses]) for k in keys}
@@ -472,6 +475,9 @@ def compile_program(prog: Program, fps: float = 30.0, seed: int = 0) -> Motion:
     rot[:, J["neck"], 0] += np.radians(f["neck_flexion"])
     rot[:, J["neck"], 1] += np.radians(f["neck_rotation"])
     total_pitch = base + trunk                                   # the trunk from the vertical
+    all_sides = ("left", "right") if prog.side in ("both", "alternate") else (prog.side,)
+    knee_set = {sd for ph in (prog.start, *prog.phases) for k in ph.targets if _split(k)[1] == "knee_flexion"
+                for sd in ((_split(k)[0],) if _split(k)[0] else all_sides)}
     for side in ("left", "right"):
         s = SIDE_SIGN[side]
         ang = {k: f[f"{side}.{k}"] for k in ARM_DOFS}
@@ -480,7 +486,10 @@ def compile_program(prog: Program, fps: float = 30.0, seed: int = 0) -> Motion:
         set_arm(rot, side, ang)
         rot[:, J[f"{side}_hip"], 0] -= np.radians(f[f"{side}.hip_flexion"])
         rot[:, J[f"{side}_hip"], 2] += s * np.radians(f[f"{side}.hip_abduction"])
-        rot[:, J[f"{side}_knee"], 0] += np.radians(f[f"{side}.knee_flexion"])
+        if side in knee_set:      # the knee's own angle (0: straight) replaces the posture's
+            rot[:, J[f"{side}_knee"], 0] = np.radians(f[f"{side}.knee_flexion"])
+        else:
+            rot[:, J[f"{side}_knee"], 0] += np.radians(f[f"{side}.knee_flexion"])
         rot[:, J[f"{side}_ankle"], 0] -= np.radians(f[f"{side}.ankle_dorsiflexion"])
     # never frozen: breathing and a little sway of the upper body
     ph = rng.uniform(0, 2 * np.pi, 3)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 
 from .parse import FAST, NUMBERS, SLOW, TextError, find_activity, parse
-from .program import Phase, Program
+from .program import REACH, Phase, Program
 
 PARTS = {  # word -> body part
     "forearm": "forearm", "forearms": "forearm", "palm": "palm", "palms": "palm", "wrist": "wrist",
@@ -29,7 +29,7 @@ PARTS = {  # word -> body part
     "trunk": "trunk", "torso": "trunk", "upper body": "trunk",
     "hip": "hip", "hips": "hip", "leg": "leg", "legs": "leg", "knee": "knee", "knees": "knee", "thigh": "leg",
     "foot": "foot", "feet": "foot", "ankle": "foot", "ankles": "foot", "head": "head", "neck": "head",
-    "finger": "finger", "fingers": "finger", "thumb": "finger", "toes": "finger", "toe": "finger",
+    "heel": "heel", "heels": "heel", "finger": "finger", "fingers": "finger", "thumb": "finger", "toes": "finger", "toe": "finger",
     "fist": "hand", "dumbbell": "hand", "weight": "hand", "band": "hand",
 }
 VERBS = {  # regex (on a word) -> verb
@@ -68,7 +68,13 @@ def interpret(text: str):
 
     raw = text.strip()
     t = " " + raw.lower().replace("-", " ").replace(",", " , ").replace(".", " . ") + " "
-    t = re.sub(r"\b(up|down|back|in|side|left|forward) and (down|up|forth|out|side|right|back)\b", r"\1_and_\2", t)
+    t = re.sub(r"\bto the (left|right) and (?:then )?(?:to the )?(left|right)\b", r"\1_and_\2", t)
+    t = re.sub(r"\b(up|down|back|in|side|left|right|forward) (?:and|then|and then) (down|up|forth|out|side|right|left|"
+               r"back)\b", r"\1_and_\2", t)
+    t = re.sub(r"\b(flex|bend)(?:es|s)? and (?:then )?(extend|straighten)s?\b", r"flex_and_extend", t)
+    r = re.search(RETURN, t)     # "bend forward ... then stand up": the end of the repetition, no activity
+    if r and re.search(r"\b(?:bend|bent|bends|lean|leans|hinge|hinges|bow|bows)\b", t[:r.start()]):
+        t = t[:r.start()] + " " + t[r.end():]
     mods, t_rest = _modifiers(t)
     candidates, rest, errors = _clauses(t_rest)
     moving = []
@@ -84,11 +90,14 @@ def interpret(text: str):
     # curls with the left arm" is the named activity
     precise = any(_strict_part(m[2], joints=True) or _angle(m[2]) is not None for m in moving)
     if moving and (precise or named is None or named in ("standing", "seated", "turning")):
-        if activity in WHOLE_BODY:     # "walks while swinging the arms": the activity, its own arm swing
+        if activity in WHOLE_BODY or named in WHOLE_BODY:   # "walks while swinging the arms", "marches on
+            # the spot lifting the knees high": the activity, its own arm swing / knee lift
             return parse(raw)
         return _program(raw, moving, _static(t), mods)
     activity = named
-    if activity is None or (activity in ("turning", "walking_turn") and _strict_part(t)):
+    unparsed = errors or any(re.match(pat, w) for w in re.findall(r"[a-z]+", rest) for pat in VERBS)
+    if activity is None or (activity in ("turning", "walking_turn") and _strict_part(t)) or \
+            (activity in ("standing", "seated") and unparsed):
         if errors:
             raise TextError(errors[0])
         words = _leftover(rest)
@@ -133,6 +142,10 @@ def _number(w: str) -> int | None:
     return NUMBERS.get(w)
 
 
+RETURN = (r"(?:,|\band|\bthen)\s+(?:then\s+)?(?:stand|come|comes|straighten|return)\w* (?:back )?(?:up|upright|to "
+          r"(?:the )?(?:start|standing|upright))(?: again)?\b(?! from| out of| off)")
+
+
 def _modifiers(t: str) -> tuple[dict, str]:
     m = {}
     for pat, posture in POSTURE:
@@ -168,6 +181,8 @@ def _modifiers(t: str) -> tuple[dict, str]:
         m["side"] = "alternate"
     elif re.search(r"\bboth\b|\b(?:two|2) (?:arms|hands|legs)\b", t):
         m["side"] = "both"
+    elif re.search(r"\b(?:left|right) (?:hand|arm)s?\b", t) and re.search(r"\bleft\b", t) and re.search(r"\bright\b", t):
+        m["side"] = re.search(r"\b(left|right) (?:hand|arm)s?\b", t).group(1)    # "the left shoulder with the right hand"
     elif re.search(r"\bleft\b", t) and not re.search(r"\bright\b", t):
         m["side"] = "left"
     elif re.search(r"\bright\b", t):
@@ -216,6 +231,9 @@ def _clauses(t: str):
                 found.append((i, PARTS[w]))
         after = [p for i, p in found if vpos is not None and i > vpos]
         part = after[0] if after else (found[-1][1] if found else None)
+        if verb in ("bring", "reach", "raise") and part != "hand" and any(p == "hand" for _, p in found) and \
+                any(re.search(pat, ch) for pat, _ in TARGETS + [(r"\b(?:left|right) shoulder", "")]):
+            part = "hand"               # "touch the left shoulder with the right hand": the hand moves
         if verb == "lean" and part is None and re.search(r"\blean", ch):
             part = "trunk"
         if re.search(r"\b(?:arms?|hands?) (?:hanging|hang|down|relaxed|at the sides?)\b|"
@@ -281,6 +299,12 @@ def _clause(verb: str, part: str, c: str, hold: float):
     ph = lambda targets=None, reach=None, s=1.0: {k: v for k, v in (("targets", targets or {}), ("reach", reach),  # noqa: E731
                                                                    ("seconds", s), ("hold", hold)) if v}
     if verb in ("bring", "reach", "raise") and part in ("hand", "arm"):
+        sh, hand = re.search(r"\b(left|right) shoulder", c), re.search(r"\b(left|right) (?:hand|arm)", c)
+        if sh and hand:
+            if sh.group(1) == hand.group(1):
+                raise TextError(f"'{c.strip()}': a hand on its own shoulder is not a reach target "
+                                f"(known: {', '.join(REACH)})")
+            return {}, [ph(reach="opposite_shoulder")]
         for pat, target in TARGETS:
             m = re.search(r"\b(?:to|towards?|on|onto|behind|over|against|up to|near)\b.*" + pat, c)
             if m or (target == "behind_back" and re.search(pat, c)):
@@ -294,12 +318,16 @@ def _clause(verb: str, part: str, c: str, hold: float):
             rng = min(ang or 80.0, 90.0)
             start = {"elbow_flexion": 90.0}
             both = re.search(r"up_and_down|down_and_up|\bover\b|back_and_forth|in_and_out|side_and_side", c)
-            if re.search(r"palms? (?:face |facing |turned |turns? )?up\b|supinat|upward", c) and not both:
+            if re.search(r"palms? (?:faces? |facing |turned |turns? )?up\b|supinat|upward", c) and not both:
                 return start, [ph({"forearm_pronation": -rng})]
-            if re.search(r"palms? (?:face |facing |turned |turns? )?down\b|pronat|downward", c) and not both:
+            if re.search(r"palms? (?:faces? |facing |turned |turns? )?down\b|pronat|downward", c) and not both:
                 return start, [ph({"forearm_pronation": rng})]
-            return start, [ph({"forearm_pronation": rng}, s=0.8), ph({"forearm_pronation": -rng}, s=1.2)]
+            first = -1.0 if re.search(r"up_and_down|supinat\w* and", c) else 1.0      # the way the text says first
+            return start, [ph({"forearm_pronation": first * rng}, s=0.8), ph({"forearm_pronation": -first * rng}, s=1.2)]
     if part == "wrist":
+        if "flex_and_extend" in c:
+            return {"elbow_flexion": 90.0, "forearm_pronation": 80.0}, [ph({"wrist_flexion": ang or 60.0}, s=0.8),
+                                                                       ph({"wrist_flexion": -(ang or 50.0)}, s=0.8)]
         if verb in ("bend", "raise", "lower", "extend", "swing", "circle"):
             if verb == "extend" or d in ("back", "up"):
                 return {"elbow_flexion": 90.0, "forearm_pronation": 80.0}, [ph({"wrist_flexion": -(ang or 50.0)})]

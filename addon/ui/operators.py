@@ -78,6 +78,38 @@ class WEARTWIN_OT_demo_motion(bpy.types.Operator):
         return {"FINISHED"}
 
 
+class WEARTWIN_OT_preview_description(bpy.types.Operator):
+    """Turn a description into motion (as `weartwin text2motion` does, offline) and load it on the body"""
+    bl_idname = "weartwin.preview_description"
+    bl_label = "Preview Description"
+    bl_options = {"REGISTER", "UNDO"}
+
+    text: StringProperty(name="Description", default="bring the right hand to the mouth")
+
+    def invoke(self, context, event):
+        return context.window_manager.invoke_props_dialog(self)
+
+    def execute(self, context):
+        import hashlib
+
+        from ..text2motion import make_backend
+        from ..text2motion.io import write_amass
+
+        s = context.scene.weartwin
+        old = s.motion_path
+        try:    # a description the product cannot turn into a movement is refused with its one line
+            motion = make_backend("procedural", fps=s.fps).generate(self.text)
+            path = Path(bpy.app.tempdir or tempfile.gettempdir()) / \
+                f"weartwin_preview_{hashlib.sha1(self.text.encode()).hexdigest()[:12]}.npz"
+            s.motion_path = str(write_amass(motion, path))
+            session.build_rig(context)
+        except USER_ERRORS as e:
+            s.motion_path = old
+            return _fail(self, e)
+        self.report({"INFO"}, f"{motion.source.get('backend', 'procedural')}: {motion.n_frames} frames at {s.fps:g} fps")
+        return {"FINISHED"}
+
+
 class WEARTWIN_OT_build_body(bpy.types.Operator):
     """Rebuild the body with the current body model, shape and height"""
     bl_idname = "weartwin.build_body"
@@ -405,7 +437,7 @@ def menu_import(self, context):
 
 CLASSES = (WEARTWIN_OT_import_motion, WEARTWIN_OT_demo_motion, WEARTWIN_OT_build_body, WEARTWIN_OT_add_site,
            WEARTWIN_OT_add_electrode, WEARTWIN_OT_add_pair, WEARTWIN_OT_remove_item, WEARTWIN_OT_bake,
-           WEARTWIN_OT_export, WEARTWIN_OT_show_plot)
+           WEARTWIN_OT_export, WEARTWIN_OT_show_plot, WEARTWIN_OT_preview_description)
 
 
 _register_classes, _unregister_classes = bpy.utils.register_classes_factory(CLASSES)

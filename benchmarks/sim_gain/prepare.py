@@ -112,18 +112,53 @@ def prepare_target(name: str, tcfg: dict, data_root: Path, out: Path, fps: float
     return f
 
 
+def device_chain(seq, device: dict):
+    """A simulated recording as the target's device records it (from the device's documentation,
+    targets.json `device`): band-limited and resampled to its output rate `fps`, saturated at
+    ±`range_g` and quantized to `levels` evenly spaced codes spanning the range (HMP: 32 Hz,
+    ±1.5 g, 6 bits: codes 0..63 = -1.5 g + c/63·3 g). Every channel is treated as acceleration."""
+    import dataclasses
+
+    from ml.data.sequence import G
+
+    seq = dataclasses.replace(seq, data=_lowpass(seq.data, seq.fps, device["fps"]).astype(np.float32))
+    seq = resample(seq, float(device["fps"]))
+    r = float(device["range_g"]) * G
+    step = 2 * r / (int(device["levels"]) - 1)
+    code = np.clip(np.round((seq.data + r) / step), 0, int(device["levels"]) - 1)
+    return dataclasses.replace(seq, data=(code * step - r).astype(np.float32))
+
+
+def trimmed(seq, seconds: float, keep_s: float = 0.0):
+    """`seq` without up to `seconds` at each end (the still lead-in and -out a simulated
+    performance carries, addon/text2motion/body.py Ctx.start), keeping at least `keep_s` (one
+    window: a short performance keeps its middle)."""
+    import dataclasses
+
+    n = min(int(round(seconds * seq.fps)), (len(seq) - int(np.ceil(keep_s * seq.fps))) // 2)
+    if n <= 0:
+        return seq
+    cut = slice(n, len(seq) - n)
+    return dataclasses.replace(seq, data=seq.data[cut], labels=seq.labels[cut],
+                               pose=None if seq.pose is None else seq.pose[cut])
+
+
 def prepare_corpus(exports: list[Path], site: str, inputs: str, out: Path, tag: str, fps: float,
-                   window_s: float, stride_s: float, dtype: str = "float32", axis_signs=None) -> Path:
+                   window_s: float, stride_s: float, dtype: str = "float32", axis_signs=None,
+                   device: dict | None = None, trim_s: float = 0.0) -> Path:
     """Every WearTwin export under `exports` -> windows of the `site` IMU with label and text
     (`dtype` float16 halves the file: corpora travel to the GPU machine). `axis_signs` (3 numbers)
     re-expresses the simulated sensor frame in the target's (e.g. HMP's accelerometer has x
     towards the hand, WearTwin's right-wrist watch x towards the elbow: signs -1, -1, 1, a 180°
-    turn about z), applied to every 3-axis channel."""
+    turn about z), applied to every 3-axis channel. `device` (`device_chain`): the target device's
+    rate, range and resolution applied to every simulated recording (acc inputs only); `trim_s`: seconds cut
+    from each end of every recording (`trimmed`)."""
     from ml.data.text import describe, embed
 
     files = sorted(p for e in exports for p in Path(e).rglob("*.npz"))
     key = hashlib.sha1(json.dumps([tag, [str(p) for p in files], [p.stat().st_mtime for p in files], site,
-                                   inputs, fps, window_s, stride_s, dtype, axis_signs]).encode()).hexdigest()[:10]
+                                   inputs, fps, window_s, stride_s, dtype, axis_signs, device, trim_s]
+                                  ).encode()).hexdigest()[:10]
     f = out / f"corpus_{tag}_{key}.npz"
     if f.is_file():
         return f
@@ -132,9 +167,14 @@ def prepare_corpus(exports: list[Path], site: str, inputs: str, out: Path, tag: 
     names = [f"{site}.{c}" for c in CHANNELS[inputs]]
     W, S = int(round(window_s * fps)), int(round(stride_s * fps))
     xs, labels, clips, secs, texts = [], [], [], [], []
+    if device is not None and inputs != "acc":
+        raise ValueError("prepare_corpus: a device chain is modelled for accelerometer inputs only")
     for k, s in enumerate(seqs):
-        x, _ = windows_of(s, names, site, fps, W, S)
         secs.append(len(s) / s.fps)
+        s = trimmed(s, trim_s, window_s)
+        if device is not None:
+            s = device_chain(s, device)
+        x, _ = windows_of(s, names, site, fps, W, S)
         if x is None:
             continue
         lab = normalize_label(str(s.labels[0]))
