@@ -72,8 +72,16 @@ def _read(path: Path, source_fps: float | None, bvh_opts: dict) -> Motion:
     if ext == ".bvh":
         from .. import caps
 
-        caps.check("text_bytes", path.stat().st_size, "file size")
-        return bvh.from_bytes(path.read_bytes(), source_fps, **bvh_opts)
+        from ...safe_paths import PathError, read_bytes
+
+        try:
+            data = read_bytes(path, limit_name="text_bytes")     # a regular file, size-capped
+        except PathError as e:
+            raise MotionError(str(e).removeprefix(f"{path}: ")) from None
+        return bvh.from_bytes(data, source_fps, **bvh_opts)
+    if ext == ".zip":
+        archive.list_members(path, ARCHIVE_MOTION_EXTENSIONS)   # MotionError when it is not a zip
+        raise MotionError("a zip of motion files: give the zip itself to `weartwin bake`, or ARCHIVE.zip/MEMBER.bvh")
     raise MotionError(f"unknown motion file extension '{ext}' (expected {', '.join(MOTION_EXTENSIONS)})")
 
 
@@ -108,7 +116,7 @@ def load_motion(path, source_fps: float | None = None, bvh_map=None, bvh_scale: 
         motion = _read(path, source_fps, bvh_opts)
         limits.check("frames", motion.n_frames, "motion length")
     except MotionError as e:
-        raise MotionError(f"{path}: {e}") from None
+        raise MotionError(str(e) if str(e).startswith(f"{path}: ") else f"{path}: {e}") from None
     except (UnsafePickleError, limits.LimitError) as e:
         raise MotionError(f"{path}: {e}") from None
     except zipfile.BadZipFile:
