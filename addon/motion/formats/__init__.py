@@ -50,12 +50,15 @@ def _from_mapping(d: dict, source_fps: float | None) -> Motion:
     return amass.from_dict(d, source_fps)
 
 
-def _bvh_options(bvh_map, bvh_scale, bvh_twist) -> dict:
+def _bvh_options(bvh_map, bvh_scale, bvh_twist, skip_frames=None, path=None) -> dict:
     from .bvh_map import read_map_file
 
     if isinstance(bvh_map, (str, Path)) and str(bvh_map):
         bvh_map = read_map_file(bvh_map)
-    return {"bvh_map": bvh_map or None, "bvh_scale": bvh_scale, "twist": bvh_twist}
+    import sys
+
+    return {"bvh_map": bvh_map or None, "bvh_scale": bvh_scale, "twist": bvh_twist, "skip_frames": skip_frames,
+            "notice": lambda m: print(f"note: {path}: {m}", file=sys.stderr)}
 
 
 def _read(path: Path, source_fps: float | None, bvh_opts: dict) -> Motion:
@@ -94,13 +97,14 @@ def _read_member(zip_path: Path, member: str, source_fps, bvh_opts) -> tuple[Mot
 
 
 def load_motion(path, source_fps: float | None = None, bvh_map=None, bvh_scale: float | None = None,
-                bvh_twist: str = "auto") -> Motion:
+                bvh_twist: str = "auto", bvh_skip_frames: int | None = None) -> Motion:
     """bvh_map: a JSON file (or dict) SMPL joint -> BVH joint name; bvh_scale: metres per BVH unit;
-    bvh_twist: 'auto' or 'clip' (see `bvh_retarget.retarget`)."""
+    bvh_twist: 'auto' or 'clip' (see `bvh_retarget.retarget`); bvh_skip_frames: leading BVH frames
+    to drop (None: drop a detected rest-pose first frame, with a note on stderr)."""
     path = Path(path)
     member = archive.split_archive_path(path)
     try:
-        bvh_opts = _bvh_options(bvh_map, bvh_scale, bvh_twist)
+        bvh_opts = _bvh_options(bvh_map, bvh_scale, bvh_twist, bvh_skip_frames, path)
         if member is not None:
             motion, data = _read_member(*member, source_fps, bvh_opts)
             motion.source = {**motion.source, "path": str(path), "archive": str(member[0]),

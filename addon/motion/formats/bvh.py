@@ -342,10 +342,53 @@ def fps_from_frame_time(frame_time: float) -> float:
     return float(r) if r > 0 and abs(fps - r) < 1e-4 * fps else fps
 
 
+def rest_pose_first_frame(clip: BvhClip) -> bool:
+    """Does the clip open with a reference rest pose (many CMU BVH conversions do: frame 0 has
+    every rotation channel at zero, the T-pose of the OFFSETs, and frame 1 is the capture)?
+    True when frame 0's rotations are all zero, frame 1's are not, and the jump between them is
+    larger than 20 degrees and 5 times the largest jump between any later pair of frames."""
+    rot = np.concatenate([clip.motion[:, sl][:, [k for k, c in enumerate(ch) if c in _ROT]]
+                          for sl, ch in zip(clip.channel_slices(), clip.channels)], axis=1)
+    if rot.shape[1] == 0 or len(rot) < 3 or np.any(np.abs(rot[0]) > 1e-6) or np.all(np.abs(rot[1]) <= 1e-6):
+        return False
+    first = float(np.max(np.abs(rot[1] - rot[0])))
+    d = np.abs(np.diff(rot[1:], axis=0))
+    d = np.minimum(d, 360.0 - d)                    # a wrap from 179 to -179 is 2 degrees
+    later = float(np.max(d)) if d.size else 0.0
+    return first > 20.0 and first > 5.0 * later
+
+
+def skip_leading_frames(clip: BvhClip, skip_frames: int | None) -> tuple[BvhClip, int, bool]:
+    """(clip without its first frames, frames skipped, whether a rest pose was detected).
+    `skip_frames`: None = auto (skip a detected rest-pose first frame), N = skip N frames."""
+    detected = rest_pose_first_frame(clip)
+    n = (1 if detected else 0) if skip_frames is None else int(skip_frames)
+    if n < 0:
+        raise MotionError(f"--bvh-skip-frames is {n}; it must be 0 or more")
+    if n and len(clip.motion) - n < 2:
+        raise MotionError(f"skipping {n} leading frames leaves {len(clip.motion) - n}; at least 2 are needed")
+    if n:
+        clip = BvhClip(clip.names, clip.parents, clip.offsets, clip.channels, clip.end_sites, clip.frame_time,
+                       clip.motion[n:])
+    return clip, n, detected
+
+
 def from_bytes(data: bytes, source_fps: float | None = None, bvh_map: dict | None = None,
-               bvh_scale: float | None = None, twist: str = "auto") -> Motion:
+               bvh_scale: float | None = None, twist: str = "auto", skip_frames: int | None = None,
+               notice=None) -> Motion:
+    """`skip_frames`: leading frames to drop (None: a rest-pose first frame is detected and
+    dropped, and `notice` (a callable, default: a line on stderr) says so)."""
+    import sys
+
     from .bvh_retarget import retarget
 
     clip = parse_bvh(data)
+    clip, skipped, detected = skip_leading_frames(clip, skip_frames)
+    if detected and skip_frames is None:
+        (notice or (lambda m: print(m, file=sys.stderr)))(
+            "first frame is a rest pose (a T-pose reference frame, as in CMU conversions): skipped it "
+            "(--bvh-skip-frames 0 keeps it)")
     fps = float(source_fps) if source_fps else fps_from_frame_time(clip.frame_time)
-    return retarget(clip, fps, bvh_map=bvh_map, scale=bvh_scale, twist=twist)
+    motion = retarget(clip, fps, bvh_map=bvh_map, scale=bvh_scale, twist=twist)
+    motion.source["bvh"].update({"skipped_frames": skipped, "rest_pose_first_frame": detected})
+    return motion
