@@ -81,6 +81,11 @@ def run(cfg: RunConfig, out: Path, log=None) -> dict:
     # the data first: a typo in --data must not leave an empty or half-made run folder behind
     real, sim = load_windows(cfg, warn=lambda m: log(f"warning: {m}"))
     out.mkdir(parents=True, exist_ok=True)
+    from addon.export.atomic import links_out
+
+    planted = links_out(out)
+    if planted:    # a received run folder: never write through a link that leads out of it
+        raise DataError(f"{planted[0]}: a link in the run folder leads outside {out}; remove it (or use a new --out)")
     if dist.main:
         # metrics are derived from the folds at the end: never leave the last run's figures
         # beside this run's config.json while it trains (or if it fails)
@@ -150,6 +155,8 @@ def train_final(cfg: RunConfig, real: Windows, sim: Windows | None, out: Path, l
             "predictions": str(out / "final_predictions.csv"), "classes": real.classes, "channels": real.channels,
             "labelled": audit["labelled"], "validation": audit["validation"], "history": recipe.history,
             "config": cfg.to_dict(), "windows": len(real), "subjects": real.subjects}
-    (out / "final.json").write_text(json.dumps(info, indent=2))
+    from addon.export.atomic import write_text
+
+    write_text(out / "final.json", json.dumps(info, indent=2))
     log(f"{cfg.model}: final model on {len(real.subjects)} subjects -> {', '.join(map(str, written))}")
     return info

@@ -5,6 +5,12 @@ rename cannot cross file systems), fsyncs it, gives it the permissions a plain `
 (0666 minus the umask; `mkstemp` alone makes 0600) and renames it over the target. On any error
 (or SIGTERM, which the workers turn into `SystemExit`) the temporary file is removed. A reader,
 a resumed batch or a second process racing for the same cache file never sees half a file.
+A link planted at the target's name is replaced, never written through.
+
+`write_inside(root, name, write)` is the one way to write into a folder that came from elsewhere
+(a run folder, a dataset): the target and every folder above it up to `root` must stay inside
+`root` with links followed, and the write is `atomic_write`. `links_out(root)` lists the links
+under a folder that lead out of it (a folder received with one is refused before writing).
 """
 from __future__ import annotations
 
@@ -42,6 +48,47 @@ def atomic_write(path, write: Callable[[IO[bytes]], object], mode: int | None = 
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+class OutsideFolderError(ValueError):
+    """A write into a received folder would land outside it (through a link)."""
+
+
+def _inside(path, root) -> bool:
+    real, base = os.path.realpath(path), os.path.realpath(root)
+    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+
+
+def write_inside(root, name, write: Callable[[IO[bytes]], object], mode: int | None = None) -> Path:
+    """`atomic_write` of `root/name` (`name` relative, or a path under `root`), refused with an
+    OutsideFolderError when it, or a folder on the way, leads out of `root` through a link."""
+    root = Path(root)
+    path = Path(name) if Path(name).is_absolute() else root / name
+    if not _inside(os.path.normpath(path), os.path.normpath(root)):
+        raise OutsideFolderError(f"{path}: not inside {root}")
+    probe = path.parent
+    while not probe.exists() and probe != probe.parent:   # the folders that exist must be inside
+        probe = probe.parent
+    if not _inside(probe, root) or (path.is_symlink() and path.is_dir()):
+        raise OutsideFolderError(f"{path}: a link leads out of {root}; refusing to write through it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not _inside(path.parent, root):
+        raise OutsideFolderError(f"{path}: a link leads out of {root}; refusing to write through it")
+    return atomic_write(path, write, mode)
+
+
+def links_out(root, max_entries: int = 1_000_000) -> list[Path]:
+    """Links under `root` (not followed) whose target lies outside `root`, or is missing."""
+    out, seen = [], 0
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        for n in dirnames + filenames:
+            seen += 1
+            p = Path(dirpath) / n
+            if p.is_symlink() and (not p.exists() or not _inside(p, root)):
+                out.append(p)
+        if seen > max_entries:
+            break
+    return out
 
 
 def write_bytes(path, data: bytes) -> Path:
