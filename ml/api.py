@@ -13,6 +13,20 @@ from .data.channels import axes_matrix, reframe
 from .data.windows import Windows
 
 
+def check_classes(real: Windows, cfg: RunConfig) -> None:
+    """Training needs two classes or more, each with windows: refuse a degenerate dataset."""
+    counts = np.bincount(np.asarray(real.y, dtype=np.int64), minlength=len(real.classes))
+    if len(real.classes) < 2:
+        raise DataError(f"the data have one class only ({', '.join(map(repr, real.classes)) or 'none'}): "
+                        "a classifier needs at least 2 (check the labels, or --label-map)")
+    empty = [c for c, n in zip(real.classes, counts) if n == 0]
+    if empty:
+        raise DataError(f"class(es) {', '.join(map(repr, empty))} have no window of {cfg.window:g} s "
+                        "(recordings too short, or the label never covers half a window)")
+    if len(np.nonzero(counts)[0]) < 2:
+        raise DataError("the windows hold one class only: a classifier needs at least 2")
+
+
 def load_windows(cfg: RunConfig, warn=None) -> tuple[Windows, Windows | None]:
     """Real windows (every class seen) and simulated windows (the same classes and channels)."""
     if not cfg.data:
@@ -35,6 +49,7 @@ def load_windows(cfg: RunConfig, warn=None) -> tuple[Windows, Windows | None]:
             cfg.sites = keep
             names = channel_names(cfg.inputs, cfg.sites, cfg.pairs)
             real = make_windows(seqs, names, **{**common, "fill_missing": False})
+    check_classes(real, cfg)
     sim = None
     if cfg.sim:
         sseqs = [s for d in cfg.sim for s in load_dataset(d, "weartwin", warn=warn)]
