@@ -31,6 +31,60 @@ def current_umask() -> int:
     return mask
 
 
+class _FailOnce:
+    """The file object `write` gets (buffered, seekable): after the first failed write (disk
+    full) every later write is a no-op, so a writer's own clean-up (a ZipFile closing itself in
+    `np.savez`) cannot fail a second time ("Exception ignored in ZipFile.__del__"); the first
+    error is what propagates."""
+
+    BUFFER = 1 << 20
+
+    def __init__(self, raw):
+        self._raw, self.failed, self._buf = raw, None, bytearray()
+
+    def _drain(self) -> None:
+        view, done = memoryview(self._buf), 0
+        try:
+            while done < len(view):
+                done += self._raw.write(view[done:])
+        except OSError as e:
+            self.failed = e
+            raise
+        finally:
+            view.release()
+            self._buf.clear()
+
+    def write(self, data) -> int:
+        n = memoryview(data).nbytes
+        if self.failed is None:
+            self._buf += data
+            if len(self._buf) >= self.BUFFER:
+                self._drain()
+        return n
+
+    def flush(self) -> None:
+        if self.failed is None and self._buf:
+            self._drain()
+
+    def tell(self) -> int:
+        return 0 if self.failed is not None else self._raw.tell() + len(self._buf)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if self.failed is not None:
+            return 0
+        self.flush()
+        return self._raw.seek(offset, whence)
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def __getattr__(self, name):
+        return getattr(self._raw, name)
+
+
 def atomic_write(path, write: Callable[[IO[bytes]], object], mode: int | None = None) -> Path:
     """Call `write(binary file object)` on a temporary file beside `path`, then rename it into place.
     `mode`: permissions before the umask (default 0o666, as `open()`)."""
@@ -38,11 +92,14 @@ def atomic_write(path, write: Callable[[IO[bytes]], object], mode: int | None = 
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as f:
+        with os.fdopen(fd, "wb", buffering=0) as raw:
+            f = _FailOnce(raw)
             write(f)
             f.flush()
-            os.fsync(f.fileno())
-            os.fchmod(f.fileno(), (0o666 if mode is None else mode) & ~current_umask())
+            if f.failed is not None:       # the writer swallowed it: still a failed write
+                raise f.failed
+            os.fsync(raw.fileno())
+            os.fchmod(raw.fileno(), (0o666 if mode is None else mode) & ~current_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
