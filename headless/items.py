@@ -170,9 +170,15 @@ def _walk(folder: Path, skip: Path | None, items: list, skipped: list) -> None:
 def _archive_items(archive: Path, rel: Path) -> list[Item]:
     """The motion files inside a zip, each an item `ARCHIVE.zip/member` named `rel/member` (with
     the labels of a known corpus layout)."""
+    from addon.motion import MotionError
+
+    try:
+        members = list_members(archive, ARCHIVE_MOTION_EXTENSIONS)
+    except MotionError:          # not a zip after all: one item that fails with the reason
+        return [Item(archive, rel)]
     labels = _known_labels(archive)
     return [Item(archive / m, rel / Path(m).with_suffix(""), labels.get(str(archive / m), ()))
-            for m in list_members(archive, ARCHIVE_MOTION_EXTENSIONS)]
+            for m in members]
 
 
 def collect_inputs(inputs: list[str], out: Path | None = None) -> Inputs:

@@ -121,7 +121,8 @@ def write_inside(root, name, write: Callable[[IO[bytes]], object], mode: int | N
     OutsideFolderError when it, or a folder on the way, leads out of `root` through a link."""
     root = Path(root)
     path = Path(name) if Path(name).is_absolute() else root / name
-    if not _inside(os.path.normpath(path), os.path.normpath(root)):
+    lexical, base = os.path.abspath(path), os.path.abspath(root)
+    if not lexical.startswith(base.rstrip(os.sep) + os.sep):
         raise OutsideFolderError(f"{path}: not inside {root}")
     probe = path.parent
     while not probe.exists() and probe != probe.parent:   # the folders that exist must be inside

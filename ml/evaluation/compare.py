@@ -78,6 +78,7 @@ def per_subject(m: dict, budget: str | None) -> dict:
 
 MAX_FIG_INCHES = 40          # a plot of 100,000 subjects stays a plot
 MAX_LABELLED = 150           # subjects named on the axis (more: the bars alone)
+MAX_DRAWN = 2000             # subjects drawn one by one (more: distributions)
 
 
 def write(path: Path, write_fn, root: Path | None = None) -> Path:
@@ -100,11 +101,17 @@ def plot(res: dict, a_scores: dict, b_scores: dict, names: tuple[str, str], path
     order = np.argsort(d)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, min(0.25 * len(subj) + 2.5, MAX_FIG_INCHES)),
                                    gridspec_kw={"width_ratios": [1, 1.3]})
-    for s in subj:
-        ax1.plot([0, 1], [a_scores[s], b_scores[s]], "-o", color="tab:gray", alpha=0.6, ms=3)
+    if len(subj) <= MAX_DRAWN:
+        for s in subj:
+            ax1.plot([0, 1], [a_scores[s], b_scores[s]], "-o", color="tab:gray", alpha=0.6, ms=3)
+    else:          # thousands of subjects: the two score distributions, drawn once each
+        ax1.boxplot([[a_scores[s] for s in subj], [b_scores[s] for s in subj]], positions=[0, 1], widths=0.4)
     ax1.set(xticks=[0, 1], xlim=(-0.3, 1.3), ylabel="macro-F1 (held-out subject)", title="per subject")
     ax1.set_xticklabels(names, fontsize=8)
-    ax2.barh(np.arange(len(subj)), d[order], color=np.where(d[order] >= 0, "tab:green", "tab:red"))
+    if len(subj) <= MAX_DRAWN:
+        ax2.barh(np.arange(len(subj)), d[order], color=np.where(d[order] >= 0, "tab:green", "tab:red"))
+    else:
+        ax2.hist(d, bins=100, orientation="vertical", color="tab:gray")
     if len(subj) <= MAX_LABELLED:
         ax2.set_yticks(np.arange(len(subj)), [subj[i] for i in order], fontsize=7)
     ax2.axvline(0, color="k", lw=0.8)
