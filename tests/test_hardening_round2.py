@@ -175,15 +175,17 @@ def test_train_never_writes_through_links_in_a_received_run_folder(tmp_path):
     run.mkdir()
     victim.write_text("keep")
     (run / "config.json").symlink_to(victim)
-    from ml import train
-
-    train("rf", out=run, data=[str(data)], final=True, trees=5, **TINY)
-    assert victim.read_text() == "keep" and not (run / "config.json").is_symlink()
-    (run / "final").rename(tmp_path / "final_moved")
     (run / "final").symlink_to(tmp_path / "elsewhere_dir", target_is_directory=True)
     r = run_cli("train", "rf", "--data", data, "--out", run, "--final", "--trees", "5", "--fps", "25", timeout=600)
     _no_traceback(r)
-    assert r.returncode == 1 and "leads outside" in r.stderr
+    assert r.returncode == 1 and "leads outside" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert victim.read_text() == "keep" and not (tmp_path / "elsewhere_dir").exists()
+    (run / "final").unlink()
+    (run / "config.json").unlink()
+    (run / "config.json").symlink_to(run / "elsewhere.json")      # a link that stays inside is no threat
+    r = run_cli("train", "rf", "--data", data, "--out", run, "--final", "--trees", "5", "--fps", "25", timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert not (run / "config.json").is_symlink() and victim.read_text() == "keep"   # replaced, not followed
 
 
 # ---------------------------------------------------------------- 3. memory bounds, no hangs

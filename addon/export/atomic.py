@@ -136,13 +136,13 @@ def write_inside(root, name, write: Callable[[IO[bytes]], object], mode: int | N
 
 
 def links_out(root, max_entries: int = 1_000_000) -> list[Path]:
-    """Links under `root` (not followed) whose target lies outside `root`, or is missing."""
+    """Links under `root` (not followed) whose target lies outside `root`."""
     out, seen = [], 0
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         for n in dirnames + filenames:
             seen += 1
             p = Path(dirpath) / n
-            if p.is_symlink() and (not p.exists() or not _inside(p, root)):
+            if p.is_symlink() and not _inside(p, root):
                 out.append(p)
         if seen > max_entries:
             break
