@@ -520,7 +520,8 @@ class Baker:
         cfg = self.config
         res = BakeResult()
         t0 = time.perf_counter()
-        motion = load_motion(path, source_fps=cfg.source_fps, bvh_map=cfg.bvh_map, bvh_scale=cfg.bvh_scale)
+        motion = load_motion(path, source_fps=cfg.source_fps, bvh_map=cfg.bvh_map, bvh_scale=cfg.bvh_scale,
+                             bvh_skip_frames=cfg.bvh_skip_frames)
         out_stem = Path(out_stem)
         for variant in variants_for(Path(path).stem, cfg.body, cfg.height, cfg.vary_body, cfg.seed):
             rec = self.bake(motion, variant, progress)

@@ -84,6 +84,9 @@ class BakeConfig:
                               "CMU/Mixamo/Rokoko/Bandai Namco names)", item=True, metavar="FILE.json")
     bvh_scale: float | None = opt(None, "metres per BVH file unit (default: guessed from the skeleton's leg length)",
                                   item=True, gt=0.0, max=1e3, metavar="M")
+    bvh_skip_frames: int | None = opt(None, "leading BVH frames to drop (default: drop the first frame when it "
+                                      "is a rest-pose reference, as in CMU conversions, and say so; 0 keeps "
+                                      "every frame)", item=True, min=0, max=1_000_000, metavar="N")
     sensors: tuple[str, ...] = opt(("imu", "impedance"), "comma-separated: imu, impedance", choices=SENSORS,
                                    nonempty=True)
     imu_sites: tuple[str, ...] = opt(DEFAULT_SITES, "IMU sites: left_wrist, right_wrist (watch); phones "

@@ -24,6 +24,10 @@ LIMITS: dict[str, tuple[str, float, str]] = {
     "input_bytes": ("WEARTWIN_MAX_INPUT_BYTES", 1 << 30, "bytes"),
     "pickle_objects": ("WEARTWIN_MAX_PICKLE_OBJECTS", 2_000_000, "pickle operations"),
     "text_bytes": ("WEARTWIN_MAX_TEXT_BYTES", 256 << 20, "bytes"),
+    "rate_hz": ("WEARTWIN_MAX_RATE_HZ", 10_000, "Hz"),
+    "subjects": ("WEARTWIN_MAX_SUBJECTS", 10_000, "subjects"),
+    "side_bytes": ("WEARTWIN_MAX_SIDE_BYTES", 1 << 20, "bytes"),
+    "regex_seconds": ("WEARTWIN_REGEX_TIMEOUT", 10.0, "s"),
     "llm_timeout": ("WEARTWIN_LLM_TIMEOUT", 60.0, "s"),
     "llm_max_bytes": ("WEARTWIN_LLM_MAX_BYTES", 1 << 20, "bytes"),
 }

@@ -200,7 +200,7 @@ def cmd_bake(a: argparse.Namespace) -> int:
     if summary.interrupted:
         print("interrupted: run the same command again to finish the rest", file=sys.stderr)
         return 130
-    return 1 if summary.failed else 0
+    return 1 if summary.failed or getattr(summary, "unwritten", None) else 0
 
 
 def cmd_status(a: argparse.Namespace) -> int:

@@ -52,7 +52,7 @@ def bake_items(todo: list[tuple[Item, str, dict]], use_torch: bool | None = None
                 try:
                     remove_stale_temp_files(item, Path(out), cfg)
                     motion = load_motion(item.input, source_fps=cfg.source_fps, bvh_map=cfg.bvh_map,
-                                         bvh_scale=cfg.bvh_scale)
+                                         bvh_scale=cfg.bvh_scale, bvh_skip_frames=cfg.bvh_skip_frames)
                     for v in variants_for(Path(item.input).stem, cfg.body, cfg.height, cfg.vary_body, cfg.seed):
                         pairs.append((motion, v))
                         owner.append(n)

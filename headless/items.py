@@ -171,18 +171,17 @@ def _walk(folder: Path, skip: Path | None, items: list, skipped: list) -> None:
 def _archive_items(archive: Path, rel: Path) -> list[Item]:
     """The motion files inside a zip, each an item `ARCHIVE.zip/member` named `rel/member` (with
     the labels of a known corpus layout)."""
+    from addon.motion import MotionError
+
+    try:
+        members = list_members(archive, ARCHIVE_MOTION_EXTENSIONS)
+    except MotionError:          # not a zip after all: one item that fails with the reason
+        return [Item(archive, rel)]
     labels = _known_labels(archive)
-    items = []
-    for m in list_members(archive, ARCHIVE_MOTION_EXTENSIONS):
-        norm = posixpath.normpath(m.replace("\\", "/"))
-        if norm.startswith(("../", "/")) or norm in ("..", "."):
-            items.append(Item(archive / m, rel / Path(m.replace("/", "_")).with_suffix(""),
-                              error=f"{archive}: member '{m}' names a path outside the archive"))
-            continue
-        # named by the normalised member: `a/../b.bvh` beside `b.bvh` gets `b~XXXXXXXX` (assign_stems),
-        # so two members are two outputs, never one file counted twice
-        items.append(Item(archive / m, rel / Path(norm).with_suffix(""), labels.get(str(archive / m), ())))
-    return items
+    # canonical member names (addon/motion/archive.py): `a/../b.bvh` is `b.bvh`, one output; names
+    # that leave the archive are never listed
+    return [Item(archive / m, rel / Path(m).with_suffix(""), labels.get(str(archive / m), ()))
+            for m in members]
 
 
 def collect_inputs(inputs: list[str], out: Path | None = None) -> Inputs:

@@ -499,5 +499,9 @@ def run_batch(items: list[Item], out: Path, cfg: BakeConfig, workers: int = 1, f
         locks.release_all()
         bar.close()
         summary.interrupted = interrupted
-        summary.write(interrupted)
+        try:
+            summary.write(interrupted)
+        except OSError as e:     # disk full, read-only --out: one line, and the run counts as failed
+            summary.unwritten = f"{out / 'summary.json'}: cannot write ({e.strerror or e})"
+            print(f"error: {summary.unwritten}", file=sys.stderr)
     return summary

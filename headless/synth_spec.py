@@ -79,6 +79,10 @@ def load_spec(path: Path) -> dict:
             spec["activities"][k] = act = {"name": act}
         if not isinstance(act, dict) or not act.get("name"):
             raise SpecError(f"{path}: activity {k + 1} needs a 'name'")
+        if not isinstance(act["name"], str):
+            raise SpecError(f"{path}: activity {k + 1}: name must be a string, got {act['name']!r}")
+        if not all(isinstance(key, str) for key in act):
+            raise SpecError(f"{path}: activity {act['name']!r}: keys must be names")
         bad = set(act) - ACTIVITY_KEYS
         if bad:
             raise SpecError(f"{path}: activity {act['name']!r}: unknown key(s) {', '.join(sorted(map(str, bad)))}")
@@ -162,7 +166,7 @@ def check_activities(spec: dict, path) -> None:
             raise SpecError(f"{path}: activity name {name!r} is not a safe label (letters, digits, _ - . ; "
                             "no '..' or '/', at most 64 characters)")
         src = source_of(act)
-        if src not in SOURCES:
+        if not isinstance(src, str) or src not in SOURCES:
             raise SpecError(f"{path}: activity {name!r}: source must be one of {', '.join(SOURCES)}, got {src!r}")
         n = _int(act.get("count", spec.get("count", 6)), f"activity {name!r}: count", 1, MAX_COUNT, path)
         total += n
@@ -174,7 +178,10 @@ def check_activities(spec: dict, path) -> None:
                 raise SpecError(f"{path}: activity {name!r}: source: library needs a 'path' (a folder or .zip)")
             if "label_rule" in act and not isinstance(act["label_rule"], str):
                 raise SpecError(f"{path}: activity {name!r}: label_rule must be bandai, regex:PATTERN or csv:FILE")
-            if "filter" in act and not isinstance(act["filter"], dict):
+            flt = act.get("filter", {})
+            if not isinstance(flt, dict) or not all(
+                    isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))
+                    for v in flt.values()):
                 raise SpecError(f"{path}: activity {name!r}: filter must map content/style to lists of labels")
             if "max_clips" in act:
                 _int(act["max_clips"], f"activity {name!r}: max_clips", 1, MAX_COUNT, path)

@@ -26,6 +26,20 @@ def remount(seq, spec: str):
     return dataclasses.replace(seq, data=reframe(seq.data, list(seq.channels), R).astype(seq.data.dtype))
 
 
+def check_classes(real: Windows, cfg: RunConfig) -> None:
+    """Training needs two classes or more, each with windows: refuse a degenerate dataset."""
+    counts = np.bincount(np.asarray(real.y, dtype=np.int64), minlength=len(real.classes))
+    if len(real.classes) < 2:
+        raise DataError(f"the data have one class only ({', '.join(map(repr, real.classes)) or 'none'}): "
+                        "a classifier needs at least 2 (check the labels, or --label-map)")
+    empty = [c for c, n in zip(real.classes, counts) if n == 0]
+    if empty:
+        raise DataError(f"class(es) {', '.join(map(repr, empty))} have no window of {cfg.window:g} s "
+                        "(recordings too short, or the label never covers half a window)")
+    if len(np.nonzero(counts)[0]) < 2:
+        raise DataError("the windows hold one class only: a classifier needs at least 2")
+
+
 def load_windows(cfg: RunConfig, warn=None) -> tuple[Windows, Windows | None]:
     """Real windows (every class seen) and simulated windows (the same classes and channels)."""
     if not cfg.data:
@@ -50,6 +64,7 @@ def load_windows(cfg: RunConfig, warn=None) -> tuple[Windows, Windows | None]:
             cfg.sites = keep
             names = channel_names(cfg.inputs, cfg.sites, cfg.pairs)
             real = make_windows(seqs, names, **{**common, "fill_missing": False})
+    check_classes(real, cfg)
     sim = None
     if cfg.sim:
         sseqs = [s for d in cfg.sim for s in load_dataset(d, "weartwin", warn=warn)]
@@ -148,6 +163,11 @@ def run(cfg: RunConfig, out: Path, log=None) -> dict:
                              "subject-wise evaluation needs at least 3. A small synthetic corpus is meant for "
                              "--sim beside real --data (or synth it with vary_body: 3 or more)") from None
     out.mkdir(parents=True, exist_ok=True)
+    from addon.export.atomic import links_out
+
+    planted = links_out(out)
+    if planted:    # a received run folder: never write through a link that leads out of it
+        raise DataError(f"{planted[0]}: a link in the run folder leads outside {out}; remove it (or use a new --out)")
     if dist.main:
         # metrics are derived from the folds at the end: never leave the last run's figures
         # beside this run's config.json while it trains (or if it fails)
@@ -217,6 +237,8 @@ def train_final(cfg: RunConfig, real: Windows, sim: Windows | None, out: Path, l
             "predictions": str(out / "final_predictions.csv"), "classes": real.classes, "channels": real.channels,
             "labelled": audit["labelled"], "validation": audit["validation"], "history": recipe.history,
             "config": cfg.to_dict(), "windows": len(real), "subjects": real.subjects}
-    (out / "final.json").write_text(json.dumps(info, indent=2))
+    from addon.export.atomic import write_text
+
+    write_text(out / "final.json", json.dumps(info, indent=2))
     log(f"{cfg.model}: final model on {len(real.subjects)} subjects -> {', '.join(map(str, written))}")
     return info

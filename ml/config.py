@@ -93,7 +93,9 @@ class RunConfig:
         return sys.stderr.isatty() if self.progress is None else bool(self.progress)
 
     def save(self, path: Path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2))
+        from addon.export.atomic import write_text   # atomic; a link planted at the name is replaced
+
+        write_text(path, json.dumps(self.to_dict(), indent=2))
 
     @classmethod
     def from_dict(cls, d: dict) -> "RunConfig":

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .motion import MotionError
 
-_FALLBACK = {"frames": 1_000_000, "input_bytes": 1 << 30, "text_bytes": 256 << 20}
+_FALLBACK = {"frames": 1_000_000, "input_bytes": 1 << 30, "text_bytes": 256 << 20, "rate_hz": 10_000}
 
 
 def limit(name: str) -> float:

@@ -9,6 +9,12 @@ A label rule says where the labels come from:
   named groups `content` (or `label`) and optionally `style`.
 - `csv:FILE`: rows `file,label[,style]` (file relative to the library; a header row is allowed).
 
+Files from strangers: a folder library lists only regular files inside it (`addon/safe_paths.py`:
+no link out); zip members have canonical names (`archive.py`); side `.json` files and label
+lists are size-capped (`WEARTWIN_MAX_SIDE_BYTES`) before they are read; a regex rule is
+matched against names of at most `MAX_NAME` characters within WEARTWIN_REGEX_TIMEOUT seconds
+in all (a pattern that backtracks for ever is stopped with one line).
+
 `list_library` returns `LibraryClip`s (sorted, filtered, capped at `max_clips` by a seeded
 choice); `describe(content, style)` turns labels into words: ("walk-turn-left", "elderly") ->
 "a person walks, turning left, in an elderly way". `manifest_entries` makes the bake-manifest
@@ -20,14 +26,18 @@ import csv
 import io
 import json
 import re
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .archive import is_archive, list_members
+from .. import limits
+from ..safe_paths import PathError, read_text, regular_files
+from .archive import canonical_members, is_archive, list_members, read_member
 from .formats import ARCHIVE_MOTION_EXTENSIONS, MOTION_EXTENSIONS
+from .motion import MotionError
+
+MAX_NAME = 1024         # characters of a name a regex rule is matched against
 
 
 class LibraryError(ValueError):
@@ -53,10 +63,13 @@ class LibraryClip:
 def _files(root: Path) -> list[tuple[Path, str]]:
     """(path, name relative to the library) of every motion file under a folder or in a zip."""
     if is_archive(root):
-        return [(root / m, m) for m in list_members(root, ARCHIVE_MOTION_EXTENSIONS)]
+        try:
+            return [(root / m, m) for m in list_members(root, ARCHIVE_MOTION_EXTENSIONS)]
+        except MotionError as e:
+            raise LibraryInputError(str(e)) from None
     if root.is_dir():
-        out = [(p, p.relative_to(root).as_posix()) for p in sorted(root.rglob("*"))
-               if p.is_file() and p.suffix.lower() in MOTION_EXTENSIONS and not p.name.startswith(".")]
+        out = [(p, p.relative_to(root).as_posix()) for p in regular_files(root)
+               if p.suffix.lower() in MOTION_EXTENSIONS and not p.name.startswith(".")]
         return out
     raise LibraryInputError(f"{root}: not a folder or a zip of motion files")
 
@@ -68,7 +81,11 @@ _BANDAI_NAME = re.compile(r"dataset-(?P<n>\d+)_(?P<content>[^_]+)_(?P<style>[^_]
 def _label_list(path: Path) -> list[str] | None:
     if not path.is_file():
         return None
-    return [re.sub(r"^dataset-\d+_", "", x.strip()) for x in path.read_text().splitlines() if x.strip()]
+    try:
+        text = read_text(path, limit_name="side_bytes")       # a regular file, size-capped, UTF-8
+    except PathError as e:
+        raise LibraryInputError(f"label list {e}") from None
+    return [re.sub(r"^dataset-\d+_", "", x.strip()) for x in text.splitlines() if x.strip()]
 
 
 def _bandai_cfg(root: Path, n: str) -> tuple[list | None, list | None]:
@@ -78,30 +95,31 @@ def _bandai_cfg(root: Path, n: str) -> tuple[list | None, list | None]:
 
 def _bandai(root: Path) -> list[LibraryClip]:
     clips = []
-    zf = zipfile.ZipFile(root) if is_archive(root) else None
+    files = _files(root)
+    members = canonical_members(root) if is_archive(root) else None
     cache: dict = {}
-    try:
-        for path, rel in _files(root):
-            m = _BANDAI_NAME.search(path.stem)
-            if not m:
-                continue
-            n = m.group("n")
-            if n not in cache:
-                cache[n] = _bandai_cfg(root, n)
-            contents, styles = cache[n]
-            content, style = m.group("content"), m.group("style")
-            side = rel[: -len(Path(rel).suffix)] + ".json"
-            try:
-                raw = zf.read(side) if zf is not None else (root / side).read_bytes()
+    for path, rel in files:
+        m = _BANDAI_NAME.search(path.stem)
+        if not m:
+            continue
+        n = m.group("n")
+        if n not in cache:
+            cache[n] = _bandai_cfg(root, n)
+        contents, styles = cache[n]
+        content, style = m.group("content"), m.group("style")
+        side = rel[: -len(Path(rel).suffix)] + ".json"
+        try:   # size-capped before it is inflated or read; inside the archive or the folder
+            if members is not None:
+                raw = read_member(root, side, "side_bytes") if side in members else None
+            else:
+                raw = read_text(root / side, root, "side_bytes") if (root / side).is_file() else None
+            if raw is not None:
                 d = json.loads(raw)
                 if contents and styles:
                     content, style = contents[int(d["content"])], styles[int(d["style"])]
-            except (KeyError, OSError, ValueError, IndexError, TypeError):
-                pass   # no (or a bad) side file: the name's labels stand
-            clips.append(LibraryClip(path, content, style))
-    finally:
-        if zf is not None:
-            zf.close()
+        except (KeyError, OSError, ValueError, IndexError, TypeError, MotionError, RecursionError):
+            pass   # no (or a bad) side file: the name's labels stand
+        clips.append(LibraryClip(path, content, style))
     return clips
 
 
@@ -113,18 +131,51 @@ def _regex(root: Path, pattern: str) -> list[LibraryClip]:
     if not ({"content", "label"} & set(rx.groupindex)):
         raise LibraryError(f"label rule regex '{pattern}' needs a named group (?P<content>...) or (?P<label>...)")
     clips = []
-    for path, _ in _files(root):
-        m = rx.search(path.stem)
-        if m:
-            g = m.groupdict()
-            clips.append(LibraryClip(path, g.get("content") or g.get("label") or "", g.get("style") or ""))
+    files = _files(root)
+    with _time_bound(limits.limit("regex_seconds"), pattern):
+        for path, _ in files:
+            m = rx.search(path.stem[:MAX_NAME])
+            if m:
+                g = m.groupdict()
+                clips.append(LibraryClip(path, g.get("content") or g.get("label") or "", g.get("style") or ""))
     return clips
+
+
+class _time_bound:
+    """Stop the regex matching after `seconds` (SIGALRM interrupts Python's regex engine; in the
+    main thread only, elsewhere names are only cut to MAX_NAME characters)."""
+
+    def __init__(self, seconds: float, pattern: str):
+        self.seconds, self.pattern, self.old = float(seconds), pattern, None
+
+    def _fire(self, *_):
+        raise LibraryError(f"label rule regex '{self.pattern}' took more than {self.seconds:g} s over the file "
+                           "names (a pattern that backtracks; simplify it, or raise WEARTWIN_REGEX_TIMEOUT)")
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+            self.old = signal.signal(signal.SIGALRM, self._fire)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+
+        if self.old is not None:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.old)
+        return False
 
 
 def _csv(root: Path, table: Path) -> list[LibraryClip]:
     try:
-        rows = list(csv.reader(io.StringIO(table.read_text(encoding="utf-8"))))
-    except (OSError, UnicodeDecodeError) as e:
+        rows = list(csv.reader(io.StringIO(read_text(table))))
+    except PathError as e:
+        raise LibraryError(f"label rule csv {e}") from None
+    except csv.Error as e:
         raise LibraryError(f"label rule csv {table}: {e}") from None
     known = {rel: path for path, rel in _files(root)}
     clips = []

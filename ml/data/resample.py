@@ -2,8 +2,27 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
+
+from .sequence import DataError
+
+
+def _grid_length(duration: float, fps: float, channels: int, what: str) -> int:
+    """Samples of a uniform grid, checked against the caps before it is allocated: the rate
+    against WEARTWIN_MAX_RATE_HZ, the grid's float32 bytes against WEARTWIN_MAX_INPUT_BYTES."""
+    from addon import limits
+
+    if not (math.isfinite(fps) and 0 < fps <= limits.limit("rate_hz")):
+        raise DataError(f"{what}: a sampling rate of {fps:g} Hz (expected 0..{limits.limit('rate_hz'):g}; "
+                        "raise it with WEARTWIN_MAX_RATE_HZ=...)")
+    n = math.floor(duration * fps) + 1 if math.isfinite(duration * fps) else math.inf
+    try:
+        limits.check("input_bytes", n * max(1, channels) * 4, f"{what}: resampled to {fps:g} Hz, the signals")
+    except limits.LimitError as e:
+        raise DataError(str(e)) from None
+    return int(n)
 
 
 def _nearest(t_src: np.ndarray, t_dst: np.ndarray) -> np.ndarray:
@@ -24,7 +43,7 @@ def resample_to_grid(t: np.ndarray, data: np.ndarray, labels: np.ndarray, fps: f
     if fps is None:
         k = min(10, len(t) - 1)   # spans of k samples: robust to jitter and to occasional gaps
         fps = float(np.round(k / np.median(t[k:] - t[:-k]), 3))
-    grid = t[0] + np.arange(int(np.floor((t[-1] - t[0]) * fps)) + 1) / fps
+    grid = t[0] + np.arange(_grid_length(t[-1] - t[0], fps, data.shape[1], "recording")) / fps
     out = np.empty((len(grid), data.shape[1]), dtype=np.float32)
     for c in range(data.shape[1]):
         out[:, c] = np.interp(grid, t, data[:, c])
@@ -37,7 +56,7 @@ def resample(seq, fps: float):
         return seq
     n = len(seq)
     t = np.arange(n) / seq.fps
-    grid = np.arange(int(np.floor((n - 1) / seq.fps * fps)) + 1) / fps
+    grid = np.arange(_grid_length((n - 1) / seq.fps, fps, seq.data.shape[1], str(seq.source or "recording"))) / fps
     data = np.stack([np.interp(grid, t, seq.data[:, c]) for c in range(seq.data.shape[1])], axis=1)
     pose = None
     if seq.pose is not None:

@@ -15,14 +15,19 @@ def paired(per_subject_a: dict, per_subject_b: dict, n_boot: int = 10000, seed: 
     and None with fewer than 2 subjects."""
     common = sorted(set(per_subject_a) & set(per_subject_b))
     delta = np.array([float(per_subject_b[s]) - float(per_subject_a[s]) for s in common])
+    if not np.all(np.isfinite(delta)):
+        bad = common[int(np.argmax(~np.isfinite(delta)))]
+        raise ValueError(f"subject '{bad}': a score is not a finite number (NaN or inf); no statistics from it")
     out = {"n": len(common), "delta_mean": float(delta.mean()) if len(delta) else None,
            "ci95": [None, None], "wilcoxon_p": None,
            "per_subject_delta": {s: float(d) for s, d in zip(common, delta)}}
     if len(delta) < 2:
         return out
     rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(delta), size=(int(n_boot), len(delta)))
-    boot = delta[idx].mean(axis=1)
+    # resamples drawn in blocks of at most ~8 M indices: memory stays flat for any subject count
+    block = max(1, (1 << 23) // len(delta))
+    boot = np.concatenate([delta[rng.integers(0, len(delta), size=(min(block, int(n_boot) - i), len(delta)))]
+                           .mean(axis=1) for i in range(0, int(n_boot), block)])
     out["ci95"] = [float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5))]
     if np.all(delta == 0):
         out["wilcoxon_p"] = 1.0

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import os
 import sys
 from pathlib import Path
 
@@ -70,10 +69,9 @@ def write_csv(rows: list[dict], path: Path) -> None:
     for r in rows:
         w.writerow([r["file"], r["subject"], f"{r['start_s']:.3f}", f"{r['end_s']:.3f}", r["label"],
                     f"{r['probability']:.4f}", r["recorded_label"]])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part")
-    tmp.write_text(buf.getvalue())
-    os.replace(tmp, path)
+    from addon.export.atomic import write_text
+
+    write_text(path, buf.getvalue())
 
 
 def main(argv=None) -> int:

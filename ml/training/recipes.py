@@ -331,4 +331,6 @@ RECIPES = {"rf": RFRecipe, "dcl": DCLRecipe, "resnet": ResNetRecipe, "simpharnet
 
 
 def save_history(path: Path, hist: dict) -> None:
-    Path(path).write_text(json.dumps(hist))
+    from addon.export.atomic import write_text
+
+    write_text(path, json.dumps(hist))

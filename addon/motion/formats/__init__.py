@@ -50,12 +50,15 @@ def _from_mapping(d: dict, source_fps: float | None) -> Motion:
     return amass.from_dict(d, source_fps)
 
 
-def _bvh_options(bvh_map, bvh_scale, bvh_twist) -> dict:
+def _bvh_options(bvh_map, bvh_scale, bvh_twist, skip_frames=None, path=None) -> dict:
     from .bvh_map import read_map_file
 
     if isinstance(bvh_map, (str, Path)) and str(bvh_map):
         bvh_map = read_map_file(bvh_map)
-    return {"bvh_map": bvh_map or None, "bvh_scale": bvh_scale, "twist": bvh_twist}
+    import sys
+
+    return {"bvh_map": bvh_map or None, "bvh_scale": bvh_scale, "twist": bvh_twist, "skip_frames": skip_frames,
+            "notice": lambda m: print(f"note: {path}: {m}", file=sys.stderr)}
 
 
 def _read(path: Path, source_fps: float | None, bvh_opts: dict) -> Motion:
@@ -72,8 +75,16 @@ def _read(path: Path, source_fps: float | None, bvh_opts: dict) -> Motion:
     if ext == ".bvh":
         from .. import caps
 
-        caps.check("text_bytes", path.stat().st_size, "file size")
-        return bvh.from_bytes(path.read_bytes(), source_fps, **bvh_opts)
+        from ...safe_paths import PathError, read_bytes
+
+        try:
+            data = read_bytes(path, limit_name="text_bytes")     # a regular file, size-capped
+        except PathError as e:
+            raise MotionError(str(e).removeprefix(f"{path}: ")) from None
+        return bvh.from_bytes(data, source_fps, **bvh_opts)
+    if ext == ".zip":
+        archive.list_members(path, ARCHIVE_MOTION_EXTENSIONS)   # MotionError when it is not a zip
+        raise MotionError("a zip of motion files: give the zip itself to `weartwin bake`, or ARCHIVE.zip/MEMBER.bvh")
     raise MotionError(f"unknown motion file extension '{ext}' (expected {', '.join(MOTION_EXTENSIONS)})")
 
 
@@ -86,13 +97,14 @@ def _read_member(zip_path: Path, member: str, source_fps, bvh_opts) -> tuple[Mot
 
 
 def load_motion(path, source_fps: float | None = None, bvh_map=None, bvh_scale: float | None = None,
-                bvh_twist: str = "auto") -> Motion:
+                bvh_twist: str = "auto", bvh_skip_frames: int | None = None) -> Motion:
     """bvh_map: a JSON file (or dict) SMPL joint -> BVH joint name; bvh_scale: metres per BVH unit;
-    bvh_twist: 'auto' or 'clip' (see `bvh_retarget.retarget`)."""
+    bvh_twist: 'auto' or 'clip' (see `bvh_retarget.retarget`); bvh_skip_frames: leading BVH frames
+    to drop (None: drop a detected rest-pose first frame, with a note on stderr)."""
     path = Path(path)
     member = archive.split_archive_path(path)
     try:
-        bvh_opts = _bvh_options(bvh_map, bvh_scale, bvh_twist)
+        bvh_opts = _bvh_options(bvh_map, bvh_scale, bvh_twist, bvh_skip_frames, path)
         if member is not None:
             motion, data = _read_member(*member, source_fps, bvh_opts)
             motion.source = {**motion.source, "path": str(path), "archive": str(member[0]),
@@ -108,7 +120,7 @@ def load_motion(path, source_fps: float | None = None, bvh_map=None, bvh_scale: 
         motion = _read(path, source_fps, bvh_opts)
         limits.check("frames", motion.n_frames, "motion length")
     except MotionError as e:
-        raise MotionError(f"{path}: {e}") from None
+        raise MotionError(str(e) if str(e).startswith(f"{path}: ") else f"{path}: {e}") from None
     except (UnsafePickleError, limits.LimitError) as e:
         raise MotionError(f"{path}: {e}") from None
     except zipfile.BadZipFile:

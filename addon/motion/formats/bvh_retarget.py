@@ -174,14 +174,23 @@ def retarget(clip: BvhClip, fps: float, bvh_map: dict | None = None, scale: floa
     user_twist = bvh_map.pop("twist_deg", None)
     mapping, preset = resolve_map(clip, bvh_map or None)
     b = [mapping[n] for n in NAMES]
-    G_b, P_b = forward_kinematics(clip)
+    n_fingers = sum(x is not None for x in b[len(BODY_JOINTS):])
+    keep = len(NAMES) if n_fingers >= MIN_FINGERS else len(BODY_JOINTS)
+    # forward kinematics of the file joints this retarget reads (not every joint of the file)
+    used = sorted({b[j] for j in range(keep) if b[j] is not None} | {b[0], b[_J["head"]]})
+    col = {f: k for k, f in enumerate(used)}
+    G_b, P_b = forward_kinematics(clip, used)
     P0 = rest_positions(clip)
     # up axis: Y unless the head sits above the pelvis along Z; a Z-up file is turned Y-up first
-    up = np.mean(P_b[:, b[_J["head"]]] - P_b[:, b[0]], axis=0)
+    up = np.mean(P_b[:, col[b[_J["head"]]]] - P_b[:, col[b[0]]], axis=0)
     z_up = abs(up[2]) > abs(up[1]) and up[2] > 0
+    root_pos = P_b[:, col[b[0]]].copy()
+    del P_b
     if z_up:
         C = Y_UP_TO_Z_UP.T
-        G_b, P_b, P0 = C @ G_b @ C.T, P_b @ C.T, P0 @ C.T
+        for k in range(len(used)):
+            G_b[:, k] = C @ G_b[:, k] @ C.T
+        root_pos, P0 = root_pos @ C.T, P0 @ C.T
     height_units = _estimate_height(clip, b)
     if scale:
         if not scale > 0:
@@ -194,16 +203,16 @@ def retarget(clip: BvhClip, fps: float, bvh_map: dict | None = None, scale: floa
     if twist == "auto":
         preset_twist = user_twist if user_twist else None if human_rest else PRESET_TWIST_DEG.get(preset)
     A: list = [None] * len(NAMES)
-    T, J = len(clip.motion), len(NAMES)
-    G = np.empty((T, J, 3, 3))
+    T = len(clip.motion)
+    G = np.empty((T, keep, 3, 3))
     twist_fix = {}
-    for j in range(J):   # parents first: a child's alignment starts from its parent's final one
+    for j in range(keep):   # parents first: a child's alignment starts from its parent's final one
         p = TREE[j]
         if b[j] is None:
             G[:, j] = G[:, p] if p >= 0 else np.eye(3)
             continue
         A[j] = _alignment(j, b, P0, A, 1e-4 * height_units, human_rest)
-        G[:, j] = G_b[:, b[j]] @ A[j]
+        G[:, j] = G_b[:, col[b[j]]] @ A[j]
         if p < 0:
             continue
         axis = _twist_axis(j, b)
@@ -214,20 +223,20 @@ def retarget(clip: BvhClip, fps: float, bvh_map: dict | None = None, scale: floa
             mean = float(np.angle(np.mean(np.exp(1j * th))))
         if preset_twist is not None or not human_rest or abs(np.degrees(mean)) > TWIST_LIMIT_DEG:
             A[j] = A[j] @ axis_angle_to_matrix(-mean * axis)
-            G[:, j] = G_b[:, b[j]] @ A[j]
+            G[:, j] = G_b[:, col[b[j]]] @ A[j]
             twist_fix[NAMES[j]] = round(float(np.degrees(mean)), 1)
+    del G_b
 
     W = Y_UP_TO_Z_UP
-    L = np.empty_like(G)
-    L[:, 0] = W @ G[:, 0]
-    par = np.array(TREE[1:])
-    L[:, 1:] = np.swapaxes(G[:, par], -1, -2) @ G[:, 1:]
-    trans = (P_b[:, b[0]] * s) @ W.T
-    n_fingers = sum(x is not None for x in b[len(BODY_JOINTS):])
-    keep = J if n_fingers >= MIN_FINGERS else len(BODY_JOINTS)
+    rotations = np.empty((T, keep, 3))      # local rotations, joint by joint (no (T, J, 3, 3) copy)
+    rotations[:, 0] = matrix_to_axis_angle(W @ G[:, 0])
+    for j in range(1, keep):
+        rotations[:, j] = matrix_to_axis_angle(np.swapaxes(G[:, TREE[j]], -1, -2) @ G[:, j])
+    del G
+    trans = (root_pos * s) @ W.T
     names = {k: (clip.names[v] if v is not None else None) for k, v in mapping.items() if v is not None
              or k in BODY_JOINTS}
-    return Motion(rotations=matrix_to_axis_angle(L[:, :keep]), trans=trans, fps=fps, joint_names=NAMES[:keep],
+    return Motion(rotations=rotations, trans=trans, fps=fps, joint_names=NAMES[:keep],
                   source_height=height_units * s,
                   source={"format": "bvh", "up_axis": "Z" if z_up else "Y", "original_fps": fps,
                           "bvh": {"preset": preset, "units": unit, "metres_per_unit": s,

@@ -45,6 +45,24 @@ def detect(path: Path) -> str:
                     "see `weartwin train --help`")
 
 
+def _usable(s: Sequence, warn) -> bool:
+    """Signals every reader hands over are checked here once: finite values, a sane rate."""
+    import math
+
+    import numpy as np
+
+    from addon import limits
+
+    fps = float(s.fps) if isinstance(s.fps, (int, float)) else math.nan
+    if not (math.isfinite(fps) and 0 < fps <= limits.limit("rate_hz")):
+        warn(f"{s.source}: sampling rate {s.fps!r} Hz is not a usable rate (0..{limits.limit('rate_hz'):g}); left out")
+        return False
+    if not np.all(np.isfinite(s.data)):
+        warn(f"{s.source}: NaN or inf in its signals; left out")
+        return False
+    return True
+
+
 def load_dataset(path, fmt: str = "auto", warn=None, **options) -> list[Sequence]:
     """All readable sequences under `path`. Unreadable files are reported through `warn`
     (default: a line on stderr) and skipped."""
@@ -58,7 +76,7 @@ def load_dataset(path, fmt: str = "auto", warn=None, **options) -> list[Sequence
         if not hasattr(READERS[name], "VARIANTS"):
             raise DataError(f"--format {fmt}: {name} has no variants")
         options["variant"] = variant
-    seqs = READERS[name].read(path, warn=warn, **options)
+    seqs = [s for s in READERS[name].read(path, warn=warn, **options) if _usable(s, warn)]
     if not seqs:
         raise DataError(f"{path}: no readable {name} recordings")
     for s in seqs:

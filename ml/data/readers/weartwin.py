@@ -40,20 +40,42 @@ def read_one(f: Path, root: Path, require_labels: bool = True) -> Sequence:
     from addon.motion.safe_pickle import check_npz  # pure numpy: declared sizes before inflating
 
     try:
+        from addon.safe_paths import open_regular
+
+        open_regular(f, root, "input_bytes").close()      # a regular file inside the dataset
         check_npz(f)
         with np.load(f, allow_pickle=False) as d:
             arrays = {k: d[k] for k in d.files}
         meta = json.loads(str(arrays.pop("meta")))
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as e:
-        raise DataError(f"{f}: not a WearTwin export ({e.__class__.__name__}: {e})") from None
-    fps = float(meta.get("fps", 0) or 0)
-    if fps <= 0 or "t" not in arrays:
-        raise DataError(f"{f}: export without 't' or meta.fps")
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, RecursionError) as e:
+        msg = str(e).splitlines()[0] if str(e) else ""
+        raise DataError(f"{f}: not a WearTwin export ({e.__class__.__name__}: {msg})") from None
+    try:
+        return _sequence(f, root, arrays, meta, require_labels)
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError) as e:
+        msg = str(e).splitlines()[0] if str(e) else ""
+        raise DataError(f"{f}: not a usable WearTwin export ({e.__class__.__name__}: {msg[:120]})") from None
+
+
+def _sequence(f: Path, root: Path, arrays: dict, meta, require_labels: bool = True) -> Sequence:
+    from addon import limits
+
+    if not isinstance(meta, dict):
+        raise DataError(f"{f}: meta is a JSON {type(meta).__name__}, expected an object")
+    fps = meta.get("fps", 0)
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not (0 < fps <= limits.limit("rate_hz")):
+        raise DataError(f"{f}: meta.fps is {fps!r}; expected a rate in Hz, 0..{limits.limit('rate_hz'):g} "
+                        "(WEARTWIN_MAX_RATE_HZ)")
+    fps = float(fps)
+    if "t" not in arrays or arrays["t"].ndim != 1:
+        raise DataError(f"{f}: export without a 1-D 't'")
     T = len(arrays["t"])
     cols, names = [], []
     for key in sorted(arrays):
         parts = key.split(".")
         a = arrays[key]
+        if parts[0] in ("imu", "imp") and (a.dtype.kind not in "fiu" or not len(a) == T):
+            raise DataError(f"{f}: '{key}' has shape {a.shape} and dtype {a.dtype}; expected {T} numeric rows")
         if parts[0] == "imu" and len(parts) == 3 and parts[2] in ("acc", "gyro"):
             axes = ACC if parts[2] == "acc" else GYRO
             cols.append(a.reshape(T, 3))
@@ -65,19 +87,32 @@ def read_one(f: Path, root: Path, require_labels: bool = True) -> Sequence:
                 names.append(f"{parts[1]}.{parts[2]}" + (f"_f{j}" if j else ""))
     if not cols:
         raise DataError(f"{f}: export has no IMU or impedance channels")
+    data = np.concatenate(cols, axis=1)
+    if not np.all(np.isfinite(data)):
+        raise DataError(f"{f}: NaN or inf in its signals (a broken bake?); left out")
+    if meta.get("label") is not None and not isinstance(meta.get("label"), (str, int)):
+        raise DataError(f"{f}: meta.label is a {type(meta.get('label')).__name__}, expected a name")
     label = export_label(meta, f, root, require_labels)
     body = meta.get("body", {})
+    body = body if isinstance(body, dict) else {}
+    text = meta.get("text")
     pose = arrays.get("pose.rot6d")
+    if pose is not None and (len(pose) != T or pose.dtype.kind != "f" or not np.all(np.isfinite(pose))):
+        raise DataError(f"{f}: 'pose.rot6d' has shape {pose.shape} or non-finite values")
     # unlabelled (a plain `weartwin bake` export, for `weartwin predict`): "" per frame, as generic
-    return Sequence(np.concatenate(cols, axis=1), names, fps, np.full(T, str(label or ""), dtype=object),
+    sites = meta.get("sites")
+    return Sequence(data, names, fps, np.full(T, str(label or ""), dtype=object),
                     subject=str(body.get("variant") or "default"), session=f.stem, source=str(f),
-                    synthetic=True, text=meta.get("text"), pose=None if pose is None else pose.astype(np.float32),
+                    synthetic=True, text=text if isinstance(text, str) else None,
+                    pose=None if pose is None else pose.astype(np.float32),
                     meta={"body": body, "source": meta.get("source", {}),
-                          "sites": meta.get("sites", {}) if isinstance(meta.get("sites"), dict) else {}})
+                          "sites": sites if isinstance(sites, dict) else {}})
 
 
 def read(path: Path, warn, require_labels: bool = True, **_):
-    files = [path] if path.is_file() else sorted(path.rglob("*.npz"))
+    from addon.safe_paths import regular_files
+
+    files = [path] if path.is_file() else regular_files(path, "*.npz")     # no link out of the folder
     root = path.parent if path.is_file() else path
     seqs = []
     for f in files:
