@@ -321,7 +321,19 @@ def main(argv=None) -> int:
     ap.add_argument("--max-units", type=int, default=0, help="the first N units only (quick looks, tests)")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--from-results", default=None, metavar="A.json,B.json",
+                    help="merge results files of runs split by target (e.g. one process per target on one GPU) into "
+                         "one report in --out, then stop")
     a = ap.parse_args(argv)
+    if a.from_results:
+        parts = [json.loads(Path(f).read_text()) for f in a.from_results.split(",")]
+        res = json.loads(json.dumps(parts[0]))
+        for p in parts[1:]:
+            res["targets"].update(p["targets"])
+        res["commands"] = [p.get("command", "") for p in parts]
+        res["seconds_total"] = max(p.get("seconds_total", 0) for p in parts)
+        print(json.dumps(write_report(res, Path(a.out or ROOT / "benchmarks" / "results" / "transfer"))))
+        return 0
     if a.quick:
         explicit = {x.split("=")[0].lstrip("-").replace("-", "_") for x in (argv if argv is not None else sys.argv[1:])}
         for k, v in QUICK.items():
