@@ -138,3 +138,32 @@ def test_units_checked(encoder, tmp_path):
     x[..., 2] = 1.0                      # data in g
     with pytest.raises(DataError, match="m/s"):
         check_units(x, np.ones(6, bool), "here")
+
+
+def test_saved_windows_round_trip_and_train_without_exports(tmp_path):
+    """--save-windows then --windows: the same windows (int8 + per-window scales: error <= half a step),
+    the texts' embeddings carried along; a corrupted file is refused in one line."""
+    from ml.pretrain.corpus import build_corpus, load_corpus
+
+    corpus_dir = write_exports(tmp_path / "corpus")
+    saved = tmp_path / "w.npz"
+    r = weartwin("pretrain", "--corpus", str(corpus_dir), "--save-windows", str(saved))
+    assert r.returncode == 0, r.stderr
+    c = build_corpus([corpus_dir], 50.0, 2.0)
+    back = load_corpus(saved)
+    assert len(back) == len(c) and back.classes == c.classes and back.sites == c.sites
+    step = np.abs(c.x.astype(np.float32)).max(axis=1, keepdims=True) / 127
+    assert np.all(np.abs(back.x.astype(np.float32) - c.x.astype(np.float32)) <= step * 0.51 + 1e-2)
+    assert back.text_emb.shape == (len(c.texts), 384)
+    r = weartwin("pretrain", "--windows", str(saved), "--out", str(tmp_path / "enc"), "--epochs", "1",
+                 "--device", "cpu")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "enc" / "encoder.pt").is_file()
+    with np.load(saved) as d:
+        arrays = {k: d[k] for k in d.files}
+    arrays["y"] = arrays["y"] + 1000            # labels outside the classes
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, **arrays)
+    r = weartwin("pretrain", "--windows", str(bad), "--out", str(tmp_path / "enc2"))
+    assert r.returncode == 1 and "not a saved WearTwin pretraining corpus" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "enc2" / "encoder.pt").exists()
