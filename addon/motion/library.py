@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,7 +106,7 @@ def _side_labels(root: Path, side: str, members, contents, styles) -> tuple[str,
                 return None
             raw = read_member(root, side, "side_bytes")
         else:
-            if not ((root / side).is_file() or (root / side).is_symlink()):
+            if not os.path.lexists(root / side):
                 return None
             raw = read_text(root / side, root, "side_bytes")
     except (PathError, MotionError, limits.LimitError) as e:

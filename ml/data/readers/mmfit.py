@@ -11,6 +11,7 @@ The published layout has no subject ids: each workout is its own subject unless
 from __future__ import annotations
 
 import csv
+import os
 import re
 from pathlib import Path
 
@@ -80,7 +81,7 @@ def read(path: Path, warn, side: str = "l", subject_map: dict | None = None, **_
     for w in sorted(p for p in path.iterdir() if p.is_dir() and WORKOUT.match(p.name)):
         lf = w / f"{w.name}_labels.csv"
         try:
-            if not (lf.is_file() or lf.is_symlink()):
+            if not os.path.lexists(lf):
                 raise DataError(f"{lf}: missing labels file")
             sets = []
             with open_text(lf, path) as fh:
@@ -96,7 +97,7 @@ def read(path: Path, warn, side: str = "l", subject_map: dict | None = None, **_
             acc = _npy(w / f"{w.name}_sw_{side}_acc.npy", path)
             gf = w / f"{w.name}_sw_{side}_gyr.npy"
             gyro = None
-            if gf.is_file() or gf.is_symlink():
+            if os.path.lexists(gf):        # whatever is there: open_inside decides
                 g = _npy(gf, path)
                 gyro = np.stack([np.interp(acc[:, 1], g[:, 1], g[:, c]) for c in (2, 3, 4)], axis=1)
             labels = _labels(acc[:, 0], sets, lf)

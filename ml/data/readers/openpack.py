@@ -8,6 +8,7 @@ left wrist, atr03 right upper arm, atr04 left upper arm. Converted to m/s² and 
 """
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -44,7 +45,7 @@ def read(path: Path, warn, device: str = "atr02", **_):
                     _, x, _ = read_columns(fh, f, ["unixtime", "accX", "accY", "accZ", "gyroX", "gyroY", "gyroZ"])
                 if not len(x):
                     raise DataError(f"{f}: no samples")
-                if not (ann.is_file() or ann.is_symlink()):
+                if not os.path.lexists(ann):
                     raise DataError(f"{ann}: missing operation annotation for {f.name}")
                 with open_text(ann, path) as fh:
                     _, at, raw = read_columns(fh, ann, ["unixtime"], text="operation", text_required=True)
