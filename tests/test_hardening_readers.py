@@ -280,3 +280,16 @@ def test_weartwin_exports_folder_names_each_file_it_leaves_out(tmp_path):
     assert len(warns) == 3 and all("\n" not in w for w in warns), warns
     for kind, p in bad.items():
         assert sum(str(p) in w for w in warns) == 1, (kind, warns)
+
+
+def test_time_stamps_that_span_years_or_are_nan_are_one_line_naming_the_file(tmp_path):
+    root = tmp_path / "d"
+    write_sp_sw_har(root, subjects=("s01", "s02", "s03"))
+    for s, extra in (("s01", "1657533977810000"), ("s02", "nan")):
+        f = root / s / f"{s}_01_sw.csv"
+        f.write_text(f.read_text() + f"0.1,0.2,9.8,0.01,0.02,0.03,{extra},WALKING\n")
+    seqs, warns = _load(root)              # the resampling grid is capped before it is allocated
+    assert {s.subject for s in seqs} == {"s03"}
+    assert len(warns) == 2 and all("\n" not in w for w in warns), warns
+    assert "s01_01_sw.csv" in warns[0] and "WEARTWIN_MAX_FRAMES" in warns[0], warns
+    assert "s02_01_sw.csv" in warns[1] and "time stamps" in warns[1], warns
