@@ -23,6 +23,12 @@ def detect(path: Path) -> bool:
     return path.is_dir() and (path / "index.csv").is_file()
 
 
+def why(e: BaseException, n: int = 160) -> str:
+    """An exception as one short line for a DataError message."""
+    text = str(e).splitlines()[0][:n] if str(e).strip() else ""
+    return text or type(e).__name__
+
+
 def open_inside(path: Path, root: Path | None, limit_name: str = "text_bytes"):
     """A binary file object on `path`, checked by `addon/safe_paths.py`'s rule: a regular file
     (no FIFO, no device, no folder) inside `root` (no link out), at most the cap `limit_name`.

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..sequence import DataError, imu_sequence
-from .generic import open_inside, open_text
+from .generic import open_inside, open_text, why
 
 WORKOUT = re.compile(r"^w\d+$")
 SIDES = {"l": "left_wrist", "r": "right_wrist"}
@@ -49,7 +49,7 @@ def _npy(f: Path, root: Path) -> np.ndarray:
         except limits.LimitError as e:
             raise DataError(f"{f}: {e}") from None
         except (OSError, ValueError, EOFError) as e:
-            raise DataError(f"{f}: not a numeric .npy file ({str(e).splitlines()[0][:160] if str(e) else type(e).__name__})") from None
+            raise DataError(f"{f}: not a numeric .npy file ({why(e, 160)})") from None
     return a.astype(np.float64)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..sequence import DataError, imu_sequence
-from .generic import open_inside, open_text, read_columns
+from .generic import open_inside, open_text, read_columns, why
 
 PROBAND = re.compile(r"^proband(\d+)$")
 INNER = re.compile(r"^(acc|gyr|gyroscope)_([a-z]+)(?:_(\d+))?_([a-z]+)\.csv$", re.I)
@@ -46,7 +46,7 @@ def _read_member(z: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, budget: 
         raise DataError(f"{where}: {e}") from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, OSError, EOFError,
             ValueError) as e:   # a corrupt member, an unknown compression, an encrypted one
-        raise DataError(f"{where}: cannot read this member ({str(e).splitlines()[0][:160] if str(e) else type(e).__name__})") from None
+        raise DataError(f"{where}: cannot read this member ({why(e, 160)})") from None
     budget[0] += len(data)
     return data
 
@@ -80,7 +80,7 @@ def _members(container: Path, root: Path, warn):
                     with zipfile.ZipFile(io.BytesIO(_read_member(z, info, here, budget))) as inner:
                         yield from walk_zip(inner, here, chain + (info.filename,), top)
                 except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as e:
-                    warn(f"{here}: not a valid zip file ({str(e).splitlines()[0][:120] if str(e) else type(e).__name__})")
+                    warn(f"{here}: not a valid zip file ({why(e, 120)})")
                 except DataError as e:
                     warn(str(e))
             elif name.lower().endswith(".csv"):
@@ -97,7 +97,7 @@ def _members(container: Path, root: Path, warn):
                 with open_inside(p, root, "input_bytes") as fh, zipfile.ZipFile(fh) as z:
                     yield from walk_zip(z, str(p), (), p)
             except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as e:
-                warn(f"{p}: not a valid zip file ({str(e).splitlines()[0][:120] if str(e) else type(e).__name__})")
+                warn(f"{p}: not a valid zip file ({why(e, 120)})")
             except DataError as e:
                 warn(str(e))
         elif p.suffix.lower() == ".csv":
