@@ -126,17 +126,27 @@ def read_text(path, root=None, limit_name: str = "text_bytes", encoding: str = "
                         f"save it as {encoding.upper()}") from None
 
 
-def regular_files(root, pattern: str = "*") -> list[Path]:
+def regular_files(root, pattern: str = "*", warn=None) -> list[Path]:
     """Files under `root` matching `pattern` (recursive, sorted) that are regular files whose
-    links, if any, stay inside `root`; links out, FIFOs and devices are left out."""
+    links, if any, stay inside `root`; links out, FIFOs and devices are left out, each with one
+    line through `warn` when given (folders are not reported)."""
     root = Path(root)
     out = []
     for p in sorted(root.rglob(pattern)):
         try:
-            if p.is_file() and stat.S_ISREG(p.stat().st_mode) and is_inside(p, root):
+            if not is_inside(p, root):
+                why = "leads outside " + str(root) + " (a link?); left out"
+            elif p.is_dir():
+                continue
+            elif p.is_file() and stat.S_ISREG(p.stat().st_mode):
                 out.append(p)
-        except OSError:
-            continue
+                continue
+            else:
+                why = "is not a regular file (a FIFO, device, socket or broken link); left out"
+        except OSError as e:
+            why = f"cannot be read ({e.strerror or type(e).__name__}); left out"
+        if warn is not None:
+            warn(f"{p}: {why}")
     return out
 
 

@@ -11,7 +11,9 @@ A label rule says where the labels come from:
 
 Files from strangers: a folder library lists only regular files inside it (`addon/safe_paths.py`:
 no link out); zip members have canonical names (`archive.py`); side `.json` files and label
-lists are size-capped (`WEARTWIN_MAX_SIDE_BYTES`) before they are read; a regex rule is
+lists are size-capped (`WEARTWIN_MAX_SIDE_BYTES`) before they are read (a side file that is
+too large, not JSON or off the label lists is one warning line naming it; the clip keeps the
+labels of its name); a regex rule is
 matched against names of at most `MAX_NAME` characters within WEARTWIN_REGEX_TIMEOUT seconds
 in all (a pattern that backtracks for ever is stopped with one line).
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,7 +96,41 @@ def _bandai_cfg(root: Path, n: str) -> tuple[list | None, list | None]:
     return _label_list(cfg / "content_label.txt"), _label_list(cfg / "style_label.txt")
 
 
-def _bandai(root: Path) -> list[LibraryClip]:
+def _side_labels(root: Path, side: str, members, contents, styles) -> tuple[str, str] | None:
+    """(content, style) from a clip's side `.json` (None when it has none); a side file that is
+    too large, not JSON or whose indices do not fit the label lists raises LibraryInputError."""
+    where = f"{root}/{side}"
+    try:   # size-capped before it is inflated or read; inside the archive or the folder
+        if members is not None:
+            if side not in members:
+                return None
+            raw = read_member(root, side, "side_bytes")
+        else:
+            if not os.path.lexists(root / side):
+                return None
+            raw = read_text(root / side, root, "side_bytes")
+    except (PathError, MotionError, limits.LimitError) as e:
+        msg = str(e).replace(f"{root / side}: ", "")
+        raise LibraryInputError(f"{where}: side file not read ({msg})") from None
+    try:
+        d = json.loads(raw)
+    except (ValueError, RecursionError) as e:
+        raise LibraryInputError(f"{where}: side file is not JSON ({str(e).splitlines()[0][:120]})") from None
+    if not (contents and styles):
+        return None          # no cfg-N label lists: the name's labels stand
+    try:
+        i, j = d["content"], d["style"]
+        if isinstance(i, bool) or isinstance(j, bool) or not (isinstance(i, int) and isinstance(j, int)):
+            raise TypeError
+        if not (0 <= i < len(contents) and 0 <= j < len(styles)):
+            raise IndexError
+        return contents[i], styles[j]
+    except (KeyError, TypeError, IndexError):
+        raise LibraryInputError(f"{where}: side file needs {{\"content\": i, \"style\": j}} with 0 <= i < "
+                                f"{len(contents)} and 0 <= j < {len(styles)} (the cfg label lists)") from None
+
+
+def _bandai(root: Path, warn) -> list[LibraryClip]:
     clips = []
     files = _files(root)
     members = canonical_members(root) if is_archive(root) else None
@@ -107,18 +144,13 @@ def _bandai(root: Path) -> list[LibraryClip]:
             cache[n] = _bandai_cfg(root, n)
         contents, styles = cache[n]
         content, style = m.group("content"), m.group("style")
-        side = rel[: -len(Path(rel).suffix)] + ".json"
-        try:   # size-capped before it is inflated or read; inside the archive or the folder
-            if members is not None:
-                raw = read_member(root, side, "side_bytes") if side in members else None
-            else:
-                raw = read_text(root / side, root, "side_bytes") if (root / side).is_file() else None
-            if raw is not None:
-                d = json.loads(raw)
-                if contents and styles:
-                    content, style = contents[int(d["content"])], styles[int(d["style"])]
-        except (KeyError, OSError, ValueError, IndexError, TypeError, MotionError, RecursionError):
-            pass   # no (or a bad) side file: the name's labels stand
+        try:
+            found = _side_labels(root, rel[: -len(Path(rel).suffix)] + ".json", members, contents, styles)
+        except LibraryInputError as e:
+            warn(f"{e}; the file name's labels are used")
+            found = None
+        if found:
+            content, style = found
         clips.append(LibraryClip(path, content, style))
     return clips
 
@@ -192,14 +224,19 @@ def _csv(root: Path, table: Path) -> list[LibraryClip]:
 
 
 def list_library(path, rule: str = "bandai", filter: dict | None = None, max_clips: int | None = None,
-                 seed: int = 0) -> list[LibraryClip]:
+                 seed: int = 0, warn=None) -> list[LibraryClip]:
     """Clips of a library, labelled by `rule`, kept where every `filter` key (content, style)
-    lists their value, then at most `max_clips` of them (a seeded choice, in sorted order)."""
+    lists their value, then at most `max_clips` of them (a seeded choice, in sorted order).
+    A bad side file is one line through `warn` (default: stderr) and its clip keeps the labels
+    of its name."""
+    import sys
+
+    warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
     root = Path(path)
     if not root.exists():
         raise LibraryInputError(f"{root}: no such folder or zip")
     if rule == "bandai":
-        clips = _bandai(root)
+        clips = _bandai(root, warn)
     elif rule.startswith("regex:"):
         clips = _regex(root, rule[len("regex:"):])
     elif rule.startswith("csv:"):

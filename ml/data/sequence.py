@@ -80,5 +80,5 @@ def imu_sequence(acc, gyro, t_or_fps, labels, subject, site="wrist", **kw) -> Se
     if np.ndim(t_or_fps) == 0:
         return Sequence(data, names, float(t_or_fps), labels, subject, **kw)
     t = np.asarray(t_or_fps, dtype=np.float64)
-    data, labels, fps = resample_to_grid(t, data, labels)
+    data, labels, fps = resample_to_grid(t, data, labels, what=str(kw.get("source") or "recording"))
     return Sequence(data, names, fps, labels, subject, **kw)

@@ -23,16 +23,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.shared_data import shared_data  # noqa: E402  (the one owner of the shared-data path)
+
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="folder for the screenshots (docs/gui refreshes the README's)")
-    ap.add_argument("--motion", default=str(ROOT.parent / "shared" / "data" / "motion" / "aistpp" /
-                                            "gWA_sFM_cAll_d27_mWA5_ch20.pkl"))
+    ap.add_argument("--motion", default=str(shared_data("motion", "aistpp", "gWA_sFM_cAll_d27_mWA5_ch20.pkl")),
+                    help="motion file to import (default: an AIST++ clip in the shared data, "
+                         "benchmarks/shared_data.py: $WEARTWIN_SHARED or ../shared beside the checkout)")
     ap.add_argument("--blender", default=shutil.which("blender") or "blender")
     ap.add_argument("--rounds", type=int, default=3,
                     help="pairs of (GUI bake, scripted bake) timed back to back; the median ratio is printed")
     a = ap.parse_args()
+    if not Path(a.motion).is_file():
+        print(f"screenshots: no motion file at {a.motion} (give --motion FILE or set WEARTWIN_SHARED)",
+              file=sys.stderr)
+        return 2
     from addon.build import build
 
     out = Path(a.out).resolve()

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..sequence import G, DataError, Sequence
+from .generic import read_numbers
 
 FILE = re.compile(r"^Accelerometer-\d{4}(?:-\d{2}){5}-([a-z_]+)-([a-z]+\d+)\.txt$", re.I)
 FPS = 32.0
@@ -28,10 +29,7 @@ def read(path: Path, warn, **_):
         if not m or f.parent.name.upper().endswith("_MODEL"):
             continue
         try:
-            try:
-                codes = np.loadtxt(f, dtype=np.float64, ndmin=2)
-            except ValueError as e:
-                raise DataError(f"{f}: not three integer columns ({e})") from None
+            codes = read_numbers(f, path, "three integer columns")
             if codes.shape[1] != 3 or len(codes) == 0:
                 raise DataError(f"{f}: expected 3 columns of codes, got shape {codes.shape}")
             if codes.min() < 0 or codes.max() > 63:

@@ -8,13 +8,14 @@ left wrist, atr03 right upper arm, atr04 left upper arm. Converted to m/s² and 
 """
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 import numpy as np
 
 from ..sequence import G, DataError, imu_sequence
-from .generic import numeric, read_table
+from .generic import open_text, read_columns
 
 USER = re.compile(r"^U\d{4}$")
 DEVICES = {"atr01": "right_wrist", "atr02": "left_wrist", "atr03": "right_upperarm", "atr04": "left_upperarm"}
@@ -30,7 +31,7 @@ def detect(path: Path) -> bool:
 def _operation(v: str) -> str:
     try:
         return OPERATIONS.get(int(float(v)), str(v))
-    except ValueError:
+    except (ValueError, OverflowError):
         return v.strip().lower().replace(" ", "_")
 
 
@@ -40,21 +41,21 @@ def read(path: Path, warn, device: str = "atr02", **_):
         for f in sorted((user / "atr" / device).glob("S*.csv")):
             ann = user / "annotation" / "openpack-operations" / f.name
             try:
-                h, rows = read_table(f)
-                if not rows:
+                with open_text(f, path) as fh:
+                    _, x, _ = read_columns(fh, f, ["unixtime", "accX", "accY", "accZ", "gyroX", "gyroY", "gyroZ"])
+                if not len(x):
                     raise DataError(f"{f}: no samples")
-                x = numeric(f, h, rows, ["unixtime", "accX", "accY", "accZ", "gyroX", "gyroY", "gyroZ"])
-                if not ann.is_file():
+                if not os.path.lexists(ann):
                     raise DataError(f"{ann}: missing operation annotation for {f.name}")
-                ah, arows = read_table(ann)
-                if "unixtime" not in ah or "operation" not in ah:
-                    raise DataError(f"{ann}: needs columns 'unixtime' and 'operation'")
-                at = numeric(ann, ah, arows, ["unixtime"])[:, 0]
-                ops = np.array([_operation(r[ah.index("operation")]) for r in arows], dtype=object)
-                order = np.argsort(at)
+                with open_text(ann, path) as fh:
+                    _, at, raw = read_columns(fh, ann, ["unixtime"], text="operation", text_required=True)
+                at = at[:, 0]
+                names = {v: _operation(v) for v in set(raw)}               # one lookup per distinct value
+                ops = np.array([names[v] for v in raw], dtype=object)
+                order = np.argsort(at, kind="stable")
                 at, ops = at[order], ops[order]
                 k = np.searchsorted(at, x[:, 0], side="right") - 1
-                labels = np.where(k >= 0, ops[np.clip(k, 0, None)], "")
+                labels = np.where(k >= 0, ops[np.clip(k, 0, None)] if len(ops) else "", "")
                 seqs.append(imu_sequence(x[:, 1:4] * G, np.deg2rad(x[:, 4:7]), x[:, 0] / 1000.0, labels,
                                          user.name, site=DEVICES.get(device, device),
                                          session=f.stem, source=str(f)))

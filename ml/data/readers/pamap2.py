@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..sequence import DataError, imu_sequence
+from .generic import read_numbers
 
 FILE = re.compile(r"^subject(\d+)\.dat$")
 ACTIVITIES = {1: "lying", 2: "sitting", 3: "standing", 4: "walking", 5: "running", 6: "cycling",
@@ -52,16 +53,15 @@ def read(path: Path, warn, site: str = "hand", **_):
         if not m:
             continue
         try:
-            try:
-                x = np.loadtxt(f, dtype=np.float64, ndmin=2)
-            except ValueError as e:
-                raise DataError(f"{f}: not a numeric table ({e})") from None
+            x = read_numbers(f, path)
             if x.shape[1] != 54:
                 raise DataError(f"{f}: expected 54 columns, got {x.shape[1]}")
             imu = _fill_nan(x[:, [b + 1, b + 2, b + 3, b + 7, b + 8, b + 9]].copy())
             if imu is None:
                 raise DataError(f"{f}: the {site} IMU has no valid samples")
-            labels = np.array([ACTIVITIES.get(int(a), "") for a in x[:, 1]], dtype=object)
+            ids = np.where(np.isfinite(x[:, 1]) & (np.abs(x[:, 1]) < 1e6), x[:, 1], -1).astype(np.int64)
+            names = {int(c): ACTIVITIES.get(int(c), "") for c in np.unique(ids)}   # NaN or odd ids: unlabelled
+            labels = np.array([names[c] for c in ids.tolist()], dtype=object)
             seqs.append(imu_sequence(imu[:, :3], imu[:, 3:], x[:, 0], labels, f"subject{m.group(1)}",
                                      site=site, session=f"{f.parent.name}/{f.stem}", source=str(f)))
         except DataError as e:

@@ -12,10 +12,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import numpy as np
-
 from ..sequence import DataError, imu_sequence
-from .generic import numeric, read_table
+from .generic import open_text, read_columns
 
 FILE = re.compile(r"^(s\d+)_(\d+)_(sw|sp)\.csv$")
 COLS = ("x_acc", "y_acc", "z_acc", "x_gyro", "y_gyro", "z_gyro")
@@ -39,13 +37,10 @@ def read(path: Path, warn, device: str = "sw", variant: str = "", **_):
         if not m or m.group(3) != device:
             continue
         try:
-            header, rows = read_table(f)
-            if not rows:
+            with open_text(f, path) as fh:
+                _, x, labels = read_columns(fh, f, COLS + ("timestamp",), text="label", text_required=True)
+            if not len(x):
                 raise DataError(f"{f}: no samples")
-            x = numeric(f, header, rows, COLS + ("timestamp",))
-            if "label" not in header:
-                raise DataError(f"{f}: missing column 'label'")
-            labels = np.array([r[header.index("label")] for r in rows], dtype=object)
             seqs.append(imu_sequence(x[:, :3], x[:, 3:6], x[:, 6] / 1000.0, labels, m.group(1),
                                      site=SITES[device], session=f"{m.group(1)}_{m.group(2)}", source=str(f)))
         except DataError as e:

@@ -112,7 +112,7 @@ def _sequence(f: Path, root: Path, arrays: dict, meta, require_labels: bool = Tr
 def read(path: Path, warn, require_labels: bool = True, **_):
     from addon.safe_paths import regular_files
 
-    files = [path] if path.is_file() else regular_files(path, "*.npz")     # no link out of the folder
+    files = [path] if path.is_file() else regular_files(path, "*.npz", warn)   # no link out: one line each
     root = path.parent if path.is_file() else path
     seqs = []
     for f in files:
