@@ -13,8 +13,6 @@ spline for translation pass through every source frame and have no kinks.
 from __future__ import annotations
 
 import numpy as np
-from scipy.interpolate import CubicSpline
-from scipy.spatial.transform import Rotation, RotationSpline
 
 from .. import limits
 from .motion import Motion
@@ -59,6 +57,8 @@ def spline_rotations(rotvecs: np.ndarray, t_in: np.ndarray, t_out: np.ndarray) -
         from .rotations import axis_angle_to_matrix, matrix_to_quaternion
         q = matrix_to_quaternion(axis_angle_to_matrix(rotvecs))
         return quaternion_to_axis_angle(slerp_quaternions(q, t_in, t_out))
+    from scipy.spatial.transform import Rotation, RotationSpline   # ~0.2 s: only when resampling
+
     out = np.empty((len(t_out), J, 3))
     for j in range(J):
         out[:, j] = RotationSpline(t_in, Rotation.from_rotvec(rotvecs[:, j]))(t_out).as_rotvec()
@@ -72,6 +72,8 @@ def resample(motion: Motion, fps_out: float) -> Motion:
     t_out = output_times(motion.n_frames, motion.fps, fps_out)
     rot = spline_rotations(motion.rotations, t_in, t_out)
     if motion.n_frames >= 4:
+        from scipy.interpolate import CubicSpline   # ~0.3 s: only when resampling
+
         trans = CubicSpline(t_in, motion.trans, axis=0)(np.clip(t_out, t_in[0], t_in[-1]))
     else:
         trans = np.stack([np.interp(t_out, t_in, motion.trans[:, k]) for k in range(3)], axis=1)
