@@ -8,7 +8,9 @@ Manifests: `.txt` (one path per line, `#` comments) or `.jsonl` (one object per 
 (an activity description) and the `BakeConfig` fields marked `item=True` (`seed`, `vary_body`,
 `body`, `height`, `fps`, `source_fps`, ...). Relative paths in a manifest are relative to the
 manifest's folder. Outputs mirror each input's path relative to the folder (or manifest folder)
-it was found under; `addon/export/names.py` owns the names.
+it was found under; manifest entries outside their manifest's folder (absolute, `../`) mirror
+theirs relative to the deepest folder all such entries of the run share; files named on the
+command line give their file name. `addon/export/names.py` owns the names.
 
 A bad manifest line (not JSON, no string `input`, an unknown key, an `output` outside --out, a
 note that is not a string) becomes an item that fails with one line naming `MANIFEST:LINE`; its
@@ -112,7 +114,30 @@ def _manifest_line(manifest: Path, n: int, line: str) -> Item:
         hash(tuple(opts.items()))
     except TypeError:
         return _bad(manifest, n, "option values must be numbers, strings or booleans")
+    if out is None and not _under(p, base):
+        out = Path(os.path.abspath(p)).with_suffix("")   # placed by `_place_outside` (absolute until then)
     return Item(p, out or _rel_stem(p, base), tuple(sorted(opts.items())), origin=f"{manifest}:{n}")
+
+
+def _under(path: Path, base: Path) -> bool:
+    try:
+        path.resolve().relative_to(base.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def _place_outside(items: list[Item]) -> list[Item]:
+    """Manifest entries outside their manifest's folder (absolute paths, `../`) mirror their path
+    relative to the deepest folder common to all such entries of the run: `find /data/amass -name
+    '*.npz'` gives `OUT/CMU/01/01_01_poses.npz`, not every file flat in OUT. Until here their `rel`
+    is their absolute path (no other item has an absolute `rel`)."""
+    outside = [it for it in items if it.error is None and it.rel.is_absolute()]
+    if not outside:
+        return items
+    common = Path(os.path.commonpath([str(it.rel.parent) for it in outside]))
+    return [Item(it.input, it.rel.relative_to(common), it.options, it.origin)
+            if it.error is None and it.rel.is_absolute() else it for it in items]
 
 
 def _from_manifest(manifest: Path) -> list[Item]:
@@ -201,6 +226,7 @@ def collect_inputs(inputs: list[str], out: Path | None = None) -> Inputs:
         else:
             # files (even missing or unreadable ones) become items so they fail with a reason
             items.append(Item(p, Path(p.stem)))
+    items = _place_outside(items)
     seen, unique = set(), []
     for it in sorted(items, key=lambda i: (str(i.rel), str(i.input))):
         key = (it.rel, it.input)     # the same input listed twice for one output: bake it once

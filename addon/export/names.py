@@ -4,8 +4,9 @@
   beside each `.npz` (`--csv`, `--preview`).
 - Two inputs that would get the same stem: the one an existing export already records as its
   source keeps the plain stem (else the first by path); every other one gets `<stem>~XXXXXXXX`,
-  eight hex digits of the sha1 of its absolute path. Names therefore never depend on which other
-  inputs a run has, and adding an input later never moves an existing output to another input.
+  eight hex digits of the sha1 of its absolute path. Adding an input later never moves an
+  existing output to another input. (The wanted stem of a manifest entry outside its manifest's
+  folder depends on the run's other such entries: their common folder, `headless/items.py`.)
 - Every output lies inside the output folder: `manifest_output` refuses absolute paths, `..` and
   empty names; `inside` refuses targets whose folder resolves (through symlinks) outside it.
 """

@@ -32,8 +32,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import math
+
 import numpy as np
-from scipy.signal import firwin2, savgol_filter
 
 from ..motion.rotations import matrix_to_axis_angle
 
@@ -123,9 +124,47 @@ def _kernel(fps, fp, fs, taps, order):
         taper = np.where(f <= fp, 1.0, 0.5 - 0.5 * np.cos(np.pi * taper))
         gain = np.where(f >= fs, 0.0, inv * taper)
         gain[-1] = 0.0  # type I FIR: any gain at Nyquist is allowed, but keep it clean
-        h = firwin2(taps, f, gain, fs=fps, window="hamming")
+        h = _firwin2_hamming(taps, f, gain, fps)
         _KERNELS[key] = h / h.sum()
     return _KERNELS[key]
+
+
+# The band filter in numpy: importing scipy.signal costs ~0.4 s of every bake's start-up.
+# `tests/test_imu_filter.py` checks both against scipy.signal (firwin2, oaconvolve) for many rates:
+# equal to float64 precision (numpy's and scipy's FFTs round differently in the last bit).
+
+def _firwin2_hamming(numtaps: int, freq: np.ndarray, gain: np.ndarray, fs: float) -> np.ndarray:
+    """`scipy.signal.firwin2(numtaps, freq, gain, fs=fs, window="hamming")` for an odd `numtaps`
+    and strictly increasing `freq` from 0 to fs/2, step by step: the gain interpolated on a
+    uniform grid of 2^k + 1 frequencies, phase-shifted so the first `numtaps` samples of its
+    inverse real FFT are the filter, times the symmetric Hamming window."""
+    nyq = 0.5 * fs
+    nfreqs = 1 + 2 ** int(math.ceil(math.log(numtaps, 2)))
+    x = np.linspace(0.0, nyq, nfreqs)
+    fx = np.interp(x, freq, gain)
+    shift = np.exp(-(numtaps - 1) / 2. * 1j * np.pi * x / nyq)
+    out_full = np.fft.irfft(fx * shift)
+    fac = np.linspace(-np.pi, np.pi, numtaps)       # Hamming: 0.54 + 0.46 cos(fac), as scipy sums it
+    window = np.zeros(numtaps)
+    window += 0.54 * np.cos(0 * fac)
+    window += 0.46 * np.cos(1 * fac)
+    return out_full[:numtaps] * window
+
+
+def _fft_size(n: int) -> int:
+    """The smallest 2^a 3^b 5^c >= n (a fast FFT length)."""
+    best = 1 << max(n - 1, 0).bit_length()
+    p5 = 1
+    while p5 < best:
+        p35 = p5
+        while p35 < best:
+            m = p35
+            while m < n:
+                m *= 2
+            best = min(best, m)
+            p35 *= 3
+        p5 *= 5
+    return best
 
 
 def _extend(x: np.ndarray, n: int, degree: int, m: int) -> np.ndarray:
@@ -157,9 +196,13 @@ def _extend(x: np.ndarray, n: int, degree: int, m: int) -> np.ndarray:
 
 
 def _lowpass(x: np.ndarray, h: np.ndarray) -> np.ndarray:
-    """Zero-phase FIR (symmetric h) along axis 0 of an already extended signal; 'valid' part."""
-    from scipy.signal import oaconvolve
-    return oaconvolve(x, h[:, None], mode="valid", axes=0)
+    """Zero-phase FIR (symmetric h) along axis 0 of an already extended signal; the 'valid' part
+    of the convolution (`scipy.signal.oaconvolve(x, h[:, None], "valid", axes=0)`), by one FFT of
+    a length >= len(x): the circular wrap-around touches only the discarded first len(h) - 1."""
+    n, m = len(x), len(h)
+    size = _fft_size(n)
+    y = np.fft.irfft(np.fft.rfft(x, size, axis=0) * np.fft.rfft(h, size)[:, None], size, axis=0)
+    return y[m - 1:n]
 
 
 def world_acceleration(positions: np.ndarray, filt: BandFilter) -> np.ndarray:
@@ -178,6 +221,8 @@ def specific_force(positions: np.ndarray, rotations: np.ndarray, fps: float,
     if isinstance(window, BandFilter):
         a_world = world_acceleration(positions, window)
     else:
+        from scipy.signal import savgol_filter
+
         window = min(window, _largest_odd(len(positions)))
         a_world = savgol_filter(positions, window, min(POLYORDER, window - 1), deriv=2,
                                 delta=1.0 / fps, axis=0, mode="interp")
@@ -201,6 +246,8 @@ def angular_velocity(rotations: np.ndarray, fps: float, window: "int | BandFilte
         ext = _extend(inner, n + (1 if T >= 4 else 0), 1, int(EDGE_SECONDS * fps))
         return _lowpass(ext, h)
     if window and T >= 5:
+        from scipy.signal import savgol_filter
+
         window = min(window, _largest_odd(T))
         w = savgol_filter(w, window, min(POLYORDER, window - 1), axis=0, mode="interp")
     return w
