@@ -83,7 +83,10 @@ def run_name(run: str, m: dict, budget: str | None) -> str:
     p = Path(run)
     folder = (p.parent if p.suffix == ".json" else p).resolve().name or str(run)
     key = budget if budget is not None else m.get("budget")
-    words = Budget.parse(str(key)).words if key not in (None, "") else "all labels"
+    try:
+        words = Budget.parse(str(key)).words if key not in (None, "") else "all labels"
+    except ValueError:          # not a label budget (e.g. a sim2real probe's metrics)
+        words = str(m.get("protocol") or key)
     return f"{folder} ({m.get('model', '?')}, {words})"
 
 

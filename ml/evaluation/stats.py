@@ -41,5 +41,5 @@ def paired(per_subject_a: dict, per_subject_b: dict, n_boot: int = 10000, seed: 
 def smallest_wilcoxon_p(n: int) -> float:
     """The smallest two-sided p the exact signed-rank test can give with n paired subjects:
     every Δ the same sign, 2 / 2**n (0.125 for 4 subjects, 0.0625 for 5): a cap, not a result."""
-    return min(1.0, 2.0 / 2 ** int(n)) if n >= 1 else 1.0
+    return min(1.0, 2.0 * 0.5 ** int(n)) if n >= 1 else 1.0      # 0.5**n underflows to 0, never overflows
 
