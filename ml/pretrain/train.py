@@ -156,7 +156,7 @@ def pretrain(corpus: Corpus, out: Path, recipe: Recipe, fps: float, window_s: fl
             opt.step()
             sched.step()
             acc = (logits.argmax(1) == Y[di]).float().mean()
-            sums += [float(loss), float(ce), float(clip), float(acc)]
+            sums += [float(v.detach()) for v in (loss, ce, clip, acc)]
         m = sums / steps
         history.append({"epoch": epoch + 1, "loss": m[0], "ce": m[1], "clip": m[2], "train_acc": m[3],
                         "seconds": time.perf_counter() - t0})
