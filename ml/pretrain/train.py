@@ -187,9 +187,13 @@ def _key(recipe: Recipe, contract: Contract, n: int) -> str:
 def model_card(c: Contract, figures: str = "") -> str:
     hours = c.corpus.get("hours", {})
     sites = sorted({s for d in hours.values() for s in d})
-    rows = ["| activity | " + " | ".join(sites) + " | total |", "| --- |" + " --- |" * (len(sites) + 1)]
-    for a, d in hours.items():
-        rows.append(f"| {a} | " + " | ".join(f"{d.get(s, 0):.3f}" for s in sites) + f" | {sum(d.values()):.3f} |")
+    per_site = {s: sum(d.get(s, 0.0) for d in hours.values()) for s in sites}
+    rows = ["Per activity (hours of motion, each recorded at every site; total over sites in brackets):", "",
+            "| activity | hours | (all sites) |", "| --- | --- | --- |"]
+    for a, d in sorted(hours.items(), key=lambda kv: -max(kv[1].values(), default=0)):
+        rows.append(f"| {a} | {max(d.values(), default=0):.3f} | ({sum(d.values()):.2f}) |")
+    rows += ["", "Per site (hours of signal):", "", "| site | hours |", "| --- | --- |"]
+    rows += [f"| {s} | {h:.2f} |" for s, h in per_site.items()]
     r = {k: v for k, v in c.recipe.items() if k != "history"}
     last = (c.recipe.get("history") or [{}])[-1]
     return f"""# WearTwin encoder ({c.arch})
@@ -211,7 +215,6 @@ WearTwin-simulated signals. Fine-tune it: `weartwin train {c.arch if c.arch != '
 ## Corpus
 {c.corpus.get('files', 0)} exports, {len(c.corpus.get('bodies', []))} bodies, {len(c.corpus.get('sites', []))} sites,
 {c.corpus.get('texts', 0)} activity texts, {c.corpus.get('windows', 0)} windows ({c.corpus.get('hours_windows', 0)} h of windows).
-Hours of signal per activity and site:
 
 {chr(10).join(rows)}
 
