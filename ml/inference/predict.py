@@ -95,13 +95,7 @@ def main(argv=None) -> int:
     except ModelFileError as e:
         print(f"weartwin predict: error: {e}", file=sys.stderr)
         return 1
-    seqs, failed = [], 0
-    for d in a.data:
-        try:
-            seqs += load_dataset(d, a.format, require_labels=False)
-        except DataError as e:
-            print(f"weartwin predict: error: {e}", file=sys.stderr)
-            failed += 1
+    seqs, failed = _load_all(a)
     if not seqs:
         return 1
     try:
@@ -117,6 +111,19 @@ def main(argv=None) -> int:
     return 1 if failed else 0
 
 
+def _load_all(a) -> tuple[list, int]:
+    """Every recording of the --data folders (labels optional); a folder that cannot be read is
+    one error line, the others go on. Returns (sequences, folders failed)."""
+    seqs, failed = [], 0
+    for d in a.data:
+        try:
+            seqs += load_dataset(d, a.format, require_labels=False)
+        except DataError as e:
+            print(f"weartwin predict: error: {e}", file=sys.stderr)
+            failed += 1
+    return seqs, failed
+
+
 def zero_shot_main(a) -> int:
     from ..pretrain.contract import EncoderFileError, read_contract
     from ..pretrain.transfer import check_units, device_channels, zero_shot
@@ -130,13 +137,7 @@ def zero_shot_main(a) -> int:
     except EncoderFileError as e:
         print(f"weartwin predict: error: {e}", file=sys.stderr)
         return 1
-    seqs, failed = [], 0
-    for d in a.data:
-        try:
-            seqs += load_dataset(d, a.format, require_labels=False)
-        except DataError as e:
-            print(f"weartwin predict: error: {e}", file=sys.stderr)
-            failed += 1
+    seqs, failed = _load_all(a)
     if not seqs:
         return 1
     try:
