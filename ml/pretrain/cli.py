@@ -57,8 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=2e-3, help="AdamW learning rate, cosine schedule (default: 0.002)")
     p.add_argument("--lambda-text", type=float, default=1.0, help="weight of the text-contrastive loss (default: 1)")
     p.add_argument("--gyro-drop", type=float, default=0.3, help="share of windows without gyroscope (default: 0.3)")
-    p.add_argument("--rotation", choices=("so3", "none"), default="so3",
-                   help="device rotation augmentation: uniform random over SO(3) per window (default: so3)")
+    p.add_argument("--rotation", default="so3", metavar="so3|none|DEG",
+                   help="device rotation augmentation per window: so3 = uniform over all rotations (the model "
+                        "cannot tell which way is up: posture classes such as sitting vs standing lose their "
+                        "gravity cue), DEG = about a random axis by up to DEG degrees (devices worn a little "
+                        "differently), none (default: so3)")
     p.add_argument("--fps", type=float, default=50.0, help="contract rate, Hz (default: 50, as weartwin train)")
     p.add_argument("--window", type=float, default=2.0, help="contract window, s (default: 2)")
     p.add_argument("--stride", type=float, default=1.0, help="window stride in the corpus, s (default: 1)")
@@ -99,6 +102,14 @@ def main(argv=None) -> int:
         return usage("--windows replaces --corpus/--spec: give one or the other")
     if not a.out and not a.save_windows:
         return usage("--out MODELDIR is required (or --save-windows FILE.npz)")
+    if a.rotation not in ("so3", "none"):
+        try:
+            deg = float(a.rotation)
+        except ValueError:
+            return usage(f"--rotation: expected so3, none or an angle in degrees, got '{a.rotation}'")
+        if not 0 < deg <= 180:
+            return usage("--rotation: the angle must be in (0, 180] degrees")
+        a.rotation = f"deg:{deg:g}"
     for k in ("epochs", "batch_size", "sites_per_window"):
         if getattr(a, k) < 1:
             return usage(f"--{k.replace('_', '-')} must be 1 or more")

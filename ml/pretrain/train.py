@@ -37,7 +37,7 @@ class Recipe:
     lambda_text: float = 1.0
     gyro_drop: float = 0.3         # share of windows whose gyroscope is removed
     amp_scale: float = 0.1         # sd of a per-window amplitude factor around 1
-    rotation: str = "so3"          # so3 (uniform) or none
+    rotation: str = "so3"          # so3 (uniform), none, or "deg:D": about a random axis by up to D degrees
     proj: int = 128
     seed: int = 0
     max_steps_per_epoch: int = 0   # 0 = a full pass over the windows
@@ -53,6 +53,18 @@ def random_so3(n: int, gen: torch.Generator, device) -> torch.Tensor:
                         2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)], 1).view(n, 3, 3)
 
 
+def random_tilt(n: int, max_deg: float, gen: torch.Generator, device) -> torch.Tensor:
+    """(n, 3, 3) rotations about uniformly random axes by angles uniform in [-max_deg, max_deg]
+    (Rodrigues): devices worn a little differently, keeping which way is roughly up."""
+    axis = F.normalize(torch.randn(n, 3, generator=gen, device=device), dim=1)
+    ang = (torch.rand(n, generator=gen, device=device) * 2 - 1) * math.radians(max_deg)
+    K = torch.zeros(n, 3, 3, device=device)
+    K[:, 0, 1], K[:, 0, 2], K[:, 1, 2] = -axis[:, 2], axis[:, 1], -axis[:, 0]
+    K = K - K.transpose(1, 2)
+    s, c = torch.sin(ang)[:, None, None], torch.cos(ang)[:, None, None]
+    return torch.eye(3, device=device) + s * K + (1 - c) * (K @ K)
+
+
 def rotate_device(x: torch.Tensor, R: torch.Tensor) -> torch.Tensor:
     """x (B, W, 6) = acc xyz + gyro xyz; one R (B, 3, 3) per window for both triads."""
     B, W, _ = x.shape
@@ -64,6 +76,8 @@ def augment_batch(x: torch.Tensor, gyro: torch.Tensor, r: Recipe, gen: torch.Gen
     B = x.shape[0]
     if r.rotation == "so3":
         x = rotate_device(x, random_so3(B, gen, x.device))
+    elif r.rotation.startswith("deg:"):
+        x = rotate_device(x, random_tilt(B, float(r.rotation[4:]), gen, x.device))
     if r.amp_scale > 0:
         x = x * (1 + r.amp_scale * torch.randn(B, 1, 1, generator=gen, device=x.device))
     missing = ~gyro
