@@ -328,8 +328,14 @@ def main(argv=None) -> int:
     if a.from_results:
         parts = [json.loads(Path(f).read_text()) for f in a.from_results.split(",")]
         res = json.loads(json.dumps(parts[0]))
-        for p in parts[1:]:
-            res["targets"].update(p["targets"])
+        for p in parts[1:]:           # runs split by target and/or budget: united per target, budget by budget
+            for t, R in p["targets"].items():
+                if t not in res["targets"]:
+                    res["targets"][t] = R
+                    continue
+                for b, run in R["runs"].items():
+                    res["targets"][t]["runs"].setdefault(b, run)
+                res["targets"][t]["pretrain_logs"].update(R.get("pretrain_logs", {}))
         res["commands"] = [p.get("command", "") for p in parts]
         res["seconds_total"] = max(p.get("seconds_total", 0) for p in parts)
         print(json.dumps(write_report(res, Path(a.out or ROOT / "benchmarks" / "results" / "transfer"))))
