@@ -265,7 +265,7 @@ def plot(res: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     ts = list(res["targets"])
-    fig, axes = plt.subplots(1, len(ts), figsize=(5.2 * len(ts), 4.4), squeeze=False)
+    fig, axes = plt.subplots(1, len(ts), figsize=(5.2 * len(ts), 4.8), squeeze=False)
     styles = {"scratch": "k-o", "rf": "-s", "ssl": "--^", "encoder": "-o", "encoder_ssl": "-D", "linear": ":v",
               "zero_shot": ":x"}
     for ax, t in zip(axes[0], ts):
@@ -281,8 +281,9 @@ def plot(res: dict, path: Path) -> None:
         ax.set_ylabel("macro-F1 (held-out units, seed mean)")
         ax.set_title(f"{t} ({len(R['units'])} units)")
         ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
+    h, lab = axes[0][0].get_legend_handles_labels()
+    fig.legend(h, lab, loc="lower center", ncol=len(lab), fontsize=10, frameon=False)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))          # the legend below the panels, over no line
     fig.savefig(path, dpi=110)
     plt.close(fig)
 

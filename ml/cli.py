@@ -120,6 +120,8 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     for f in dataclasses.fields(cls):
         if f.name in vars(args) and f.name != "model":
             values[f.name] = getattr(args, f.name)
+    if values.get("init") and "inputs" not in values:
+        values["inputs"] = "imu"      # a pretrained encoder reads one device's acc (+ gyro), whatever the model's default
     cfg = cls.from_dict(values)
     if cfg.inputs not in ("imu", "acc", "imu_mag", "acc_mag", "imp", "fused"):
         raise ValueError(f"--inputs: unknown '{cfg.inputs}'")
@@ -154,7 +156,8 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         if cfg.sim:
             raise ValueError("--init and --sim: the encoder is already pretrained on simulated data; give one of them")
         if cfg.inputs not in ("imu", "acc"):
-            raise ValueError("--init: the encoder reads one device's acc (+ gyro): --inputs imu")
+            raise ValueError(f"--init: the encoder reads one device's acc (+ gyro), not --inputs {cfg.inputs}: "
+                             "leave --inputs out (imu) or give --inputs imu")
     if getattr(cfg, "adapt", "none") not in ("none", "ssl"):
         raise ValueError(f"--adapt: unknown '{cfg.adapt}' (none, ssl)")
     if getattr(cfg, "adapt", "none") == "ssl" and not cfg.init:
