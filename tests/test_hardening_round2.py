@@ -38,7 +38,10 @@ def _capped(code: str, timeout: int = 120) -> subprocess.CompletedProcess:
     def limit():
         resource.setrlimit(resource.RLIMIT_AS, (2 * GIB, 2 * GIB))
 
-    code = code + "\nimport resource; print('PEAK_MB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so a child forked from a big pytest
+    # process would report the parent's size (the whole suite: ~570 MB before the child did anything)
+    code = code + ("\nprint('PEAK_MB', int([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]"
+                   ".split()[1]) / 1024)")
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                           preexec_fn=limit, env={**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'tests'}"})
 

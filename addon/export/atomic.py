@@ -189,7 +189,22 @@ def _writer_gone(tmp: Path, name: str) -> bool:
         return True
     except OSError:
         return False
-    return False
+    return _dead_or_other(int(pid), tmp)
+
+
+def _dead_or_other(pid: int, tmp: Path) -> bool:
+    """Linux: the pid exists but is a zombie (killed, not reaped yet: an orphaned worker whose
+    parent was killed too), or was started after the file was written (the pid was reused)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        if fields[0] in ("Z", "X"):
+            return True
+        ticks = os.sysconf("SC_CLK_TCK")
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        started = time.time() - uptime + int(fields[19]) / ticks
+        return started > tmp.stat().st_mtime + 1.0
+    except (OSError, ValueError, IndexError):
+        return False
 
 
 def temp_files_of(path, dead_only: bool = False) -> list[Path]:
