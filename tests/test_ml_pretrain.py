@@ -167,3 +167,16 @@ def test_saved_windows_round_trip_and_train_without_exports(tmp_path):
     r = weartwin("pretrain", "--windows", str(bad), "--out", str(tmp_path / "enc2"))
     assert r.returncode == 1 and "not a saved WearTwin pretraining corpus" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "enc2" / "encoder.pt").exists()
+
+
+def test_tilt_rotations_are_rotations_within_their_angle():
+    """--rotation DEG: proper rotations (det +1, orthonormal) by at most DEG about random axes."""
+    from ml.pretrain.train import random_tilt
+
+    g = torch.Generator().manual_seed(0)
+    R = random_tilt(2000, 45.0, g, "cpu").double()
+    eye = torch.eye(3, dtype=torch.float64).expand_as(R)
+    assert torch.allclose(R @ R.transpose(1, 2), eye, atol=1e-5)
+    assert torch.allclose(torch.linalg.det(R), torch.ones(2000, dtype=torch.float64), atol=1e-5)
+    angle = torch.rad2deg(torch.arccos(((R.diagonal(dim1=1, dim2=2).sum(-1) - 1) / 2).clamp(-1, 1)))
+    assert angle.max() <= 45.0 + 1e-3 and angle.max() > 40.0
