@@ -28,6 +28,8 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from ml.data.augment import random_rotations      # the one rotation sampler
+
 from .multinet import MultiNet, broadcast_from, info_nce_multi, nt_xent_multi, per_model
 
 G = 9.80665
@@ -52,17 +54,6 @@ class Setup:
 
 def scale_vector(channels) -> np.ndarray:
     return np.array([1 / G if ".acc" in c else 0.5 for c in channels], dtype=np.float32)
-
-
-def random_rotations(n: int, deg: float, gen: torch.Generator, device) -> torch.Tensor:
-    """(n, 3, 3) rotations about random axes by angles uniform in [-deg, deg]."""
-    axis = F.normalize(torch.randn(n, 3, generator=gen, device=device), dim=-1)
-    ang = (torch.rand(n, generator=gen, device=device) * 2 - 1) * math.radians(deg)
-    K = torch.zeros(n, 3, 3, device=device)
-    K[:, 0, 1], K[:, 0, 2], K[:, 1, 2] = -axis[:, 2], axis[:, 1], -axis[:, 0]
-    K = K - K.transpose(1, 2)
-    s, c = ang.sin()[:, None, None], ang.cos()[:, None, None]
-    return torch.eye(3, device=device) + s * K + (1 - c) * K @ K
 
 
 def rotate(x: torch.Tensor, R: torch.Tensor) -> torch.Tensor:

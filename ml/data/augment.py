@@ -28,15 +28,17 @@ def triads(channels: list[str]) -> list[list[int]]:
 
 
 def random_rotations(n: int, max_deg: float, generator: torch.Generator, device) -> torch.Tensor:
-    """(n, 3, 3) rotations about uniform random axes by angles uniform in ±max_deg."""
-    axis = torch.randn(n, 3, generator=generator)
+    """(n, 3, 3) rotations about uniform random axes by angles uniform in ±max_deg, drawn on the
+    generator's device (a CUDA generator draws on the GPU) and returned on `device`."""
+    g = generator.device
+    axis = torch.randn(n, 3, generator=generator, device=g)
     axis = axis / axis.norm(dim=1, keepdim=True).clamp_min(1e-9)
-    ang = (torch.rand(n, generator=generator) * 2 - 1) * math.radians(max_deg)
-    K = torch.zeros(n, 3, 3)
+    ang = (torch.rand(n, generator=generator, device=g) * 2 - 1) * math.radians(max_deg)
+    K = torch.zeros(n, 3, 3, device=g)
     K[:, 0, 1], K[:, 0, 2], K[:, 1, 2] = -axis[:, 2], axis[:, 1], -axis[:, 0]
     K = K - K.transpose(1, 2)
     s, c = ang.sin()[:, None, None], ang.cos()[:, None, None]
-    R = torch.eye(3).expand(n, 3, 3) + s * K + (1 - c) * (K @ K)     # Rodrigues
+    R = torch.eye(3, device=g).expand(n, 3, 3) + s * K + (1 - c) * (K @ K)     # Rodrigues
     return R.to(device)
 
 

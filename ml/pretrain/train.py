@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from ..data.augment import random_rotations as random_tilt   # about a random axis by up to DEG
 from ..models.losses import info_nce
 from .contract import DEFAULT_PARAMS, Contract, feature_dim, write_folder
 from .corpus import Corpus
@@ -51,18 +52,6 @@ def random_so3(n: int, gen: torch.Generator, device) -> torch.Tensor:
     return torch.stack([1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w),
                         2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w),
                         2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)], 1).view(n, 3, 3)
-
-
-def random_tilt(n: int, max_deg: float, gen: torch.Generator, device) -> torch.Tensor:
-    """(n, 3, 3) rotations about uniformly random axes by angles uniform in [-max_deg, max_deg]
-    (Rodrigues): devices worn a little differently, keeping which way is roughly up."""
-    axis = F.normalize(torch.randn(n, 3, generator=gen, device=device), dim=1)
-    ang = (torch.rand(n, generator=gen, device=device) * 2 - 1) * math.radians(max_deg)
-    K = torch.zeros(n, 3, 3, device=device)
-    K[:, 0, 1], K[:, 0, 2], K[:, 1, 2] = -axis[:, 2], axis[:, 1], -axis[:, 0]
-    K = K - K.transpose(1, 2)
-    s, c = torch.sin(ang)[:, None, None], torch.cos(ang)[:, None, None]
-    return torch.eye(3, device=device) + s * K + (1 - c) * (K @ K)
 
 
 def rotate_device(x: torch.Tensor, R: torch.Tensor) -> torch.Tensor:
