@@ -60,37 +60,25 @@ def _windows(acc, gyro, fs=FS):
     return out
 
 
-def _resample(t, x, fs=FS):
-    grid = np.arange(t[0], t[-1], 1.0 / fs)
-    return grid, np.stack([np.interp(grid, t, x[:, k]) for k in range(x.shape[1])], axis=1)
-
-
 def real_rows(root: Path) -> list[dict]:
-    """One row per window: site, activity, orientation (phone), stats."""
+    """One row per window: site, activity, orientation (phone), stats. The recordings come through
+    the product's sp_sw_har reader (watch, or phone with variant sp) at FS Hz."""
+    from ml.data.readers.sp_sw_har import read
+    from ml.data.resample import resample
+
     orient = {r["execution_id"]: r["orientation"] for r in csv.DictReader(open(root / "executions_info.csv"))}
     rows = []
     for site, (suffix, _) in SITES.items():
-        for f in sorted(root.glob(f"s*/s*_*_{suffix}.csv")):
-            with open(f, newline="") as fh:
-                r = csv.reader(fh)
-                head = next(r)
-                data = list(r)
-            lab = np.array([row[head.index("label")] for row in data])
-            x = np.array([[float(row[head.index(c)]) for c in ("x_acc", "y_acc", "z_acc", "x_gyro", "y_gyro",
-                                                                "z_gyro", "timestamp")] for row in data])
-            t = (x[:, 6] - x[0, 6]) / 1000.0
-            keep = np.r_[True, np.diff(t) > 0]
-            t, x, lab = t[keep], x[keep], lab[keep]
-            ex = f.name[:6]
-            change = np.flatnonzero(lab[1:] != lab[:-1]) + 1
-            bounds = np.r_[0, change, len(lab)]
+        for seq in read(root, lambda m: print(f"warning: {m}", file=sys.stderr), variant=suffix):
+            seq = resample(seq, FS)
+            lab = seq.labels
+            bounds = np.r_[0, np.flatnonzero(lab[1:] != lab[:-1]) + 1, len(lab)]
             for a, b in zip(bounds[:-1], bounds[1:]):
-                if t[b - 1] - t[a] < 1.0:
+                if not lab[a] or (b - a) / FS < 1.0:
                     continue
-                _, y = _resample(t[a:b], x[a:b, :6])
-                for st in _windows(y[:, :3], y[:, 3:6]):
-                    rows.append({"site": site, "activity": lab[a].lower(),
-                                 "orientation": orient.get(ex, "") if site == "phone" else "", **st})
+                for st in _windows(seq.data[a:b, :3], seq.data[a:b, 3:6]):
+                    rows.append({"site": site, "activity": str(lab[a]).lower(),
+                                 "orientation": orient.get(seq.session, "") if site == "phone" else "", **st})
     return rows
 
 
