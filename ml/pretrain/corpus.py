@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data.channels import normalize_label
+from ..data.resample import resample_to_grid
 from ..data.sequence import DataError
 
 
@@ -76,12 +77,13 @@ def read_devices(f: Path, root: Path) -> tuple[dict, float, str, str | None, str
     return devices, fps, label, meta.get("text") or None, body
 
 
-def _resample(x: np.ndarray, fps_in: float, fps: float) -> np.ndarray:
+def _resample(x: np.ndarray, fps_in: float, fps: float, what: str) -> np.ndarray:
+    """(T, C) at `fps`, by the product's one resampler (its grid is checked against the caps
+    before it is built: an export claiming a tiny rate cannot ask for a huge grid)."""
     if abs(fps_in - fps) < 1e-6:
         return x
-    t = np.arange(len(x)) / fps_in
-    grid = np.arange(int(np.floor((len(x) - 1) / fps_in * fps)) + 1) / fps
-    return np.stack([np.interp(grid, t, x[:, c]) for c in range(x.shape[1])], axis=1).astype(np.float32)
+    out, _, _ = resample_to_grid(np.arange(len(x)) / fps_in, x, np.zeros(len(x)), fps, what)
+    return out
 
 
 def build_corpus(folders, fps: float, window_s: float, stride_s: float = 1.0, sites_per_window: int = 2,
@@ -113,11 +115,13 @@ def build_corpus(folders, fps: float, window_s: float, stride_s: float = 1.0, si
             skipped.append(str(f))
             continue
         names = sorted(devices)
-        arrs = []
-        for s in names:
-            acc, gyr = devices[s]
-            both = np.concatenate([acc, gyr if gyr is not None else np.zeros_like(acc)], axis=1)
-            arrs.append(_resample(both, f_fps, fps))
+        try:
+            arrs = [_resample(np.concatenate([acc, gyr if gyr is not None else np.zeros_like(acc)], axis=1),
+                              f_fps, fps, str(f)) for acc, gyr in (devices[s] for s in names)]
+        except DataError as e:
+            warn(str(e))
+            skipped.append(str(f))
+            continue
         T = min(len(a) for a in arrs)
         dur = T / fps
         total += dur
