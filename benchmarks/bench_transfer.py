@@ -122,7 +122,7 @@ def rf_arm(X: np.ndarray, y: np.ndarray, plan: dict, trees: int) -> dict:
     preds = []
     for (u, s), tr, te in zip(plan["models"], plan["train"], plan["test"]):
         rf = RandomForestClassifier(trees, random_state=s, n_jobs=-1, class_weight="balanced_subsample")
-        rf.fit(F[np.concatenate([tr])], y[tr])
+        rf.fit(F[tr], y[tr])
         preds.append(rf.predict(F[te]))
     return {"pred": preds, "seconds": time.perf_counter() - t0}
 
