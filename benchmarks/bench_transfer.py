@@ -13,6 +13,11 @@ Arms (one architecture: the encoder's SImpHARNet conv encoder, fine-tuned the sa
   ssl          control: SimCLR on the target's unlabelled windows of the training units only
   encoder      the pretrained encoder fine-tuned (head alone for the first third, then everything)
   encoder_ssl  the encoder, SimCLR-adapted on those unlabelled windows first, then fine-tuned
+  encoder_match  realism matching (added in a later round, fixed before its first result): the encoder
+               continued for --match-epochs 10 on its own pretraining corpus (--match-windows), windows
+               drawn with weights ml.pretrain.match gives them against the target's unlabelled windows
+               of the training units only (one matched encoder per SSL group, as the ssl arm; density
+               ratio ^ 0.5, clipped at 20; lr 5e-4), then fine-tuned as `encoder`
   linear       linear probe on the frozen encoder
   zero_shot    no label: nearest class-name text embedding (the same at every budget)
 Every arm is compared with scratch and with ssl: paired per-unit Δ macro-F1 (seed mean), Wilcoxon p,
@@ -41,7 +46,7 @@ import numpy as np  # noqa: E402
 
 from benchmarks.shared_data import shared_data  # noqa: E402
 
-ARMS = ("scratch", "rf", "ssl", "encoder", "encoder_ssl", "linear", "zero_shot")
+ARMS = ("scratch", "rf", "ssl", "encoder", "encoder_ssl", "encoder_match", "linear", "zero_shot")
 TARGETS = ("sp_sw_har", "sp_sw_har_phone", "hmp")
 QUICK = {"targets": "sp_sw_har,sp_sw_har_phone", "budgets": "1,10", "seeds": "0,1", "steps": 150,
          "ssl_steps": 300, "max_units": 6, "ssl_groups": 3}
@@ -112,6 +117,53 @@ def encoder_multinet(enc, contract, gyro: bool):
     return m
 
 
+def matched_encoders(a, contract, enc, X: np.ndarray, gyro: bool, pools, tr, log_to: dict):
+    """One realism-matched encoder per unlabelled pool, stacked as a MultiNet with one model per pool."""
+    import tempfile
+
+    import torch
+
+    from benchmarks.sim_gain.multinet import per_model
+    from ml.pretrain.corpus import load_corpus
+    from ml.pretrain.match import corpus_weights
+    from ml.pretrain.train import Recipe, pretrain
+
+    if not a.match_windows:
+        raise SystemExit("bench_transfer: the encoder_match arm needs --match-windows (the encoder's pretraining "
+                         "corpus, saved with weartwin pretrain --save-windows)")
+    corpus = load_corpus(Path(a.match_windows))
+    r0 = contract.recipe or {}
+    recipe = Recipe(arch=contract.arch, epochs=a.match_epochs, batch_size=int(r0.get("batch_size", 512)), lr=5e-4,
+                    lambda_text=float(r0.get("lambda_text", 1.0)), gyro_drop=float(r0.get("gyro_drop", 0.3)),
+                    amp_scale=float(r0.get("amp_scale", 0.1)), rotation=str(r0.get("rotation", "so3")), seed=0,
+                    max_steps_per_epoch=a.match_max_steps)
+    state = {k: v.detach().cpu() for k, v in enc.state_dict().items()}
+    nets = []
+    for g, pool in enumerate(pools):
+        w, info = corpus_weights(corpus, X[pool], gyro, contract.fps, clip=20.0, seed=g, power=0.5)
+        log(f"  matched encoder {g + 1}/{len(pools)}: AUC {info['auc_sim_vs_target']:.3f}, effective "
+            f"{100 * info['effective_share']:.0f} %, top sites {[d['name'] for d in info['top_sites'][:3]]}")
+        with tempfile.TemporaryDirectory() as tmp:
+            c = pretrain(corpus, Path(tmp), recipe, contract.fps, contract.window_s, a.device, dict(contract.params),
+                         "bench_transfer encoder_match", log=lambda m: None, resume=False,
+                         init=(contract, state), sample_weights=w, match=info)
+            from ml.pretrain.contract import load
+
+            _, net_g = load(tmp)
+        log_to[f"pool{g}"] = {k: v for k, v in info.items() if k != "feature_means"} | {
+            "feature_means": info["feature_means"], "last_epoch": c.recipe["history"][-1]}
+        nets.append(encoder_multinet(net_g, contract, gyro))
+    dst = tr.net(len(nets))
+    dv = per_model(dst.state_dict(), len(nets))
+    with torch.no_grad():
+        for g, m in enumerate(nets):
+            sv = per_model(m.state_dict(), 1)
+            for k in dv:
+                if k in sv and sv[k].shape[1] == dv[k].shape[1]:
+                    dv[k][g].copy_(sv[k][0].to(dv[k].device))
+    return dst
+
+
 def rf_arm(X: np.ndarray, y: np.ndarray, plan: dict, trees: int) -> dict:
     from sklearn.ensemble import RandomForestClassifier
 
@@ -132,7 +184,7 @@ def evaluate(a, prep: Path, contract, enc) -> dict:
 
     from benchmarks.bench_sim_gain import budgets_of, ssl_pools
     from benchmarks.sim_gain.arms import Setup, Trainer, make_plan, scale_vector
-    from benchmarks.sim_gain.stats import paired, unit_scores
+    from benchmarks.sim_gain.stats import unit_scores
 
     dev = a.device if a.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
     if dev == "cpu":
@@ -202,17 +254,18 @@ def evaluate(a, prep: Path, contract, enc) -> dict:
                     record(arm, tr.finetune(plan, pre[arm][0], which))
                 elif arm == "encoder":
                     record(arm, tr.finetune(plan, enc_m, [0] * len(plan["models"])))
+                elif arm == "encoder_match":
+                    if arm not in pre:      # budget-independent: one matched encoder per unlabelled pool
+                        R["pretrain_logs"][arm] = {}
+                        pre[arm] = (matched_encoders(a, contract, enc, X, gyro, pools, tr, R["pretrain_logs"][arm]),)
+                    record(arm, tr.finetune(plan, pre[arm][0], which))
                 elif arm == "linear":
                     tr.s = dataclasses.replace(setup, freeze_share=1.0)
                     record(arm, tr.finetune(plan, enc_m, [0] * len(plan["models"])))
                     tr.s = setup
                 elif arm == "zero_shot":
                     record(arm, {"pred": [zs[te] for te in plan["test"]], "seconds": 0.0})
-            comp = {}
-            for base in ("scratch", "ssl"):
-                if base in runs:
-                    comp[base] = {k: paired(runs[base]["per_unit"], v["per_unit"]) for k, v in runs.items() if k != base}
-            R["runs"][str(budget)] = {"arms": runs, "vs": comp}
+            R["runs"][str(budget)] = {"arms": runs, "vs": compare_arms({"arms": runs})}
             results["targets"][t] = R
             Path(a.out).mkdir(parents=True, exist_ok=True)
             (Path(a.out) / "partial_results.json").write_text(json.dumps(results, default=float))
@@ -223,12 +276,13 @@ def evaluate(a, prep: Path, contract, enc) -> dict:
 # ------------------------------------------------------------------------------------------
 # report
 
-def headline(res: dict, budget: str = "10") -> dict:
-    """Per target at `budget`: the better encoder arm (encoder, encoder_ssl by mean macro-F1) vs scratch and ssl."""
+def headline(res: dict, budget: str = "10", arms=("encoder", "encoder_ssl")) -> dict:
+    """Per target at `budget`: the better of `arms` (by mean macro-F1) vs scratch and ssl. The issue's
+    headline is the released encoder with or without SSL adaptation; encoder_match is reported apart."""
     out = {}
     for t, R in res["targets"].items():
         run = R["runs"].get(budget) or R["runs"].get(sorted(R["runs"], key=lambda b: 1e9 if b == "all" else float(b))[-1])
-        cands = [k for k in ("encoder", "encoder_ssl") if k in run["arms"]]
+        cands = [k for k in arms if k in run["arms"]]
         if not cands:
             continue
         best = max(cands, key=lambda k: run["arms"][k]["macro_f1_mean"])
@@ -266,8 +320,8 @@ def plot(res: dict, path: Path) -> None:
 
     ts = list(res["targets"])
     fig, axes = plt.subplots(1, len(ts), figsize=(5.2 * len(ts), 4.8), squeeze=False)
-    styles = {"scratch": "k-o", "rf": "-s", "ssl": "--^", "encoder": "-o", "encoder_ssl": "-D", "linear": ":v",
-              "zero_shot": ":x"}
+    styles = {"scratch": "k-o", "rf": "-s", "ssl": "--^", "encoder": "-o", "encoder_ssl": "-D", "encoder_match": "-P",
+              "linear": ":v", "zero_shot": ":x"}
     for ax, t in zip(axes[0], ts):
         R = res["targets"][t]
         bs = sorted(R["runs"], key=lambda b: 1e9 if b == "all" else float(b))
@@ -293,8 +347,20 @@ def write_report(res: dict, out: Path) -> dict:
     (out / "results.json").write_text(json.dumps(res, indent=1, default=float))
     (out / "table.md").write_text(table(res))
     plot(res, out / "transfer.png")
-    return {"bench": "transfer", "targets": headline(res), "out": str(out),
+    line = {"bench": "transfer", "targets": headline(res), "out": str(out),
             "seconds": round(res.get("seconds_total", 0), 1)}
+    match = headline(res, arms=("encoder_match",))
+    if match:
+        line["encoder_match"] = match
+    return line
+
+
+def compare_arms(run: dict) -> dict:
+    """Every arm against scratch and ssl: paired per-unit Δ (seed mean), Wilcoxon p, bootstrap CI."""
+    from benchmarks.sim_gain.stats import paired
+
+    return {base: {k: paired(run["arms"][base]["per_unit"], v["per_unit"]) for k, v in run["arms"].items() if k != base}
+            for base in ("scratch", "ssl") if base in run["arms"]}
 
 
 # ------------------------------------------------------------------------------------------
@@ -315,6 +381,10 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=300, help="fine-tuning steps")
     ap.add_argument("--ssl-steps", type=int, default=1500, help="SimCLR steps (ssl, encoder_ssl)")
     ap.add_argument("--ssl-groups", type=int, default=0, help="one SSL model per group of G held-out units (0 = per fold and seed)")
+    ap.add_argument("--match-windows", default=None, metavar="FILE.npz",
+                    help="encoder_match: the encoder's pretraining corpus (weartwin pretrain --save-windows)")
+    ap.add_argument("--match-epochs", type=int, default=10, help="encoder_match: epochs of matched pretraining")
+    ap.add_argument("--match-max-steps", type=int, default=0, help="encoder_match: steps per epoch at most (0 = a pass)")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--pre-batch", type=int, default=128)
     ap.add_argument("--trees", type=int, default=200)
@@ -335,12 +405,22 @@ def main(argv=None) -> int:
                     res["targets"][t] = R
                     continue
                 for b, run in R["runs"].items():
-                    res["targets"][t]["runs"].setdefault(b, run)
+                    have = res["targets"][t]["runs"].setdefault(b, run)
+                    if have is not run:    # the same budget: arms the first file lacks join it (same plan:
+                        new = {k: v for k, v in run["arms"].items() if k not in have["arms"]}   # seeds, units)
+                        if new:
+                            if run["arms"].get("scratch", {}).get("per_unit", {}).keys() != \
+                                    have["arms"].get("scratch", {}).get("per_unit", {}).keys():
+                                raise SystemExit(f"--from-results: {t} budget {b}: the files held out different units")
+                            have["arms"].update(new)
+                            have["vs"] = compare_arms(have)
                 res["targets"][t]["pretrain_logs"].update(R.get("pretrain_logs", {}))
         res["commands"] = [p.get("command", "") for p in parts]
         res["seconds_total"] = max(p.get("seconds_total", 0) for p in parts)
         print(json.dumps(write_report(res, Path(a.out or ROOT / "benchmarks" / "results" / "transfer"))))
         return 0
+    if a.arms == ap.get_default("arms") and not a.match_windows:
+        a.arms = ",".join(x for x in ARMS if x != "encoder_match")     # it needs the pretraining corpus
     if a.quick:
         explicit = {x.split("=")[0].lstrip("-").replace("-", "_") for x in (argv if argv is not None else sys.argv[1:])}
         for k, v in QUICK.items():

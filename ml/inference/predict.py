@@ -126,7 +126,7 @@ def _load_all(a) -> tuple[list, int]:
 
 def zero_shot_main(a) -> int:
     from ..pretrain.contract import EncoderFileError, read_contract
-    from ..pretrain.transfer import check_units, device_channels, zero_shot
+    from ..pretrain.transfer import check_units, device_channels, device_windows, zero_shot
 
     classes = [c.strip() for c in a.zero_shot.split(",") if c.strip()]
     if len(classes) < 2 or len(set(classes)) != len(classes):
@@ -141,25 +141,10 @@ def zero_shot_main(a) -> int:
     if not seqs:
         return 1
     try:
-        site, names = device_channels(seqs, a.site)
-        xs, gm, rows = [], [], []
-        for s in seqs:
-            have_gyro = f"{site}.gyro_x" in s.channels
-            try:
-                x, r = windows_for_prediction([s], names if have_gyro else names[:3], contract.fps,
-                                              contract.window_s, a.stride, {site: site}, {})
-            except DataError:          # shorter than one window
-                continue
-            if not have_gyro:
-                x = np.concatenate([x, np.zeros_like(x)], axis=-1)
-            xs.append(x)
-            gm.append(np.full(len(x), not have_gyro))
-            rows += r
-        if not xs:
-            raise DataError(f"no window of {contract.window_s:g} s in {len(seqs)} recordings")
-        x = np.concatenate(xs)
-        check_units(x, np.array([True] * 3 + [not np.concatenate(gm).all()] * 3), ", ".join(a.data))
-        p = zero_shot(a.model, x, np.concatenate(gm), classes)
+        site, _ = device_channels(seqs, a.site)
+        x, gm, rows = device_windows(seqs, site, contract.fps, contract.window_s, a.stride)
+        check_units(x, np.array([True] * 3 + [not gm.all()] * 3), ", ".join(a.data))
+        p = zero_shot(a.model, x, gm, classes)
     except (DataError, EncoderFileError) as e:
         print(f"weartwin predict: error: {e}", file=sys.stderr)
         return 1

@@ -156,6 +156,21 @@ def resolve(name_or_path) -> Path:
                            f"(released: {', '.join(known) or 'none'})")
 
 
+def released_for(name_or_path, arch: str) -> str:
+    """`--init NAME` for a model of `arch`: a released NAME whose backbone is another architecture
+    stands for its sibling NAME-<arch> when one is released (weartwin-imu-v1 is the simpharnet
+    encoder, weartwin-imu-v1-resnet and weartwin-imu-v1-dcl the same recipe for those backbones)."""
+    s = str(name_or_path)
+    if Path(s).is_dir() or "/" in s or "\\" in s or not (PRETRAINED / s).is_dir():
+        return s
+    try:
+        own = read_contract(PRETRAINED / s).arch
+    except EncoderFileError:
+        return s
+    sibling = f"{s}-{arch}"
+    return sibling if own != arch and (PRETRAINED / sibling).is_dir() else s
+
+
 def _regular(folder: Path, name: str, limit: int) -> Path:
     f = folder / name
     if f.is_symlink() or not f.is_file():

@@ -77,7 +77,11 @@ def augment_batch(x: torch.Tensor, gyro: torch.Tensor, r: Recipe, gen: torch.Gen
 
 
 def pretrain(corpus: Corpus, out: Path, recipe: Recipe, fps: float, window_s: float, device: str = "auto",
-             params: dict | None = None, command: str = "", log=None, resume: bool = True) -> Contract:
+             params: dict | None = None, command: str = "", log=None, resume: bool = True,
+             init: tuple | None = None, sample_weights: np.ndarray | None = None, match: dict | None = None) -> Contract:
+    """Pretrain (or, with `init` = (contract, state dict) of an encoder, continue pretraining) on the
+    corpus; `sample_weights` (one per window, e.g. realism matching's) draws each epoch's windows
+    with replacement in those proportions instead of one pass in random order."""
     log = log or (lambda m: print(m, file=sys.stderr, flush=True))
     dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
                        ("cpu" if device == "auto" else device))
@@ -93,6 +97,20 @@ def pretrain(corpus: Corpus, out: Path, recipe: Recipe, fps: float, window_s: fl
     contract.validate("pretrain")
     torch.manual_seed(recipe.seed)
     net = build(contract).to(dev)
+    if init is not None:
+        c0, state = init
+        if (c0.arch, c0.params, c0.proj, c0.fps, c0.window_s, list(c0.classes)) != \
+                (contract.arch, contract.params, contract.proj, contract.fps, contract.window_s, list(contract.classes)):
+            raise ValueError(f"--init: the encoder ({c0.arch} {c0.params}, {c0.fps:g} Hz, {c0.window_s:g} s, "
+                             f"{len(c0.classes)} activities) was not pretrained on this corpus's activities and sizes "
+                             f"({contract.arch} {contract.params}, {len(contract.classes)} activities): continue "
+                             "from an encoder built on the same corpus")
+        net.load_state_dict(state)
+    W8 = None
+    if sample_weights is not None:
+        W8 = torch.as_tensor(np.asarray(sample_weights, np.float64))
+        if W8.shape != (len(corpus),) or not torch.isfinite(W8).all() or (W8 < 0).any() or W8.sum() <= 0:
+            raise ValueError("sample weights: one finite, non-negative weight per corpus window")
     scale = torch.from_numpy(contract.scale_array()).to(dev)
     X = torch.from_numpy(corpus.x)                      # float16, stays on the CPU unless it fits
     if dev.type == "cuda":
@@ -113,7 +131,8 @@ def pretrain(corpus: Corpus, out: Path, recipe: Recipe, fps: float, window_s: fl
     opt = torch.optim.AdamW(net.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / max(1, total // 20)) * 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
-    counts = np.bincount(corpus.y, minlength=len(corpus.classes)).astype(np.float64)
+    counts = np.bincount(corpus.y, weights=None if W8 is None else W8.numpy(),
+                         minlength=len(corpus.classes)).astype(np.float64)
     cw = torch.tensor(np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / len(counts), 0.0),
                       dtype=torch.float32, device=dev)
     out = Path(out)
@@ -123,7 +142,7 @@ def pretrain(corpus: Corpus, out: Path, recipe: Recipe, fps: float, window_s: fl
     if resume and ckpt.is_file():
         try:
             st = torch.load(ckpt, map_location=dev, weights_only=True)
-            if st.get("key") == _key(recipe, contract, N):
+            if st.get("key") == _key(recipe, contract, N, match):
                 net.load_state_dict(st["net"])
                 opt.load_state_dict(st["opt"])
                 sched.load_state_dict(st["sched"])
@@ -138,7 +157,9 @@ def pretrain(corpus: Corpus, out: Path, recipe: Recipe, fps: float, window_s: fl
     for epoch in range(start, recipe.epochs):
         net.train()
         t0 = time.perf_counter()
-        perm = torch.randperm(N, generator=torch.Generator().manual_seed(recipe.seed * 7919 + epoch))
+        g_ep = torch.Generator().manual_seed(recipe.seed * 7919 + epoch)
+        perm = torch.randperm(N, generator=g_ep) if W8 is None else \
+            torch.multinomial(W8, steps * recipe.batch_size, replacement=True, generator=g_ep)
         sums = np.zeros(4)
         for s in range(steps):
             idx = perm[s * recipe.batch_size:(s + 1) * recipe.batch_size]
@@ -166,10 +187,14 @@ def pretrain(corpus: Corpus, out: Path, recipe: Recipe, fps: float, window_s: fl
         log(f"pretrain epoch {epoch + 1}/{recipe.epochs}: loss {m[0]:.3f} (ce {m[1]:.3f}, clip {m[2]:.3f}), "
             f"train accuracy {m[3]:.3f}, {time.perf_counter() - t0:.0f} s")
         tmp = out / ".checkpoint.pt.part"
-        torch.save({"key": _key(recipe, contract, N), "net": net.state_dict(), "opt": opt.state_dict(),
+        torch.save({"key": _key(recipe, contract, N, match), "net": net.state_dict(), "opt": opt.state_dict(),
                     "sched": sched.state_dict(), "epoch": epoch + 1, "history": history}, tmp)
         os.replace(tmp, ckpt)
     contract.recipe = {**asdict(recipe), "history": history, "device": str(dev)}
+    if init is not None:
+        contract.recipe["continued_from"] = init[0].command[:300]
+    if match is not None:
+        contract.recipe["realism_matching"] = match
     contract.corpus = {"windows": N, "hours_windows": round(N * window_s / 3600, 3), "files": corpus.files,
                        "bodies": corpus.bodies, "sites": corpus.sites, "texts": len(corpus.texts),
                        "hours": corpus.hours_table()}
@@ -179,12 +204,12 @@ def pretrain(corpus: Corpus, out: Path, recipe: Recipe, fps: float, window_s: fl
     return contract
 
 
-def _key(recipe: Recipe, contract: Contract, n: int) -> str:
+def _key(recipe: Recipe, contract: Contract, n: int, match: dict | None = None) -> str:
     import hashlib
     import json
 
     return hashlib.sha1(json.dumps([asdict(recipe), contract.arch, contract.params, contract.fps,
-                                    contract.window_s, contract.classes, n]).encode()).hexdigest()
+                                    contract.window_s, contract.classes, n, match], default=str).encode()).hexdigest()
 
 
 def model_card(c: Contract, figures: str = "") -> str:
@@ -197,7 +222,28 @@ def model_card(c: Contract, figures: str = "") -> str:
         rows.append(f"| {a} | {max(d.values(), default=0):.3f} | ({sum(d.values()):.2f}) |")
     rows += ["", "Per site (hours of signal):", "", "| site | hours |", "| --- | --- |"]
     rows += [f"| {s} | {h:.2f} |" for s, h in per_site.items()]
-    r = {k: v for k, v in c.recipe.items() if k != "history"}
+    r = {k: v for k, v in c.recipe.items() if k not in ("history", "realism_matching")}
+    m = c.recipe.get("realism_matching")
+    matching = "" if not m else f"""
+## Realism matching
+Continued from the encoder built by `{c.recipe.get('continued_from', '?')}`, drawing simulated windows
+with weights that make them look like the target's unlabelled windows (`ml/pretrain/match.py`):
+target {m.get('target')} (site {m.get('site')}, {m.get('target_windows')} windows of {len(m.get('subjects', []))} subjects:
+{', '.join(map(str, m.get('subjects', [])))}). Simulated vs target separable with AUC {m.get('auc_sim_vs_target')}
+before weighting; the weights keep an effective {100 * m.get('effective_share', 0):.0f} % of the corpus
+(weights p1/p50/p99 {m.get('weight_p1_p50_p99')}: density ratio ^ {m.get('power')}, clipped at {m.get('clip')}).
+
+| feature | simulated | target | simulated, weighted |
+| --- | --- | --- | --- |
+{chr(10).join(f"| {k} | {v['sim']} | {v['target']} | {v['sim_weighted']} |" for k, v in m.get('feature_means', {}).items())}
+
+Where the weight went (share of the weighted corpus; unweighted in brackets):
+- sites: {'; '.join(f"{d['name']} {d['share']:.3f} ({d['unweighted']:.3f})" for d in m.get('top_sites', []))}
+- activities: {'; '.join(f"{d['name']} {d['share']:.3f} ({d['unweighted']:.3f})" for d in m.get('top_activities', []))}
+
+A fold that holds out one of those subjects saw its unlabelled windows (no label) through this
+encoder: evaluate with `--match-subjects` naming training subjects only.
+"""
     last = (c.recipe.get("history") or [{}])[-1]
     return f"""# WearTwin encoder ({c.arch})
 
@@ -223,7 +269,7 @@ WearTwin-simulated signals. Fine-tune it: `weartwin train {c.arch if c.arch != '
 
 ## Recipe
 {r}
-
+{matching}
 Last epoch: {', '.join(f'{k} {v:.3f}' for k, v in last.items() if isinstance(v, float))}
 
 ## Figures

@@ -3,6 +3,7 @@
 - `device_channels` / `check_units`: the real device named once (`--site`) becomes the encoder's
   6 inputs (`SITE.acc_x` ... `SITE.gyro_z`; an acc-only device gets zeros for the gyroscope),
   resampled to the contract's rate; units are checked (m/s², rad/s) before anything trains.
+- `device_windows`: every window of that device in unlabelled recordings (zero-shot, realism matching).
 - `init_product_net`: the encoder's backbone weights into the product model (ResNet-1D blocks,
   SImpHARNet's encoder and text projections, DeepConvLSTM's convolutions and LSTM).
 - `adapt_ssl`: SimCLR on unlabelled windows of the training subjects, starting from the encoder
@@ -14,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..data.sequence import DataError
-from .contract import CHANNELS, Contract, EncoderFileError, load, read_contract
+from .contract import CHANNELS, Contract, EncoderFileError, load, read_contract, released_for
 
 
 def features_of(net):
@@ -37,6 +38,31 @@ def device_channels(seqs, site: str) -> tuple[str, list[str]]:
     return site, [f"{site}.{c}" for c in CHANNELS]
 
 
+def device_windows(seqs, site: str, fps: float, window_s: float, stride_s: float):
+    """Every full window of the device at `site` in every recording (labelled or not), physical units:
+    (x (N, W, 6), gyro_missing (N,) bool, rows: where each window came from). An acc-only recording
+    gets zeros for the gyroscope; a recording shorter than one window gives none."""
+    from ..inference.predict import windows_for_prediction
+
+    names = [f"{site}.{c}" for c in CHANNELS]
+    xs, gm, rows = [], [], []
+    for s in seqs:
+        have_gyro = f"{site}.gyro_x" in s.channels
+        try:
+            x, r = windows_for_prediction([s], names if have_gyro else names[:3], fps, window_s, stride_s,
+                                          {site: site}, {})
+        except DataError:          # shorter than one window
+            continue
+        if not have_gyro:
+            x = np.concatenate([x, np.zeros_like(x)], axis=-1)
+        xs.append(x)
+        gm.append(np.full(len(x), not have_gyro))
+        rows += r
+    if not xs:
+        raise DataError(f"no window of {window_s:g} s in {len(seqs)} recordings")
+    return np.concatenate(xs).astype(np.float32), np.concatenate(gm), rows
+
+
 def check_units(x: np.ndarray, present: np.ndarray, where: str) -> None:
     """Windows (N, W, 6) of one device: acc must be m/s² (|acc| ≈ 9.8 on average), gyro rad/s."""
     if not len(x):
@@ -53,7 +79,9 @@ def check_units(x: np.ndarray, present: np.ndarray, where: str) -> None:
 
 
 def contract_of(cfg) -> Contract:
+    """The --init encoder's contract; a released NAME of another backbone becomes its NAME-<model> sibling."""
     try:
+        cfg.init = released_for(cfg.init, cfg.model)
         return read_contract(cfg.init)
     except EncoderFileError as e:
         raise DataError(f"--init: {e}") from None
