@@ -46,6 +46,7 @@ import numpy as np  # noqa: E402
 
 from benchmarks.shared_data import shared_data  # noqa: E402
 
+BASES = ("scratch", "ssl", "encoder")     # the arms every other arm is compared with, paired per unit
 ARMS = ("scratch", "rf", "ssl", "encoder", "encoder_ssl", "encoder_match", "linear", "zero_shot")
 TARGETS = ("sp_sw_har", "sp_sw_har_phone", "hmp")
 QUICK = {"targets": "sp_sw_har,sp_sw_har_phone", "budgets": "1,10", "seeds": "0,1", "steps": 150,
@@ -299,16 +300,17 @@ def headline(res: dict, budget: str = "10", arms=("encoder", "encoder_ssl")) -> 
 
 
 def table(res: dict) -> str:
-    rows = ["| target | labels/class | arm | macro-F1 | Δ vs scratch (p) | Δ vs ssl (p) |", "| --- | --- | --- | --- | --- | --- |"]
+    rows = ["| target | labels/class | arm | macro-F1 | " + " | ".join(f"Δ vs {b} (p)" for b in BASES) + " |",
+            "| --- " * (4 + len(BASES)) + "|"]
     for t, R in res["targets"].items():
         for b in sorted(R["runs"], key=lambda b: 1e9 if b == "all" else float(b)):
             run = R["runs"][b]
             for arm, sc in run["arms"].items():
                 cells = []
-                for base in ("scratch", "ssl"):
+                for base in BASES:
                     c = run["vs"].get(base, {}).get(arm)
                     cells.append(f"{c['delta_mean']:+.3f} ({c['wilcoxon_p']:.3g})" if c else "—")
-                rows.append(f"| {t} | {b if b != 'all' else '100%'} | {arm} | {sc['macro_f1_mean']:.3f} | {cells[0]} | {cells[1]} |")
+                rows.append(f"| {t} | {b if b != 'all' else '100%'} | {arm} | {sc['macro_f1_mean']:.3f} | " + " | ".join(cells) + " |")
     return "\n".join(rows) + "\n"
 
 
@@ -356,11 +358,11 @@ def write_report(res: dict, out: Path) -> dict:
 
 
 def compare_arms(run: dict) -> dict:
-    """Every arm against scratch and ssl: paired per-unit Δ (seed mean), Wilcoxon p, bootstrap CI."""
+    """Every arm against each of BASES: paired per-unit Δ (seed mean), Wilcoxon p, bootstrap CI."""
     from benchmarks.sim_gain.stats import paired
 
     return {base: {k: paired(run["arms"][base]["per_unit"], v["per_unit"]) for k, v in run["arms"].items() if k != base}
-            for base in ("scratch", "ssl") if base in run["arms"]}
+            for base in BASES if base in run["arms"]}
 
 
 # ------------------------------------------------------------------------------------------
@@ -413,9 +415,11 @@ def main(argv=None) -> int:
                                     have["arms"].get("scratch", {}).get("per_unit", {}).keys():
                                 raise SystemExit(f"--from-results: {t} budget {b}: the files held out different units")
                             have["arms"].update(new)
-                            have["vs"] = compare_arms(have)
                 res["targets"][t]["pretrain_logs"].update(R.get("pretrain_logs", {}))
-        res["commands"] = [p.get("command", "") for p in parts]
+        for R in res["targets"].values():
+            for run in R["runs"].values():
+                run["vs"] = compare_arms(run)
+        res["commands"] = [c for p in parts for c in (p.get("commands") or [p.get("command", "")])]
         res["seconds_total"] = max(p.get("seconds_total", 0) for p in parts)
         print(json.dumps(write_report(res, Path(a.out or ROOT / "benchmarks" / "results" / "transfer"))))
         return 0

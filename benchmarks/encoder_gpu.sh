@@ -25,8 +25,9 @@ bench() {   # bench ENCODER TAG: every target in parallel
         --threads 2 --out "$W/b_${2}_$t" > "$W/b_${2}_$t.log" 2>&1 &
   done
 }
-[ -n "${BENCH:-}" ] && bench "$BENCH" "$(basename "$BENCH")"      # a released encoder: benched beside the pretraining
+for e in ${BENCH:-}; do bench "$e" "$(basename "$e")"; done      # released encoders: benched beside the pretraining
 for a in ${ARCHS:-simpharnet}; do
+  [ "$a" = none ] && continue      # ARCHS=none: bench only
   for r in ${ROTATIONS:-so3 45}; do
     tag=$r; [ "$a" = simpharnet ] || tag="${a}_$r"
     timeout "$(left)" $PY -m ml pretrain --windows .carry/windows.npz --out "$W/enc_$tag" --arch "$a" \

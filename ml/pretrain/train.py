@@ -23,7 +23,7 @@ from torch.nn import functional as F
 
 from ..data.augment import random_rotations as random_tilt   # about a random axis by up to DEG
 from ..models.losses import info_nce
-from .contract import DEFAULT_PARAMS, Contract, feature_dim, write_folder
+from .contract import DEFAULT_PARAMS, Contract, EncoderFileError, feature_dim, write_folder
 from .corpus import Corpus
 from .network import build
 
@@ -101,7 +101,7 @@ def pretrain(corpus: Corpus, out: Path, recipe: Recipe, fps: float, window_s: fl
         c0, state = init
         if (c0.arch, c0.params, c0.proj, c0.fps, c0.window_s, list(c0.classes)) != \
                 (contract.arch, contract.params, contract.proj, contract.fps, contract.window_s, list(contract.classes)):
-            raise ValueError(f"--init: the encoder ({c0.arch} {c0.params}, {c0.fps:g} Hz, {c0.window_s:g} s, "
+            raise EncoderFileError(f"--init: the encoder ({c0.arch} {c0.params}, {c0.fps:g} Hz, {c0.window_s:g} s, "
                              f"{len(c0.classes)} activities) was not pretrained on this corpus's activities and sizes "
                              f"({contract.arch} {contract.params}, {len(contract.classes)} activities): continue "
                              "from an encoder built on the same corpus")
