@@ -232,3 +232,23 @@ def test_build_errors_are_one_line(tmp_path):
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert r.stderr.startswith("python -m addon.build: error: pip could not download the wheels for "
                                "no_such_platform_tag") and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_bake_slice_follows_the_interface_time():
+    """Slices of 6x the interface time, 0.1-2 s while the interface is quick; when a redraw takes
+    seconds (a loaded machine) the slice may grow to 3 interface times, never past 10 s."""
+    from types import SimpleNamespace
+
+    from addon.ui import operators as op
+
+    def slice_after(ui_s: float) -> float:
+        s = SimpleNamespace(_slice_end=None, _ui_s=None)
+        assert op.WEARTWIN_OT_bake._slice_seconds(s, 0.0) == op.SLICE_FIRST_S     # nothing measured yet
+        s._slice_end = 100.0
+        return op.WEARTWIN_OT_bake._slice_seconds(s, 100.0 + ui_s)
+
+    assert slice_after(0.001) == pytest.approx(0.1)         # a quick interface: the floor
+    assert slice_after(0.05) == pytest.approx(0.3)          # 6 x
+    assert slice_after(0.5) == pytest.approx(2.0)           # capped at 2 s while redraws are short
+    assert slice_after(1.0) == pytest.approx(3.0)           # a 1 s redraw: 3 x
+    assert slice_after(20.0) == pytest.approx(10.0)         # never past 10 s
