@@ -44,7 +44,8 @@ def load_windows(cfg: RunConfig, warn=None) -> tuple[Windows, Windows | None]:
     """Real windows (every class seen) and simulated windows (the same classes and channels)."""
     if not cfg.data:
         raise DataError("no --data given: training needs real labelled data (see `weartwin train --help`)")
-    seqs = [s for d in cfg.data for s in load_dataset(d, cfg.format, warn=warn)]
+    seqs = [s for d in cfg.data for s in load_dataset(d, cfg.format, warn=warn,
+                                                      site=cfg.site if getattr(cfg, "init", "") else "")]
     if getattr(cfg, "init", ""):
         return encoder_windows(cfg, seqs, warn), None
     names = channel_names(cfg.inputs, cfg.sites, cfg.pairs)

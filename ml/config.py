@@ -22,7 +22,9 @@ class RunConfig:
     # data
     data: list = opt([], "real labelled datasets (folders in a known layout; several are merged)")
     format: str = opt("auto", "dataset layout: auto, weartwin, generic, sp_sw_har, hmp, pamap2, mmfit, openpack, realworld; "
-                              "sp_sw_har:phone reads sp_sw_har's phone (in a trouser pocket, site 'pocket') instead of its watch")
+                              "layouts with several devices read one: FORMAT:DEVICE, e.g. sp_sw_har:phone (in a trouser "
+                              "pocket, site 'pocket'), pamap2:hand|chest|ankle, realworld:forearm|chest|head|shin|thigh|"
+                              "upperarm|waist, mmfit:left_wrist|right_wrist, openpack:atr01..atr04")
     sim: list = opt([], "WearTwin export folders: pretraining data (simpharnet, multi3net) or extra training data (dcl, rf)")
     inputs: str = opt("imu", "what the model sees: imu, acc, imu_mag (orientation-invariant), acc_mag, imp, fused")
     sites: list = opt(["left_wrist"], "simulated IMU sites to use; real device sites map onto them (--site-map)")
@@ -67,6 +69,9 @@ class RunConfig:
     lr: float = opt(1e-3, "learning rate (AdamW)")
     weight_decay: float = opt(1e-4, "AdamW weight decay")
     patience: int = opt(8, "early stopping: epochs without better validation macro-F1")
+    min_steps: int = opt(300, "few labels: every epoch repeats the labelled windows so that --epochs take at least "
+                              "this many optimizer steps (10 labels per class are a batch or two: one pass per epoch "
+                              "would be a few dozen steps in all); 0 = one pass per epoch")
     lr_schedule: str = opt("constant", "learning-rate schedule per step: constant, cosine (to 1 %), onecycle")
     warmup: float = opt(0.0, "share of the steps with a linear warm-up (cosine)")
     augment: bool = opt(False, "augment training windows: random rotation of each sensor triad, scaling, time-warp")
@@ -114,18 +119,22 @@ class RFConfig(RunConfig):
 
 @dataclass
 class TransferConfig(RunConfig):
-    finetune: str = opt("plateau", "how the pretrained encoder trains on real labels: plateau (frozen until the "
-                        "validation macro-F1 - or without validation the training loss - stops improving for "
-                        "--freeze-patience epochs, then unfrozen), linear (linear probe: always frozen), full "
-                        "(everything from the start), epochs (frozen for --unfreeze-after epochs)")
+    finetune: str = opt("auto", "how the pretrained encoder trains on real labels: steps (fixed --epochs x "
+                        "--min-steps, the encoder frozen for the first third then trained at the full rate, no early "
+                        "stopping: every labelled window trains; bench_transfer.py's recipe), plateau (frozen until the validation macro-F1 - or without validation the "
+                        "training loss - stops improving for --freeze-patience epochs, then unfrozen), linear "
+                        "(linear probe: always frozen), full (everything from the start), epochs (frozen for "
+                        "--unfreeze-after epochs); auto = steps for --init under a label budget (a few validation "
+                        "windows cannot pick an epoch), else plateau")
     freeze_patience: int = opt(5, "plateau fine-tuning: epochs without improvement before the encoder unfreezes")
     encoder_lr_mult: float = opt(0.1, "learning-rate multiplier of the pretrained encoder once it trains")
     unfreeze_after: int = opt(5, "--finetune epochs: epochs with a frozen encoder before it trains too")
     init: str = opt("", "start from a pretrained WearTwin encoder: NAME (ml/pretrained/NAME) or a model folder of "
                         "`weartwin pretrain`; the device named by --site becomes its 6 inputs, resampled to its rate "
                         "and window, scaled by its fixed constants (not by the data's statistics)")
-    site: str = opt("", "with --init: the real device's site as the dataset names it (e.g. wrist, pocket; default: "
-                        "the only one the data have)")
+    site: str = opt("", "with --init: the real device's site as the dataset names it (e.g. wrist, pocket; PAMAP2 "
+                        "hand|chest|ankle, RealWorld thigh, ...: a multi-device layout is read at that device; "
+                        "default: the only one the data have)")
     adapt: str = opt("none", "with --init: none, or ssl (SimCLR on the training subjects' unlabelled windows "
                              "before fine-tuning; never the held-out subject's)")
     adapt_epochs: int = opt(10, "--adapt ssl: epochs")

@@ -108,6 +108,9 @@ def test_train_init_runs_one_fold_and_ssl_never_sees_held_out(encoder, tmp_path)
     res = json.loads(next((out / "folds").rglob("result.json")).read_text())
     held = set(res["audit"]["test"])
     assert res["history"]["init"]["arch"] == "resnet" and res["history"]["init"]["weights"] > 0
+    # under a label budget: fixed steps (no validation to stop on), every labelled window trains
+    assert res["history"]["finetune_mode"] == "steps" and res["audit"]["windows"]["val"] == 0
+    assert "fixed steps" in res["audit"]["validation_note"]
     assert res["history"]["adapt"]["subjects"] and not held & set(res["history"]["adapt"]["subjects"])
     assert not held & set(res["audit"]["adapt"])
     cfg = json.loads((out / "config.json").read_text())

@@ -113,3 +113,29 @@ def test_shared_hmp():
     assert len({s.subject for s in seqs}) >= 14 and len({s.labels[0] for s in seqs}) == 14
     g = np.median(np.concatenate([np.linalg.norm(s.data, axis=1) for s in seqs[:50]]))
     assert 8.0 < g < 12.0
+
+
+def test_multi_device_layouts_read_the_device_asked_for(tmp_path):
+    """FORMAT:DEVICE (or --site DEVICE for train --init / predict --zero-shot) reads that device; a device the
+    layout does not have is one line naming the ones it has."""
+    from ml.data.readers import device_variants
+
+    write_pamap2(tmp_path / "p")
+    write_realworld(tmp_path / "rw")
+    write_sp_sw_har(tmp_path / "sp")
+    for fmt, site in (("pamap2:ankle", "ankle"), ("pamap2:chest", "chest"), ("realworld:chest", "chest")):
+        seqs, warns = _load(tmp_path / ("p" if "pamap2" in fmt else "rw"), fmt=fmt)
+        assert not warns and seqs and all(s.channels[0] == f"{site}.acc_x" for s in seqs)
+    seqs, _ = _load(tmp_path / "p", site="chest")                   # --site alone picks the device
+    assert {s.channels[0] for s in seqs} == {"chest.acc_x"}
+    seqs, _ = _load(tmp_path / "sp", site="pocket")
+    assert {s.channels[0] for s in seqs} == {"pocket.acc_x"}
+    assert device_variants("pamap2") == ["ankle", "chest", "hand"] and device_variants("hmp") == []
+    with pytest.raises(DataError, match=r"--site knee: .* has devices at ankle, chest, hand"):
+        _load(tmp_path / "p", site="knee")
+    with pytest.raises(DataError, match=r"--format pamap2:foot: pamap2 has devices at ankle, chest, hand"):
+        _load(tmp_path / "p", fmt="pamap2:foot")
+    with pytest.raises(DataError, match=r"realworld recordings of the thigh device"):
+        _load(tmp_path / "rw", fmt="realworld:thigh")              # a position this copy does not hold
+    with pytest.raises(DataError, match="one device"):
+        _load(tmp_path / "p", fmt="hmp:x")

@@ -40,7 +40,7 @@ def _encoder_state(net):
 @pytest.mark.parametrize("mode", ["linear", "plateau"])
 def test_frozen_until_plateau_and_linear_probe(data, tmp_path, mode):
     cfg, real, tr, va, sim = _fold(data, finetune=mode, freeze_patience=2, patience=100, epochs=10,
-                                   encoder_lr_mult=0.5, text_head=False)
+                                   encoder_lr_mult=0.5, text_head=False, min_steps=0)   # one pass per epoch
     r = SImpHARRecipe(cfg, real.channels, real.classes, 0, tmp_path)
     r.fit(tr, va, sim)
     pre = torch.load(tmp_path / "pretrain.pt", weights_only=True)["model"]
@@ -84,3 +84,25 @@ def test_multi3net_reconstruction_bottleneck():
     imu, pose = torch.randn(4, 50, 6), torch.randn(4, 50, 22, 6)
     losses = net.pretrain_losses(imu, pose, torch.randn(4, 384))
     assert torch.isfinite(losses["recon"]) and net.reconstruct(net.recon[0], torch.randn(4, 16), 40).shape == (4, 40, 6)
+
+
+def test_min_steps_repeat_few_windows_and_keep_one_pass_for_many():
+    """10 labelled windows in batches of 64: 5 epochs are 5 steps in one pass each; --min-steps 50 makes
+    them 50 steps of 10 windows, every window once per permutation."""
+    from ml.training.loop import Schedule, fit
+
+    for n, min_steps, want in ((10, 0, 5), (10, 50, 50), (640, 50, 50), (6400, 50, 500)):
+        net = torch.nn.Linear(3, 2)
+        seen = []
+
+        def loss_fn(m, idx):
+            seen.append(np.asarray(idx).copy())
+            return m(torch.zeros(len(idx), 3)).sum()
+
+        fit(net, n, loss_fn, Schedule(epochs=5, batch_size=64, progress=False, min_steps=min_steps, amp=False),
+            torch.device("cpu"))
+        assert len(seen) == want, (n, min_steps)
+        if n == 10:                       # each step: all 10 windows, a fresh permutation
+            assert all(sorted(i.tolist()) == list(range(10)) for i in seen)
+        else:                             # batches of 64, every window once per pass
+            assert {len(i) for i in seen} == {64} and len(np.unique(np.concatenate(seen[:n // 64]))) == n

@@ -111,13 +111,14 @@ def main(argv=None) -> int:
     return 1 if failed else 0
 
 
-def _load_all(a) -> tuple[list, int]:
-    """Every recording of the --data folders (labels optional); a folder that cannot be read is
-    one error line, the others go on. Returns (sequences, folders failed)."""
+def _load_all(a, site: str = "") -> tuple[list, int]:
+    """Every recording of the --data folders (labels optional; of a multi-device layout, the device
+    at `site`); a folder that cannot be read is one error line, the others go on. Returns
+    (sequences, folders failed)."""
     seqs, failed = [], 0
     for d in a.data:
         try:
-            seqs += load_dataset(d, a.format, require_labels=False)
+            seqs += load_dataset(d, a.format, require_labels=False, site=site)
         except DataError as e:
             print(f"weartwin predict: error: {e}", file=sys.stderr)
             failed += 1
@@ -137,7 +138,7 @@ def zero_shot_main(a) -> int:
     except EncoderFileError as e:
         print(f"weartwin predict: error: {e}", file=sys.stderr)
         return 1
-    seqs, failed = _load_all(a)
+    seqs, failed = _load_all(a, a.site)
     if not seqs:
         return 1
     try:

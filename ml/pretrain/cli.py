@@ -119,7 +119,7 @@ def match_corpus(a, corpus):
     from .match import corpus_weights
     from .transfer import check_units, device_channels, device_windows
 
-    seqs = [s for d in a.match_data for s in load_dataset(d, a.match_format, require_labels=False)]
+    seqs = [s for d in a.match_data for s in load_dataset(d, a.match_format, require_labels=False, site=a.match_site)]
     if a.match_subjects:
         want = {x.strip() for x in a.match_subjects.split(",") if x.strip()}
         have = sorted({s.subject for s in seqs})

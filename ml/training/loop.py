@@ -87,6 +87,7 @@ class Schedule:
     lr_schedule: str = "constant"   # constant, cosine, onecycle (per step)
     warmup: float = 0.0             # share of steps with a linear warm-up (cosine)
     plateau_patience: int = 0       # epochs without improvement before plateau_hook (0: = patience)
+    min_steps: int = 0              # few windows: each epoch repeats them so that all epochs take >= this many steps
 
 
 @dataclass
@@ -153,7 +154,13 @@ def fit(model: torch.nn.Module, n_train: int, loss_fn, sched: Schedule, device: 
                             lr=sched.lr, weight_decay=sched.weight_decay)
     for g in opt.param_groups:
         g["base_lr"] = g["lr"]
-    steps_per_epoch = max(1, (n_train // dist.world) // sched.batch_size) if n_train // dist.world >= sched.batch_size else 1
+    # One pass over the training windows per epoch; with few windows (10 labels per class is one or two
+    # batches) that is a handful of optimizer steps in all, so each epoch then repeats the windows (fresh
+    # permutations) until the epochs together take at least sched.min_steps steps.
+    n_local = max(1, n_train // dist.world)
+    bs = min(sched.batch_size, n_local)
+    steps_per_epoch = max(n_local // bs, math.ceil(sched.min_steps / max(1, sched.epochs)), 1)
+    reps = max(1, math.ceil(steps_per_epoch * bs / n_local))      # permutations drawn per epoch
     total_steps = max(1, steps_per_epoch * sched.epochs)
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     hist, start, bad, best_state = History(), 0, 0, None
@@ -181,7 +188,7 @@ def fit(model: torch.nn.Module, n_train: int, loss_fn, sched: Schedule, device: 
         return DDP(base, device_ids=ids, find_unused_parameters=True)
 
     rng = np.random.default_rng([sched.seed, 11])
-    for _ in range(start):   # the permutations of finished epochs, so a resumed run continues the same stream
+    for _ in range(start * reps):   # the permutations of finished epochs: a resumed run continues the same stream
         rng.permutation(n_train)
     t0 = time.perf_counter()
     epoch = start
@@ -196,14 +203,14 @@ def fit(model: torch.nn.Module, n_train: int, loss_fn, sched: Schedule, device: 
             if isinstance(mod, torch.nn.modules.batchnorm._BatchNorm) and mod.weight is not None \
                     and not mod.weight.requires_grad:
                 mod.eval()
-        perm = rng.permutation(n_train)[dist.rank::dist.world]
-        nb = max(1, len(perm) // sched.batch_size) if len(perm) >= sched.batch_size else 1
+        perm = np.concatenate([rng.permutation(n_train)[dist.rank::dist.world] for _ in range(reps)])
+        nb = steps_per_epoch
         total, bar = 0.0, None
         it = range(nb)
         if sched.progress and dist.main:
             it = bar = tqdm(it, desc=f"{sched.desc} {epoch + 1}/{sched.epochs}", leave=False, mininterval=0.5)
         for b in it:
-            idx = perm[b * sched.batch_size:(b + 1) * sched.batch_size] if nb > 1 else perm
+            idx = perm[b * bs:(b + 1) * bs] if nb > 1 or reps > 1 else perm
             if sched.lr_schedule != "constant":
                 f = _lr_factor(sched.lr_schedule, step / total_steps, sched.warmup)
                 for g in opt.param_groups:

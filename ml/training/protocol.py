@@ -147,10 +147,12 @@ def _mask(w: Windows, subjects) -> np.ndarray:
 
 
 def trains_on_every_label(cfg: RunConfig, budget: Budget) -> bool:
-    """Under a label budget a model without early stopping (rf) trains on every labelled window:
-    validation windows would only have been reported, handicapping it in low-label comparisons.
-    With full labels the subject split stays (its numbers are the published baselines)."""
-    return not budget.full and not RECIPES[cfg.model].early_stopping
+    """Under a label budget a model without early stopping (rf; an --init encoder fine-tuned for
+    fixed steps, --finetune auto|steps) trains on every labelled window: validation windows would
+    only have been reported, handicapping it in low-label comparisons. With full labels the
+    subject split stays (its numbers are the published baselines)."""
+    fixed = bool(getattr(cfg, "init", "")) and getattr(cfg, "finetune", "") in ("auto", "steps")
+    return not budget.full and (fixed or not RECIPES[cfg.model].early_stopping)
 
 
 def prepare_fold(real: Windows, sim: Windows | None, fold: Fold, cfg: RunConfig, seed: int, budget=1.0):
@@ -182,8 +184,9 @@ def prepare_fold(real: Windows, sim: Windows | None, fold: Fold, cfg: RunConfig,
              "labelled": {"train": class_counts(train), "val": class_counts(val),
                           "total": len(train) + len(val)}}
     if trains_on_every_label(cfg, budget):
-        audit["validation_note"] = (f"{cfg.model} has no early stopping: all {len(lab)} labelled windows of the "
-                                    "budget train it, none is held back for validation")
+        audit["validation_note"] = (f"{cfg.model}{' --init (fixed steps)' if getattr(cfg, 'init', '') else ''} has no "
+                                    f"early stopping: all {len(lab)} labelled windows of the budget train it, none is "
+                                    "held back for validation")
     elif how == "none":
         audit["validation_note"] = (f"budget too small for validation (< {MIN_VAL_PER_CLASS} labelled windows in "
                                     f"every class): no early stopping, fixed {cfg.epochs} epochs")

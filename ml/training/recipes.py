@@ -73,23 +73,30 @@ class TorchRecipe(Recipe):
         super().__init__(*a, **k)
         self.device = pick_device(self.cfg.device)
 
-    def schedule(self, desc: str, epochs=None, lr=None) -> Schedule:
+    def schedule(self, desc: str, epochs=None, lr=None, pretraining: bool = False) -> Schedule:
+        """Training on the labelled windows (--min-steps applies), or pretraining on --sim (it does not)."""
         c = self.cfg
         return Schedule(epochs=c.epochs if epochs is None else epochs, batch_size=c.batch_size,
                         lr=c.lr if lr is None else lr, weight_decay=c.weight_decay, patience=c.patience,
                         amp=c.amp, seed=self.seed, progress=c.show_progress(), desc=desc, lr_schedule=c.lr_schedule,
-                        warmup=c.warmup, plateau_patience=getattr(c, "freeze_patience", 0))
+                        warmup=c.warmup, plateau_patience=getattr(c, "freeze_patience", 0),
+                        min_steps=0 if pretraining else getattr(c, "min_steps", 0))
 
-    def transfer(self, pretrained: bool, mode: str | None = None) -> dict:
+    def transfer(self, pretrained: bool, mode: str | None = None, has_val: bool = True) -> dict:
         """Hooks for fine-tuning a pretrained encoder (`net.encoder_parameters()`), by --finetune:
         plateau: frozen until the validation score (or training loss) stops improving for
         --freeze-patience epochs, then trained at lr × --encoder-lr-mult; linear: always frozen
-        (linear probe); epochs: frozen for --unfreeze-after epochs; full: trains from the start.
+        (linear probe); epochs: frozen for --unfreeze-after epochs; full: trains from the start;
+        steps: frozen for the first third of --epochs, then trained at the full rate, no
+        validation (the last weights; the recipe bench_transfer.py measured). auto: steps when there is no validation set
+        under --init (the protocol gives every labelled window to training then), else plateau.
         Without pretraining everything trains from the start at the full rate."""
         c = self.cfg
         mode = mode or (c.finetune if pretrained else "full")
-        if mode not in ("plateau", "linear", "full", "epochs"):
-            raise ValueError(f"--finetune: unknown '{mode}' (plateau, linear, full, epochs)")
+        if mode == "auto":
+            mode = "steps" if getattr(c, "init", "") and not has_val else "plateau"
+        if mode not in ("plateau", "linear", "full", "epochs", "steps"):
+            raise ValueError(f"--finetune: unknown '{mode}' (auto, steps, plateau, linear, full, epochs)")
         state = {"unfrozen": False}
         self.history["finetune_mode"] = mode
 
@@ -110,6 +117,8 @@ class TorchRecipe(Recipe):
                 return set_frozen(m, c.unfreeze_after < 0 or epoch < c.unfreeze_after)
             if mode == "plateau":
                 return set_frozen(m, not state["unfrozen"])
+            if mode == "steps":
+                return set_frozen(m, epoch < max(1, c.epochs // 3))
             return False
 
         def plateau_hook(m, epoch):
@@ -121,11 +130,12 @@ class TorchRecipe(Recipe):
 
         def param_groups(m):
             ids = {id(p) for p in enc(m)}
-            mult = c.encoder_lr_mult if pretrained else 1.0
+            mult = c.encoder_lr_mult if pretrained and mode != "steps" else 1.0   # steps: bench_transfer's recipe
             return [(enc(m), mult), ([p for p in m.parameters() if id(p) not in ids], 1.0)]
 
         return {"epoch_hook": epoch_hook if mode != "full" else None,
-                "plateau_hook": plateau_hook if mode == "plateau" else None, "param_groups": param_groups}
+                "plateau_hook": plateau_hook if mode == "plateau" else None, "param_groups": param_groups,
+                "validate": mode != "steps"}
 
     def augmenter(self, train: Windows):
         c = self.cfg
@@ -143,7 +153,7 @@ class TorchRecipe(Recipe):
         return torch.tensor(w, dtype=torch.float32, device=self.device)
 
     def supervised(self, net: nn.Module, train: Windows, val: Windows, desc: str, epoch_hook=None,
-                   extra_loss=None, plateau_hook=None, param_groups=None):
+                   extra_loss=None, plateau_hook=None, param_groups=None, validate: bool = True):
         X = torch.from_numpy(train.x).to(self.device)
         Y = torch.from_numpy(train.y).to(self.device)
         weights = self._class_weights(train.y)
@@ -159,7 +169,7 @@ class TorchRecipe(Recipe):
             return macro_f1(val.y, predict(m, val.x, self.device).argmax(1))
 
         h = fit(net, len(train), loss_fn, self.schedule(desc), self.device,
-                score_fn=score_fn if len(val) else None, ckpt=self.dir / "finetune.pt", epoch_hook=epoch_hook,
+                score_fn=score_fn if len(val) and validate else None, ckpt=self.dir / "finetune.pt", epoch_hook=epoch_hook,
                 key=self.key, plateau_hook=plateau_hook, param_groups=param_groups)
         self.history["finetune"] = h.to_dict()
         self.net = net
@@ -181,7 +191,7 @@ class TorchRecipe(Recipe):
             return m(*(t[i] for t in tensors))
 
         h = fit(task, len(sim), loss_fn, self.schedule(f"{desc} s{self.seed}", self.cfg.pretrain_epochs,
-                                                       self.cfg.pretrain_lr), self.device, ckpt=ckpt,
+                                                       self.cfg.pretrain_lr, pretraining=True), self.device, ckpt=ckpt,
                 key=self.pretrain_key or self.key)
         self.history["pretrain"] = h.to_dict()
 
@@ -210,7 +220,7 @@ class DCLRecipe(TorchRecipe):
         torch.manual_seed(self.seed)
         net = build_net(c, train.x.shape[2], len(self.classes), train.x.shape[1])
         pretrained = self.from_encoder(net, train)
-        self.supervised(net, train, val, f"dcl s{self.seed}", **(self.transfer(True) if pretrained else {}))
+        self.supervised(net, train, val, f"dcl s{self.seed}", **(self.transfer(True, has_val=len(val) > 0) if pretrained else {}))
 
 
 class ResNetRecipe(TorchRecipe):
@@ -221,7 +231,7 @@ class ResNetRecipe(TorchRecipe):
         torch.manual_seed(self.seed)
         net = build_net(c, train.x.shape[2], len(self.classes), train.x.shape[1])
         pretrained = self.from_encoder(net, train)
-        self.supervised(net, train, val, f"resnet s{self.seed}", **(self.transfer(True) if pretrained else {}))
+        self.supervised(net, train, val, f"resnet s{self.seed}", **(self.transfer(True, has_val=len(val) > 0) if pretrained else {}))
 
 
 def build_net(c: RunConfig, in_channels: int, n_classes: int, window: int) -> nn.Module:
@@ -280,7 +290,7 @@ class SImpHARRecipe(TorchRecipe):
         if c.text_head:                     # zero-shot classifier as the starting head
             emb = torch.from_numpy(class_text_embeddings(self.classes))
             net.init_text_head(emb)
-        self.supervised(net, train, val, f"simphar finetune s{self.seed}", **self.transfer(pretrained))
+        self.supervised(net, train, val, f"simphar finetune s{self.seed}", **self.transfer(pretrained, has_val=len(val) > 0))
 
     def pretrain_ckpt(self) -> Path:
         return self.shared_pretrain or self.dir / "pretrain.pt"
@@ -324,7 +334,7 @@ class Multi3NetRecipe(TorchRecipe):
         if pretrained:
             self.pretrain(net, sim, self.shared_pretrain or self.dir / "pretrain.pt")
         self.supervised(net, train, val, f"m3net finetune s{self.seed}", extra_loss=net.balance_loss,
-                        **self.transfer(pretrained, "linear" if c.freeze_encoders else None))
+                        **self.transfer(pretrained, "linear" if c.freeze_encoders else None, has_val=len(val) > 0))
 
 
 RECIPES = {"rf": RFRecipe, "dcl": DCLRecipe, "resnet": ResNetRecipe, "simpharnet": SImpHARRecipe, "multi3net": Multi3NetRecipe}

@@ -4,14 +4,17 @@
 | --- | --- |
 | `weartwin` | `*.npz` exports of `weartwin bake` (labels from `meta.label`, text from `meta.text`) |
 | `generic` | DESIGN.md: `index.csv` (file,subject[,label][,session]) + one CSV per file |
-| `sp_sw_har` | `sNN/sNN_EE_sw.csv` smartwatch files (Matey-Sanz et al.); `sp_sw_har:phone`: the `_sp.csv` phone files |
+| `sp_sw_har` | `sNN/sNN_EE_sw.csv` smartwatch files (Matey-Sanz et al.); `sp_sw_har:phone` (or `:pocket`): the `_sp.csv` phone files |
 | `hmp` | `<Activity>/Accelerometer-<date>-<activity>-<volunteer>.txt` (Bruno et al.) |
 | `pamap2` | `Protocol/subject1NN.dat` (+ `Optional/`), 54 space-separated columns |
 | `mmfit` | `wNN/wNN_labels.csv` + `wNN_sw_{l,r}_{acc,gyr}.npy` |
 | `openpack` | `UXXXX/atr/atr0N/SXXXX.csv` + `UXXXX/annotation/openpack-operations/SXXXX.csv` |
 | `realworld` | `probandN/data/{acc,gyr}_<activity>_csv.zip` (or the CSVs unzipped) |
 
-`load_dataset(path)` detects the layout. A file that cannot be read is reported in one line
+`load_dataset(path)` detects the layout. Layouts with several devices read one at a time:
+`pamap2:hand|chest|ankle`, `realworld:forearm|chest|head|shin|thigh|upperarm|waist`,
+`mmfit:left_wrist|right_wrist`, `openpack:atr01..atr04` (or their sites), `sp_sw_har:watch|phone`
+(`device_variants(name)` lists them); `train --init` and `predict --zero-shot` take `--site DEVICE` for it. A file that cannot be read is reported in one line
 (`DataError` text) and skipped; a folder with nothing readable is an error.
 """
 from __future__ import annotations
@@ -63,22 +66,36 @@ def _usable(s: Sequence, warn) -> bool:
     return True
 
 
-def load_dataset(path, fmt: str = "auto", warn=None, **options) -> list[Sequence]:
+def device_variants(name: str) -> list[str]:
+    """The devices a multi-device layout can be read at (`--format NAME:DEVICE`); [] for one device."""
+    return sorted(getattr(READERS[name], "VARIANTS", {}))
+
+
+def load_dataset(path, fmt: str = "auto", warn=None, site: str = "", **options) -> list[Sequence]:
     """All readable sequences under `path`. Unreadable files are reported through `warn`
-    (default: a line on stderr) and skipped."""
+    (default: a line on stderr) and skipped. A layout with several devices (PAMAP2's hand, chest
+    and ankle; RealWorld's seven positions; ...) reads one: `FORMAT:DEVICE`, else the device named
+    `site` (the `--site` of `train --init` / `predict --zero-shot`), else the layout's default."""
     path = Path(path)
     warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
     name, _, variant = (fmt or "auto").partition(":")   # FORMAT:VARIANT, e.g. sp_sw_har:phone
     name = detect(path) if name == "auto" else name
     if name not in READERS:
         raise DataError(f"unknown dataset format '{fmt}' (choose from auto, {', '.join(READERS)})")
+    devices = device_variants(name)
+    if not variant and site and devices:
+        if site not in devices:
+            raise DataError(f"--site {site}: {path} ({name}) has devices at {', '.join(devices)}")
+        variant = site
     if variant:
-        if not hasattr(READERS[name], "VARIANTS"):
-            raise DataError(f"--format {fmt}: {name} has no variants")
+        if not devices:
+            raise DataError(f"--format {fmt}: {name} has one device (no ':DEVICE' to choose)")
+        if variant not in devices:
+            raise DataError(f"--format {fmt}: {name} has devices at {', '.join(devices)}")
         options["variant"] = variant
     seqs = [s for s in READERS[name].read(path, warn=warn, **options) if _usable(s, warn)]
     if not seqs:
-        raise DataError(f"{path}: no readable {name} recordings")
+        raise DataError(f"{path}: no readable {name} recordings" + (f" of the {variant} device" if variant else ""))
     for s in seqs:
         s.dataset = s.dataset or name
     return seqs

@@ -22,6 +22,7 @@ from .generic import open_inside, open_text, why
 
 WORKOUT = re.compile(r"^w\d+$")
 SIDES = {"l": "left_wrist", "r": "right_wrist"}
+VARIANTS = {"l": "l", "r": "r", "left": "l", "right": "r", "left_wrist": "l", "right_wrist": "r"}   # mmfit:right
 
 
 def detect(path: Path) -> bool:
@@ -73,7 +74,10 @@ def _labels(frames: np.ndarray, sets: list, lf: Path) -> np.ndarray:
     return labels
 
 
-def read(path: Path, warn, side: str = "l", subject_map: dict | None = None, **_):
+def read(path: Path, warn, side: str = "l", subject_map: dict | None = None, variant: str = "", **_):
+    side = VARIANTS.get(variant or side)
+    if side is None:
+        raise DataError(f"MM-Fit has smartwatches at left_wrist and right_wrist, not '{variant}'")
     from addon import limits
 
     cap = int(limits.limit("frames"))

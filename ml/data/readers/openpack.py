@@ -35,7 +35,13 @@ def _operation(v: str) -> str:
         return v.strip().lower().replace(" ", "_")
 
 
-def read(path: Path, warn, device: str = "atr02", **_):
+VARIANTS = {**{d: d for d in DEVICES}, **{site: d for d, site in DEVICES.items()}}   # openpack:atr03 / :right_upperarm
+
+
+def read(path: Path, warn, device: str = "atr02", variant: str = "", **_):
+    device = VARIANTS.get(variant or device)
+    if device is None:
+        raise DataError(f"OpenPack has devices {', '.join(f'{d} ({s})' for d, s in DEVICES.items())}, not '{variant}'")
     seqs = []
     for user in sorted(p for p in path.iterdir() if p.is_dir() and USER.match(p.name)):
         for f in sorted((user / "atr" / device).glob("S*.csv")):

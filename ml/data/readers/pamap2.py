@@ -43,7 +43,11 @@ def _fill_nan(x: np.ndarray) -> np.ndarray:
     return x
 
 
-def read(path: Path, warn, site: str = "hand", **_):
+VARIANTS = {s: s for s in IMU_START}      # --format pamap2:chest, or --site chest with --init
+
+
+def read(path: Path, warn, site: str = "hand", variant: str = "", **_):
+    site = variant or site
     if site not in IMU_START:
         raise DataError(f"PAMAP2 has IMUs at {', '.join(IMU_START)}, not '{site}'")
     b = IMU_START[site]

@@ -124,7 +124,14 @@ def _table(where: str, load) -> np.ndarray:
     return x
 
 
-def read(path: Path, warn, position: str = "forearm", **_):
+POSITIONS = ("forearm", "chest", "head", "shin", "thigh", "upperarm", "waist")   # forearm: the watch-like one
+VARIANTS = {p: p for p in POSITIONS}        # --format realworld:thigh, or --site thigh with --init
+
+
+def read(path: Path, warn, position: str = "forearm", variant: str = "", **_):
+    position = (variant or position).lower()
+    if position not in POSITIONS:
+        raise DataError(f"RealWorld has devices at {', '.join(POSITIONS)}, not '{position}'")
     seqs = []
     for pb in sorted(p for p in path.iterdir() if p.is_dir() and PROBAND.match(p.name)):
         found: dict = {}

@@ -23,7 +23,7 @@ def detect(path: Path) -> bool:
     return path.is_dir() and any(FILE.match(p.name) for p in path.glob("s*/*.csv"))
 
 
-VARIANTS = {"watch": "sw", "phone": "sp", "sw": "sw", "sp": "sp"}
+VARIANTS = {"watch": "sw", "phone": "sp", "sw": "sw", "sp": "sp", "wrist": "sw", "pocket": "sp"}
 SITES = {"sw": "wrist", "sp": "pocket"}
 
 
