@@ -15,7 +15,7 @@ export OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1
 declare -A DATA=([watch]="--data $D/sp_sw_har --site wrist"
                  [phone]="--data $D/sp_sw_har --format sp_sw_har:phone --site pocket"
                  [hmp]="--data $D/hmp")
-declare -A SCRATCH=([watch]="" [phone]="--sites pocket" [hmp]="--inputs acc")    # HMP has no gyroscope
+declare -A SCRATCH=([watch]="--inputs imu" [phone]="--inputs imu --sites pocket" [hmp]="--inputs acc")    # HMP has no gyroscope
 for t in ${TARGETS:-watch phone hmp}; do
   for a in ${ARCHS:-simpharnet resnet dcl}; do
     for arm in scratch init; do
