@@ -9,6 +9,7 @@ from .config import CONFIGS, RunConfig
 import numpy as np
 
 from .data import DataError, channel_names, load_dataset, make_windows
+from .data.readers import device_of
 from .data.channels import axes_matrix, is_mounting, mounting_matrix, reframe
 from .data.windows import Windows
 
@@ -44,8 +45,7 @@ def load_windows(cfg: RunConfig, warn=None) -> tuple[Windows, Windows | None]:
     """Real windows (every class seen) and simulated windows (the same classes and channels)."""
     if not cfg.data:
         raise DataError("no --data given: training needs real labelled data (see `weartwin train --help`)")
-    seqs = [s for d in cfg.data for s in load_dataset(d, cfg.format, warn=warn,
-                                                      site=cfg.site if getattr(cfg, "init", "") else "")]
+    seqs = [s for d in cfg.data for s in load_dataset(d, cfg.format, warn=warn, site=device_of(cfg.to_dict()))]
     if getattr(cfg, "init", ""):
         return encoder_windows(cfg, seqs, warn), None
     names = channel_names(cfg.inputs, cfg.sites, cfg.pairs)
@@ -217,7 +217,8 @@ def train_final(cfg: RunConfig, real: Windows, sim: Windows | None, out: Path, l
     recipe.fit(tr, va, sm)
     written = model_file.save(out / "model.npz", recipe, cfg, real.channels, real.classes,
                               tr.extra["normalization"], real.x.shape[1])
-    seqs = [s for d in cfg.data for s in load_dataset(d, cfg.format, require_labels=False)]
+    seqs = [s for d in cfg.data for s in load_dataset(d, cfg.format, require_labels=False,
+                                                      site=device_of(cfg.to_dict()))]
     loaded = model_file.load(out / "model.npz")
     if cfg.model == "rf":
         model = loaded            # trees walked in numpy; checked against sklearn here

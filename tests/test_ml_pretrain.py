@@ -183,3 +183,24 @@ def test_tilt_rotations_are_rotations_within_their_angle():
     assert torch.allclose(torch.linalg.det(R), torch.ones(2000, dtype=torch.float64), atol=1e-5)
     angle = torch.rad2deg(torch.arccos(((R.diagonal(dim1=1, dim2=2).sum(-1) - 1) / 2).clamp(-1, 1)))
     assert angle.max() <= 45.0 + 1e-3 and angle.max() > 40.0
+
+
+def test_init_reads_the_site_of_a_multi_device_dataset_through_final_and_predict(encoder, tmp_path):
+    """PAMAP2 has IMUs at hand, chest and ankle: --site ankle trains on the ankle, --final labels the ankle,
+    and `predict` with that model reads the ankle again (the model remembers its device)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from ml_layouts import write_pamap2
+
+    data = tmp_path / "pamap2"
+    write_pamap2(data, subjects=(101, 102, 103), n=3000)
+    out = tmp_path / "run"
+    r = weartwin("train", "resnet", "--init", encoder, "--data", data, "--site", "ankle", "--labels-per-class", "5",
+                 "--epochs", "2", "--min-steps", "4", "--final", "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert "ankle.acc_x" in r.stdout + r.stderr
+    labels = tmp_path / "labels.csv"
+    r = weartwin("predict", out / "model.npz", data, "--out", labels)
+    assert r.returncode == 0, r.stderr
+    assert len(list(csv.DictReader(labels.open()))) > 10
+    r = weartwin("train", "resnet", "--init", encoder, "--data", data, "--site", "knee", "--out", tmp_path / "r2")
+    assert r.returncode == 1 and "--site knee" in r.stderr and "ankle, chest, hand" in r.stderr

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data import DataError, load_dataset
+from ..data.readers import device_of
 from ..data.channels import extract, normalize_label
 from ..data.resample import resample
 
@@ -95,7 +96,7 @@ def main(argv=None) -> int:
     except ModelFileError as e:
         print(f"weartwin predict: error: {e}", file=sys.stderr)
         return 1
-    seqs, failed = _load_all(a)
+    seqs, failed = _load_all(a, device_of(model.meta["config"]))    # the device the model was trained on
     if not seqs:
         return 1
     try:

@@ -71,6 +71,14 @@ def device_variants(name: str) -> list[str]:
     return sorted(getattr(READERS[name], "VARIANTS", {}))
 
 
+def device_of(config: dict) -> str:
+    """The device a training run read, for reading more of that data the same way (its --final
+    predictions, `weartwin predict` with its model): --site under --init, else --format's :DEVICE."""
+    if config.get("init") and config.get("site"):
+        return str(config["site"])
+    return str(config.get("format") or "").partition(":")[2]
+
+
 def load_dataset(path, fmt: str = "auto", warn=None, site: str = "", **options) -> list[Sequence]:
     """All readable sequences under `path`. Unreadable files are reported through `warn`
     (default: a line on stderr) and skipped. A layout with several devices (PAMAP2's hand, chest
