@@ -425,6 +425,10 @@ def main(argv=None) -> int:
         return 0
     if a.arms == ap.get_default("arms") and not a.match_windows:
         a.arms = ",".join(x for x in ARMS if x != "encoder_match")     # it needs the pretraining corpus
+    if "encoder_match" in a.arms.split(",") and not a.match_windows:
+        print("bench_transfer: error: the encoder_match arm needs --match-windows (the encoder's pretraining corpus, "
+              "weartwin pretrain --save-windows)", file=sys.stderr)
+        return 2
     if a.quick:
         explicit = {x.split("=")[0].lstrip("-").replace("-", "_") for x in (argv if argv is not None else sys.argv[1:])}
         for k, v in QUICK.items():

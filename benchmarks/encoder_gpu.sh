@@ -15,7 +15,7 @@ export PYTHONUNBUFFERED=1
 PY=${PY:-python3}
 out=$1; W=/tmp/weartwin_gpu; mkdir -p "$out" "$W"
 start=$SECONDS
-left() { echo $(( ${LIMIT_S:-560} - (SECONDS - start) )); }
+left() { local l=$(( ${LIMIT_S:-560} - (SECONDS - start) )); echo $(( l > 1 ? l : 1 )); }
 bench() {   # bench ENCODER TAG: every target in parallel
   for t in ${TARGETS:-sp_sw_har sp_sw_har_phone hmp}; do
     [ -f "$1/encoder.pt" ] || continue

@@ -69,9 +69,10 @@ class RunConfig:
     lr: float = opt(1e-3, "learning rate (AdamW)")
     weight_decay: float = opt(1e-4, "AdamW weight decay")
     patience: int = opt(8, "early stopping: epochs without better validation macro-F1")
-    min_steps: int = opt(300, "few labels: every epoch repeats the labelled windows so that --epochs take at least "
-                              "this many optimizer steps (10 labels per class are a batch or two: one pass per epoch "
-                              "would be a few dozen steps in all); 0 = one pass per epoch")
+    min_steps: int = opt(300, "every epoch repeats the training windows (fresh permutations) until the --epochs "
+                              "together take at least this many optimizer steps; only small training sets change (10 "
+                              "labels per class are a batch or two: one pass per epoch would be a few dozen steps in "
+                              "all), from scratch and fine-tuned alike; 0 = one pass per epoch")
     lr_schedule: str = opt("constant", "learning-rate schedule per step: constant, cosine (to 1 %), onecycle")
     warmup: float = opt(0.0, "share of the steps with a linear warm-up (cosine)")
     augment: bool = opt(False, "augment training windows: random rotation of each sensor triad, scaling, time-warp")
@@ -119,9 +120,10 @@ class RFConfig(RunConfig):
 
 @dataclass
 class TransferConfig(RunConfig):
-    finetune: str = opt("auto", "how the pretrained encoder trains on real labels: steps (fixed --epochs x "
-                        "--min-steps, the encoder frozen for the first third then trained at the full rate, no early "
-                        "stopping: every labelled window trains; bench_transfer.py's recipe), plateau (frozen until the validation macro-F1 - or without validation the "
+    finetune: str = opt("auto", "how the pretrained encoder trains on real labels: steps (all --epochs, at least "
+                        "--min-steps steps, the encoder frozen for the first third then trained at the full rate, no "
+                        "early stopping; with --init under a label budget every labelled window trains, none is "
+                        "held back for validation; bench_transfer.py's recipe), plateau (frozen until the validation macro-F1 - or without validation the "
                         "training loss - stops improving for --freeze-patience epochs, then unfrozen), linear "
                         "(linear probe: always frozen), full (everything from the start), epochs (frozen for "
                         "--unfreeze-after epochs); auto = steps for --init under a label budget (a few validation "

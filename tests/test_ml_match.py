@@ -112,6 +112,18 @@ def test_pretrain_init_match_data_continues_on_training_subjects_only(saved, tmp
     assert "## Realism matching" in card and "s0, s1" in card
 
 
+def test_checkpoint_continues_only_the_run_of_the_same_init(saved, tmp_path):
+    """An interrupted from-scratch run's checkpoint is not resumed by `--init ENC --out` the same folder."""
+    from ml.pretrain.contract import load
+    from ml.pretrain.train import Recipe, _key, _weights_id
+
+    _, enc, _ = saved
+    c, net = load(enc)
+    r = Recipe(arch="resnet")
+    assert _key(r, c, 10, None, "") != _key(r, c, 10, None, _weights_id(net.state_dict()))
+    assert _weights_id(net.state_dict()) == _weights_id({k: v.clone() for k, v in net.state_dict().items()})
+
+
 def test_match_subjects_not_in_the_data_refused_in_one_line(saved, tmp_path):
     w, enc, _ = saved
     data = write_generic(tmp_path / "real", subjects=3, seconds=6)

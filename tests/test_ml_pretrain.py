@@ -56,7 +56,7 @@ def _copy(src: Path, dst: Path) -> Path:
     return dst
 
 
-@pytest.mark.parametrize("case", ["widths_vs_weights", "huge", "unknown_arch", "pickle", "missing"])
+@pytest.mark.parametrize("case", ["widths_vs_weights", "huge", "unknown_arch", "pickle", "missing", "recipe_list"])
 def test_hostile_model_folder_refused_in_one_line(encoder, tmp_path, case):
     bad = _copy(encoder, tmp_path / "bad")
     c = json.loads((bad / "contract.json").read_text())
@@ -74,6 +74,8 @@ def test_hostile_model_folder_refused_in_one_line(encoder, tmp_path, case):
         (bad / "encoder.pt").write_bytes(pickle.dumps({"x": print}))
     elif case == "missing":
         (bad / "encoder.pt").unlink()
+    elif case == "recipe_list":
+        c["recipe"], c["command"] = ["x"], 5
     (bad / "contract.json").write_text(json.dumps(c))
     data = write_generic(tmp_path / "real", subjects=3, seconds=6)
     r = weartwin("predict", "--zero-shot", "walking,sitting", bad, data, "--out", tmp_path / "z.csv")

@@ -130,6 +130,10 @@ class Contract:
         if not isinstance(e, list) or len(e) != len(self.classes) or \
                 any(not isinstance(r, list) or len(r) != 384 or not all(isinstance(x, (int, float)) for x in r) for r in e):
             bad("class_text_emb must be one 384-number row per class")
+        for k, kind in (("recipe", dict), ("corpus", dict), ("command", str)):
+            v = getattr(self, k, None)
+            if v is not None and not isinstance(v, kind):
+                bad(f"{k} must be {'an object' if kind is dict else 'a string'}, got {type(v).__name__}")
 
 
 def feature_dim(arch: str, params: dict) -> int:

@@ -106,6 +106,7 @@ def pretrain(corpus: Corpus, out: Path, recipe: Recipe, fps: float, window_s: fl
                              f"({contract.arch} {contract.params}, {len(contract.classes)} activities): continue "
                              "from an encoder built on the same corpus")
         net.load_state_dict(state)
+    init_id = _weights_id(init[1]) if init is not None else ""
     W8 = None
     if sample_weights is not None:
         W8 = torch.as_tensor(np.asarray(sample_weights, np.float64))
@@ -142,7 +143,7 @@ def pretrain(corpus: Corpus, out: Path, recipe: Recipe, fps: float, window_s: fl
     if resume and ckpt.is_file():
         try:
             st = torch.load(ckpt, map_location=dev, weights_only=True)
-            if st.get("key") == _key(recipe, contract, N, match):
+            if st.get("key") == _key(recipe, contract, N, match, init_id):
                 net.load_state_dict(st["net"])
                 opt.load_state_dict(st["opt"])
                 sched.load_state_dict(st["sched"])
@@ -187,12 +188,12 @@ def pretrain(corpus: Corpus, out: Path, recipe: Recipe, fps: float, window_s: fl
         log(f"pretrain epoch {epoch + 1}/{recipe.epochs}: loss {m[0]:.3f} (ce {m[1]:.3f}, clip {m[2]:.3f}), "
             f"train accuracy {m[3]:.3f}, {time.perf_counter() - t0:.0f} s")
         tmp = out / ".checkpoint.pt.part"
-        torch.save({"key": _key(recipe, contract, N, match), "net": net.state_dict(), "opt": opt.state_dict(),
+        torch.save({"key": _key(recipe, contract, N, match, init_id), "net": net.state_dict(), "opt": opt.state_dict(),
                     "sched": sched.state_dict(), "epoch": epoch + 1, "history": history}, tmp)
         os.replace(tmp, ckpt)
     contract.recipe = {**asdict(recipe), "history": history, "device": str(dev)}
     if init is not None:
-        contract.recipe["continued_from"] = init[0].command[:300]
+        contract.recipe["continued_from"] = str(init[0].command or "")[:300]
     if match is not None:
         contract.recipe["realism_matching"] = match
     contract.corpus = {"windows": N, "hours_windows": round(N * window_s / 3600, 3), "files": corpus.files,
@@ -204,12 +205,24 @@ def pretrain(corpus: Corpus, out: Path, recipe: Recipe, fps: float, window_s: fl
     return contract
 
 
-def _key(recipe: Recipe, contract: Contract, n: int, match: dict | None = None) -> str:
+def _key(recipe: Recipe, contract: Contract, n: int, match: dict | None = None, init_id: str = "") -> str:
     import hashlib
     import json
 
     return hashlib.sha1(json.dumps([asdict(recipe), contract.arch, contract.params, contract.fps,
-                                    contract.window_s, contract.classes, n, match], default=str).encode()).hexdigest()
+                                    contract.window_s, contract.classes, n, match, init_id],
+                                   default=str).encode()).hexdigest()
+
+
+def _weights_id(state: dict) -> str:
+    """A digest of an encoder's weights: a checkpoint continues only the run that started from them."""
+    import hashlib
+
+    h = hashlib.sha1()
+    for k in sorted(state):
+        h.update(k.encode())
+        h.update(state[k].detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
 
 
 def model_card(c: Contract, figures: str = "") -> str:

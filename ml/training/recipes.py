@@ -118,7 +118,7 @@ class TorchRecipe(Recipe):
             if mode == "plateau":
                 return set_frozen(m, not state["unfrozen"])
             if mode == "steps":
-                return set_frozen(m, epoch < max(1, c.epochs // 3))
+                return set_frozen(m, epoch < c.epochs // 3)
             return False
 
         def plateau_hook(m, epoch):

@@ -79,11 +79,13 @@ def device_of(config: dict) -> str:
     return str(config.get("format") or "").partition(":")[2]
 
 
-def load_dataset(path, fmt: str = "auto", warn=None, site: str = "", **options) -> list[Sequence]:
+def load_dataset(path, fmt: str = "auto", warn=None, site: str = "", site_from: str = "--site",
+                 **options) -> list[Sequence]:
     """All readable sequences under `path`. Unreadable files are reported through `warn`
     (default: a line on stderr) and skipped. A layout with several devices (PAMAP2's hand, chest
     and ankle; RealWorld's seven positions; ...) reads one: `FORMAT:DEVICE`, else the device named
-    `site` (the `--site` of `train --init` / `predict --zero-shot`), else the layout's default."""
+    `site` (a site name as its sequences carry it: the `--site` of `train --init` / `predict
+    --zero-shot`; `site_from` names where it came from in errors), else the layout's default."""
     path = Path(path)
     warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
     name, _, variant = (fmt or "auto").partition(":")   # FORMAT:VARIANT, e.g. sp_sw_har:phone
@@ -91,10 +93,11 @@ def load_dataset(path, fmt: str = "auto", warn=None, site: str = "", **options) 
     if name not in READERS:
         raise DataError(f"unknown dataset format '{fmt}' (choose from auto, {', '.join(READERS)})")
     devices = device_variants(name)
-    if not variant and site and devices:
-        if site not in devices:
-            raise DataError(f"--site {site}: {path} ({name}) has devices at {', '.join(devices)}")
-        variant = site
+    sites = getattr(READERS[name], "DEVICE_SITES", {})      # the site names its sequences carry -> variant
+    if not variant and site and sites:
+        if site not in sites:
+            raise DataError(f"{site_from} {site}: {path} ({name}) has devices at {', '.join(sorted(sites))}")
+        variant = sites[site]
     if variant:
         if not devices:
             raise DataError(f"--format {fmt}: {name} has one device (no ':DEVICE' to choose)")

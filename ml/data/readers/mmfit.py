@@ -23,6 +23,7 @@ from .generic import open_inside, open_text, why
 WORKOUT = re.compile(r"^w\d+$")
 SIDES = {"l": "left_wrist", "r": "right_wrist"}
 VARIANTS = {"l": "l", "r": "r", "left": "l", "right": "r", "left_wrist": "l", "right_wrist": "r"}   # mmfit:right
+DEVICE_SITES = {site: side for side, site in SIDES.items()}      # --site right_wrist: the sequences' site names
 
 
 def detect(path: Path) -> bool:

@@ -36,6 +36,7 @@ def _operation(v: str) -> str:
 
 
 VARIANTS = {**{d: d for d in DEVICES}, **{site: d for d, site in DEVICES.items()}}   # openpack:atr03 / :right_upperarm
+DEVICE_SITES = {site: d for d, site in DEVICES.items()}          # --site right_upperarm: the sequences' site names
 
 
 def read(path: Path, warn, device: str = "atr02", variant: str = "", **_):

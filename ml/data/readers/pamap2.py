@@ -43,7 +43,8 @@ def _fill_nan(x: np.ndarray) -> np.ndarray:
     return x
 
 
-VARIANTS = {s: s for s in IMU_START}      # --format pamap2:chest, or --site chest with --init
+VARIANTS = {s: s for s in IMU_START}      # --format pamap2:chest
+DEVICE_SITES = dict(VARIANTS)             # --site chest (train --init, predict --zero-shot): site -> variant
 
 
 def read(path: Path, warn, site: str = "hand", variant: str = "", **_):

@@ -125,7 +125,8 @@ def _table(where: str, load) -> np.ndarray:
 
 
 POSITIONS = ("forearm", "chest", "head", "shin", "thigh", "upperarm", "waist")   # forearm: the watch-like one
-VARIANTS = {p: p for p in POSITIONS}        # --format realworld:thigh, or --site thigh with --init
+VARIANTS = {p: p for p in POSITIONS}        # --format realworld:thigh
+DEVICE_SITES = dict(VARIANTS)               # --site thigh (train --init, predict --zero-shot): site -> variant
 
 
 def read(path: Path, warn, position: str = "forearm", variant: str = "", **_):

@@ -25,6 +25,7 @@ def detect(path: Path) -> bool:
 
 VARIANTS = {"watch": "sw", "phone": "sp", "sw": "sw", "sp": "sp", "wrist": "sw", "pocket": "sp"}
 SITES = {"sw": "wrist", "sp": "pocket"}
+DEVICE_SITES = {site: dev for dev, site in SITES.items()}        # --site pocket: the sequences' site names
 
 
 def read(path: Path, warn, device: str = "sw", variant: str = "", **_):
