@@ -2,9 +2,13 @@
 # The released encoders fine-tuned exactly as the README tells a user (`weartwin train ARCH --init
 # weartwin-imu-v1`), against the same command without --init, on every subject of three real
 # targets, 10 labels per class, seed 0 (SEEDS) — one call of the device machine (no bpy, no network),
-# every run side by side. Compare afterwards, here: weartwin compare OUT/runs/T_ARCH_scratch OUT/runs/T_ARCH_init
+# every run side by side. Afterwards, here: tar xzf OUT/ft.tgz -C DIR, then
+#   python benchmarks/finetune_report.py DIR_SEED0/runs DIR_SEED1/runs ... --out benchmarks/results/finetune
+#   (or one pair: weartwin compare DIR/runs/T_ARCH_scratch DIR/runs/T_ARCH_init)
 # Carried: .carry/real/realdata.tgz = tar czf of ../shared/data/imu/{sp_sw_har,hmp}
-#   bash benchmarks/finetune_gpu.sh OUT        # ARCHS="simpharnet resnet dcl" SEEDS=0 K=10 LIMIT_S=540 DEVICE=cuda
+#   bash benchmarks/finetune_gpu.sh OUT        # ARCHS="resnet dcl" SEEDS=0 K=10 LIMIT_S=540 DEVICE=cuda
+# simpharnet embeds its class names with MiniLM, which the device machine lacks: run it here,
+#   PY=.venv/bin/python DEVICE=cpu ARCHS=simpharnet bash benchmarks/finetune_gpu.sh OUT
 set -uo pipefail
 PY=${PY:-python3}
 out=$1; W=/tmp/weartwin_ft; D=/tmp/weartwin_real; mkdir -p "$out" "$W" "$D"
@@ -17,7 +21,7 @@ declare -A DATA=([watch]="--data $D/sp_sw_har --site wrist"
                  [hmp]="--data $D/hmp")
 declare -A SCRATCH=([watch]="--inputs imu" [phone]="--inputs imu --sites pocket" [hmp]="--inputs acc")    # HMP has no gyroscope
 for t in ${TARGETS:-watch phone hmp}; do
-  for a in ${ARCHS:-simpharnet resnet dcl}; do
+  for a in ${ARCHS:-resnet dcl}; do
     for arm in scratch init; do
       extra=${SCRATCH[$t]}; [ $arm = init ] && extra="--init weartwin-imu-v1"
       r="$W/runs/${t}_${a}_$arm"

@@ -4,7 +4,7 @@ same `weartwin train ARCH` from scratch, paired per held-out subject (run folder
 
     python benchmarks/finetune_report.py RUNS... --out benchmarks/results/finetune
 
-Writes OUT/table.md and OUT/results.json (per pair: both macro-F1 means, the paired Δ, its bootstrap
+Runs split by seed (one folder per seed, same names) are averaged per subject. Writes OUT/table.md and OUT/results.json (per pair: both macro-F1 means, the paired Δ, its bootstrap
 95 % CI and the Wilcoxon p over subjects; the commands from each run's config) and prints one JSON line.
 """
 from __future__ import annotations
@@ -21,25 +21,40 @@ sys.path.insert(0, str(ROOT))
 NAME = re.compile(r"^(?P<target>[a-z0-9_]+?)_(?P<arch>simpharnet|resnet|dcl)_(?P<arm>scratch|init)$")
 
 
-def per_subject(run: Path) -> tuple[dict, float, dict]:
-    m = json.loads((run / "metrics.json").read_text())
-    cfg = json.loads((run / "config.json").read_text()) if (run / "config.json").is_file() else {}
-    return {str(k): float(v) for k, v in m["per_subject"].items()}, float(m["macro_f1_mean"]), cfg
+def per_subject(runs: list[Path]) -> tuple[dict, float, dict]:
+    """Per-subject macro-F1 averaged over the runs (their seeds), the mean over subjects, and the
+    config (seeds: every run's)."""
+    import numpy as np
+
+    scores: dict = {}
+    seeds: list = []
+    cfg: dict = {}
+    for run in runs:
+        m = json.loads((run / "metrics.json").read_text())
+        cfg = json.loads((run / "config.json").read_text()) if (run / "config.json").is_file() else {}
+        seeds += [x for x in cfg.get("seeds", []) if x not in seeds]
+        for k, v in m["per_subject"].items():
+            scores.setdefault(str(k), []).append(float(v))
+    if len({len(v) for v in scores.values()}) > 1:
+        raise SystemExit(f"finetune_report: {runs[0].name}: the runs held out different subjects")
+    per = {k: float(np.mean(v)) for k, v in scores.items()}
+    return per, float(np.mean(list(per.values()))), {**cfg, "seeds": sorted(seeds)}
 
 
 def main(argv=None) -> int:
     from ml.evaluation.stats import paired
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("runs", nargs="+", help="run folders (or folders holding them)")
+    ap.add_argument("runs", nargs="+", help="run folders (or folders holding them); the same TARGET_ARCH_ARM in "
+                                           "several folders = several seeds, averaged per subject")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "finetune"))
     a = ap.parse_args(argv)
-    found = {}
+    found: dict = {}       # (target, arch, arm) -> run folders (one per seed when runs were split by seed)
     for r in a.runs:
         for p in ([Path(r)] if (Path(r) / "metrics.json").is_file() else sorted(Path(r).iterdir())):
             m = NAME.match(p.name)
             if m and (p / "metrics.json").is_file():
-                found[(m["target"], m["arch"], m["arm"])] = p
+                found.setdefault((m["target"], m["arch"], m["arm"]), []).append(p)
     rows, res = [], {}
     order = {"watch": 0, "phone": 1, "hmp": 2}
     for (t, arch) in sorted({k[:2] for k in found}, key=lambda k: (order.get(k[0], 9), k[1])):
