@@ -15,7 +15,7 @@ out=$1; W=/tmp/weartwin_ft; D=/tmp/weartwin_real; mkdir -p "$out" "$W" "$D"
 [ -d "$D/sp_sw_har" ] || tar xzf .carry/real/realdata.tgz -C "$D"
 start=$SECONDS
 left() { local l=$(( ${LIMIT_S:-540} - (SECONDS - start) )); echo $(( l > 1 ? l : 1 )); }
-export OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONUNBUFFERED=1   # many runs side by side: no BLAS spin-waiting
 declare -A DATA=([watch]="--data $D/sp_sw_har --site wrist"
                  [phone]="--data $D/sp_sw_har --format sp_sw_har:phone --site pocket"
                  [hmp]="--data $D/hmp")
