@@ -45,7 +45,7 @@ def load_windows(cfg: RunConfig, warn=None) -> tuple[Windows, Windows | None]:
     """Real windows (every class seen) and simulated windows (the same classes and channels)."""
     if not cfg.data:
         raise DataError("no --data given: training needs real labelled data (see `weartwin train --help`)")
-    seqs = [s for d in cfg.data for s in load_dataset(d, cfg.format, warn=warn, site=device_of(cfg.to_dict()))]
+    seqs = [s for d in cfg.data for s in load_dataset(d, cfg.format, warn=warn, **device_of(cfg.to_dict()))]
     if getattr(cfg, "init", ""):
         return encoder_windows(cfg, seqs, warn), None
     names = channel_names(cfg.inputs, cfg.sites, cfg.pairs)
@@ -218,7 +218,7 @@ def train_final(cfg: RunConfig, real: Windows, sim: Windows | None, out: Path, l
     written = model_file.save(out / "model.npz", recipe, cfg, real.channels, real.classes,
                               tr.extra["normalization"], real.x.shape[1])
     seqs = [s for d in cfg.data for s in load_dataset(d, cfg.format, require_labels=False,
-                                                      site=device_of(cfg.to_dict()))]
+                                                      **device_of(cfg.to_dict()))]
     loaded = model_file.load(out / "model.npz")
     if cfg.model == "rf":
         model = loaded            # trees walked in numpy; checked against sklearn here

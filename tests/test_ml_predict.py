@@ -93,3 +93,20 @@ def test_predict_a_plain_bake_export(data, tmp_path):
     rows = _rows(tmp_path / "p.csv")
     assert rows and all(x["recorded_label"] == "" and x["label"] in ("circle", "shake", "still") for x in rows)
     assert {x["file"] for x in rows} == {str(tmp_path / "bake" / "amass_sample.npz")}
+
+
+def test_predict_reads_the_device_the_model_was_trained_on(tmp_path):
+    """A model trained on sp_sw_har's phone (--format sp_sw_har:phone) labels the phone files of a folder given
+    without --format (the watch is the layout's default), and says so in its CSV's file column."""
+    from ml_layouts import write_sp_sw_har
+
+    data = tmp_path / "sp"
+    write_sp_sw_har(data, subjects=("s01", "s02", "s03"), n=3000)
+    out = tmp_path / "run"
+    r = run_cli("train", "rf", "--data", str(data), "--format", "sp_sw_har:phone", "--sites", "pocket", "--final",
+                "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    r = run_cli("predict", str(out / "model.npz"), str(data), "--out", str(tmp_path / "p.csv"))
+    assert r.returncode == 0, r.stderr
+    files = {row["file"] for row in _rows(tmp_path / "p.csv")}
+    assert files and all(f.endswith("_sp.csv") for f in files)

@@ -71,21 +71,22 @@ def device_variants(name: str) -> list[str]:
     return sorted(getattr(READERS[name], "VARIANTS", {}))
 
 
-def device_of(config: dict) -> str:
-    """The device a training run read, for reading more of that data the same way (its --final
-    predictions, `weartwin predict` with its model): --site under --init, else --format's :DEVICE."""
-    if config.get("init") and config.get("site"):
-        return str(config["site"])
-    return str(config.get("format") or "").partition(":")[2]
+def device_of(config: dict) -> dict:
+    """The device a training run read, as `load_dataset` keywords, for reading more of that data the
+    same way (its --final predictions, `weartwin predict` with its model): `device` = its --format's
+    :DEVICE (used where the layout has it), `site` = its --site under --init."""
+    return {"device": str(config.get("format") or "").partition(":")[2],
+            "site": str(config["site"]) if config.get("init") and config.get("site") else ""}
 
 
 def load_dataset(path, fmt: str = "auto", warn=None, site: str = "", site_from: str = "--site",
-                 **options) -> list[Sequence]:
+                 device: str = "", **options) -> list[Sequence]:
     """All readable sequences under `path`. Unreadable files are reported through `warn`
     (default: a line on stderr) and skipped. A layout with several devices (PAMAP2's hand, chest
     and ankle; RealWorld's seven positions; ...) reads one: `FORMAT:DEVICE`, else the device named
     `site` (a site name as its sequences carry it: the `--site` of `train --init` / `predict
-    --zero-shot`; `site_from` names where it came from in errors), else the layout's default."""
+    --zero-shot`; `site_from` names where it came from in errors), else `device` where the layout has
+    it (a remembered FORMAT:DEVICE, for data that may be in another layout), else the layout's default."""
     path = Path(path)
     warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
     name, _, variant = (fmt or "auto").partition(":")   # FORMAT:VARIANT, e.g. sp_sw_har:phone
@@ -94,6 +95,8 @@ def load_dataset(path, fmt: str = "auto", warn=None, site: str = "", site_from: 
         raise DataError(f"unknown dataset format '{fmt}' (choose from auto, {', '.join(READERS)})")
     devices = device_variants(name)
     sites = getattr(READERS[name], "DEVICE_SITES", {})      # the site names its sequences carry -> variant
+    if not variant and device in devices:
+        variant = device
     if not variant and site and sites:
         if site not in sites:
             raise DataError(f"{site_from} {site}: {path} ({name}) has devices at {', '.join(sorted(sites))}")
