@@ -125,13 +125,11 @@ def matched_encoders(a, contract, enc, X: np.ndarray, gyro: bool, pools, tr, log
     import torch
 
     from benchmarks.sim_gain.multinet import per_model
+    from ml.pretrain.contract import load
     from ml.pretrain.corpus import load_corpus
     from ml.pretrain.match import corpus_weights
     from ml.pretrain.train import Recipe, pretrain
 
-    if not a.match_windows:
-        raise SystemExit("bench_transfer: the encoder_match arm needs --match-windows (the encoder's pretraining "
-                         "corpus, saved with weartwin pretrain --save-windows)")
     corpus = load_corpus(Path(a.match_windows))
     r0 = contract.recipe or {}
     recipe = Recipe(arch=contract.arch, epochs=a.match_epochs, batch_size=int(r0.get("batch_size", 512)), lr=5e-4,
@@ -148,11 +146,8 @@ def matched_encoders(a, contract, enc, X: np.ndarray, gyro: bool, pools, tr, log
             c = pretrain(corpus, Path(tmp), recipe, contract.fps, contract.window_s, a.device, dict(contract.params),
                          "bench_transfer encoder_match", log=lambda m: None, resume=False,
                          init=(contract, state), sample_weights=w, match=info)
-            from ml.pretrain.contract import load
-
             _, net_g = load(tmp)
-        log_to[f"pool{g}"] = {k: v for k, v in info.items() if k != "feature_means"} | {
-            "feature_means": info["feature_means"], "last_epoch": c.recipe["history"][-1]}
+        log_to[f"pool{g}"] = {**info, "last_epoch": c.recipe["history"][-1]}
         nets.append(encoder_multinet(net_g, contract, gyro))
     dst = tr.net(len(nets))
     dv = per_model(dst.state_dict(), len(nets))

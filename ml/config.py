@@ -123,8 +123,8 @@ class TransferConfig(RunConfig):
     finetune: str = opt("auto", "how the pretrained encoder trains on real labels: steps (all --epochs, at least "
                         "--min-steps steps, the encoder frozen for the first third then trained at the full rate, no "
                         "early stopping; with --init under a label budget every labelled window trains, none is "
-                        "held back for validation; bench_transfer.py's recipe), plateau (frozen until the validation macro-F1 - or without validation the "
-                        "training loss - stops improving for --freeze-patience epochs, then unfrozen), linear "
+                        "held back for validation; bench_transfer.py's recipe), plateau (frozen until the validation "
+                        "macro-F1 - or without validation the training loss - stops improving for --freeze-patience epochs, then unfrozen), linear "
                         "(linear probe: always frozen), full (everything from the start), epochs (frozen for "
                         "--unfreeze-after epochs); auto = steps for --init under a label budget (a few validation "
                         "windows cannot pick an epoch), else plateau")

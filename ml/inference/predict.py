@@ -112,14 +112,14 @@ def main(argv=None) -> int:
     return 1 if failed else 0
 
 
-def _load_all(a, site: str = "", site_from: str = "--site", device: str = "") -> tuple[list, int]:
+def _load_all(a, **where) -> tuple[list, int]:
     """Every recording of the --data folders (labels optional; of a multi-device layout, the device
-    at `site`); a folder that cannot be read is one error line, the others go on. Returns
-    (sequences, folders failed)."""
+    `where` names: load_dataset's site / site_from / device); a folder that cannot be read is one
+    error line, the others go on. Returns (sequences, folders failed)."""
     seqs, failed = [], 0
     for d in a.data:
         try:
-            seqs += load_dataset(d, a.format, require_labels=False, site=site, site_from=site_from, device=device)
+            seqs += load_dataset(d, a.format, require_labels=False, **where)
         except DataError as e:
             print(f"weartwin predict: error: {e}", file=sys.stderr)
             failed += 1
@@ -139,7 +139,7 @@ def zero_shot_main(a) -> int:
     except EncoderFileError as e:
         print(f"weartwin predict: error: {e}", file=sys.stderr)
         return 1
-    seqs, failed = _load_all(a, a.site)
+    seqs, failed = _load_all(a, site=a.site)
     if not seqs:
         return 1
     try:

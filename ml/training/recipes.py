@@ -88,8 +88,9 @@ class TorchRecipe(Recipe):
         --freeze-patience epochs, then trained at lr × --encoder-lr-mult; linear: always frozen
         (linear probe); epochs: frozen for --unfreeze-after epochs; full: trains from the start;
         steps: frozen for the first third of --epochs, then trained at the full rate, no
-        validation (the last weights; the recipe bench_transfer.py measured). auto: steps when there is no validation set
-        under --init (the protocol gives every labelled window to training then), else plateau.
+        validation (the last weights; the recipe bench_transfer.py measured). auto: steps when
+        there is no validation set under --init (protocol.trains_on_every_label gives every
+        labelled window to training then), else plateau.
         Without pretraining everything trains from the start at the full rate."""
         c = self.cfg
         mode = mode or (c.finetune if pretrained else "full")

@@ -14,7 +14,8 @@
 `load_dataset(path)` detects the layout. Layouts with several devices read one at a time:
 `pamap2:hand|chest|ankle`, `realworld:forearm|chest|head|shin|thigh|upperarm|waist`,
 `mmfit:left_wrist|right_wrist`, `openpack:atr01..atr04` (or their sites), `sp_sw_har:watch|phone`
-(`device_variants(name)` lists them); `train --init` and `predict --zero-shot` take `--site DEVICE` for it. A file that cannot be read is reported in one line
+(`device_variants(name)` lists them); `train --init` and `predict --zero-shot` take `--site SITE`
+for it (`DEVICE_SITES`: the site names the sequences carry). A file that cannot be read is reported in one line
 (`DataError` text) and skipped; a folder with nothing readable is an error.
 """
 from __future__ import annotations
